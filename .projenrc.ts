@@ -1,0 +1,120 @@
+import { awscdk, javascript } from 'projen';
+
+/** The oldest aws-cdk-lib we support (cdk-nag 3 needs at least this one). Tests run on the newest. */
+const CDK_MIN = '2.258.0';
+/** One AWS SDK v3 line for every handler, bundled (not taken from the Lambda runtime). */
+const AWS_SDK = '^3.1164.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-ai-pipeline',
+  description:
+    'Composable AWS CDK constructs for multi-stage AI document pipelines on Step Functions: ' +
+    'typed stage contracts, least-privilege stages, deterministic routing and audit.',
+  author: 'cdk-ai-pipeline maintainers',
+  authorAddress: 'maintainers@cdk-ai-pipeline.dev',
+  repositoryUrl: 'https://github.com/cdk-ai-pipeline/cdk-ai-pipeline.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'aws-cdk', 'step-functions', 'textract', 'bedrock', 'sagemaker', 'idp', 'ai', 'pipeline'],
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+  workflowNodeVersion: '22.x',
+
+  jsiiVersion: '~6.0.0',
+  cdkVersion: CDK_MIN,
+  // peer stays ">= CDK_MIN", while the dev copy resolves to the newest release.
+  cdkVersionPinning: false,
+  constructsVersion: '10.5.1',
+  peerDependencyOptions: { pinnedDevDependency: false },
+
+  publishToPypi: { distName: 'cdk-ai-pipeline', module: 'cdk_ai_pipeline' },
+  publishToMaven: {
+    javaPackage: 'dev.cdkaipipeline',
+    mavenGroupId: 'dev.cdk-ai-pipeline',
+    mavenArtifactId: 'cdk-ai-pipeline',
+  },
+
+  sampleCode: false,
+  lambdaAutoDiscover: false,
+  integrationTestAutoDiscover: false,
+
+  // Synth-time code generation of contract validators (ajv standalone); shipped inside the package.
+  bundledDeps: ['ajv@^8.17.1'],
+  devDeps: [
+    'aws-cdk-lib@^2.276.0',
+    'constructs@^10.5.1',
+    'cdk-nag@^3.0.2',
+    'esbuild@^0.28.0',
+    'aws-sdk-client-mock@^4.1.0',
+    'aws-sdk-client-mock-jest@^4.1.0',
+    '@types/aws-lambda@^8.10.160',
+    '@aws-lambda-powertools/logger@^2.36.0',
+    `@aws-sdk/client-s3@${AWS_SDK}`,
+    `@aws-sdk/client-textract@${AWS_SDK}`,
+    `@aws-sdk/client-bedrock-runtime@${AWS_SDK}`,
+    `@aws-sdk/client-sagemaker-runtime@${AWS_SDK}`,
+    `@aws-sdk/client-sfn@${AWS_SDK}`,
+    `@aws-sdk/client-eventbridge@${AWS_SDK}`,
+    `@aws-sdk/client-lambda@${AWS_SDK}`,
+    'pdf-lib@^1.17.1',
+  ],
+
+  jestOptions: {
+    // Snapshots are checked, never rewritten by the test task.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 60_000,
+      // Generated and vendored code is not ours to cover.
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+    },
+  },
+  gitignore: ['/assets/', '/.tmp/', '*.meta.json'],
+});
+
+// --- Lambda handlers: bundled and minified with esbuild when the library builds (no Docker, no esbuild
+// at the consumer's synth). One entry per handler; the construct code points at assets/<name>/index.js.
+const HANDLERS = [
+  'src/stages/textract/handler/textract.entry.ts',
+  'src/stages/bedrock/handler/bedrock.entry.ts',
+  'src/stages/sagemaker/handler/sagemaker.entry.ts',
+  'src/stages/lambda/handler/lambda-proxy.entry.ts',
+  'src/trigger/handler/starter.entry.ts',
+  'src/audit/handler/recorder.entry.ts',
+];
+const bundling = {
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  minify: true,
+  sourcemap: false,
+  externals: [],
+  metafile: true,
+};
+for (const entry of HANDLERS) {
+  project.bundler.addBundle(entry, { ...bundling });
+}
+
+// Handlers (and their SDK-using helpers) are compiled by jsii too; only the esbuild bundles ship.
+project.npmignore?.addPatterns(
+  '/lib/**/handler/',
+  '/lib/runtime/',
+  '*.meta.json',
+  '!/assets/',
+);
+
+// Tests are transpiled only by ts-jest: type-check them as part of the test task. The handler bundles
+// must exist before any construct test synthesizes, so `npm test` works on a fresh clone.
+project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+
+// Node 20 is end-of-life but still what many users and this CI run: keep jsii quiet about it.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+
+// Package the same way locally and in CI: the npm tarball, plus the Python and Java sources
+// (jsii-pacmak --code-only). Building the wheel or the jar needs PyPI / Maven Central.
+project.packageTask.reset();
+project.packageTask.exec('jsii-pacmak -v --target js');
+project.packageTask.exec('jsii-pacmak --code-only --target python --target java');
+
+project.synth();

@@ -1,0 +1,100 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { AuditWriter } from './audit';
+import { assertValid, StageValidators } from './contracts';
+import { LogPort } from './logger';
+import { sha256 } from './s3';
+import { ErrorNames, MAX_INLINE_OUTPUT_BYTES, PipelineError, StageInvocation, StageView } from '../shared';
+
+/** What every stage core needs besides its own service client. */
+export interface StageContext {
+  readonly s3: S3Client;
+  readonly events: EventBridgeClient;
+  readonly validators: StageValidators;
+  readonly logger: LogPort;
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly stageKind: string;
+  readonly workBucket: string;
+  readonly auditBucket: string;
+  readonly auditBus: string;
+  /** Clock, injectable for tests. */
+  readonly now?: () => Date;
+}
+
+/** What a stage body returns: its output, and the model facts the audit record carries. */
+export interface StageResult {
+  readonly output: { [key: string]: unknown };
+  readonly modelId?: string;
+  readonly promptVersion?: string;
+}
+
+/** The stage's view of the run state: what its input contract is written against. */
+export function stageView(invocation: StageInvocation): StageView {
+  return { document: invocation.state.document, results: invocation.state.results ?? {} };
+}
+
+/**
+ * Runs one stage: validates its input, runs the body, validates and size-checks its output, and
+ * writes the stage's audit record whatever the outcome. Errors are re-thrown with their names so
+ * the state machine's Retry and Catch can match them.
+ */
+export async function runStage(
+  ctx: StageContext,
+  invocation: StageInvocation,
+  body: (view: StageView) => Promise<StageResult>,
+): Promise<{ [key: string]: unknown }> {
+  const now = ctx.now ?? (() => new Date());
+  const startedAt = now().toISOString();
+  const view = stageView(invocation);
+  const inputSha256 = sha256(JSON.stringify(view));
+  const audit = new AuditWriter(ctx.s3, ctx.events, { bucket: ctx.auditBucket, busName: ctx.auditBus });
+  const base = {
+    schemaVersion: '1' as const,
+    kind: 'stage' as const,
+    runId: invocation.runId,
+    pipeline: ctx.pipeline,
+    stage: ctx.stage,
+    stageKind: ctx.stageKind,
+    document: invocation.state.document,
+    inputSha256,
+    startedAt,
+  };
+  let result: StageResult | undefined;
+  try {
+    assertValid(ctx.validators.input, view, ErrorNames.CONTRACT_INPUT_VIOLATION, `the input of stage ${ctx.stage}`);
+    result = await body(view);
+    assertValid(ctx.validators.output, result.output, ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${ctx.stage}`);
+    const serialized = JSON.stringify(result.output);
+    if (Buffer.byteLength(serialized) > MAX_INLINE_OUTPUT_BYTES) {
+      throw new PipelineError(ErrorNames.CONTRACT_OUTPUT_VIOLATION,
+        `the output of stage ${ctx.stage} is ${Buffer.byteLength(serialized)} bytes inline, over the ${MAX_INLINE_OUTPUT_BYTES}-byte limit: move large fields to S3 and return pointers`);
+    }
+    await audit.stage({
+      ...base,
+      outputSha256: sha256(serialized),
+      modelId: result.modelId,
+      promptVersion: result.promptVersion,
+      endedAt: now().toISOString(),
+      outcome: 'SUCCEEDED',
+    });
+    ctx.logger.info('stage succeeded', { runId: invocation.runId, stage: ctx.stage, outputBytes: serialized.length });
+    return result.output;
+  } catch (err: any) {
+    const errorName = err?.name ?? 'Error';
+    ctx.logger.error('stage failed', { runId: invocation.runId, stage: ctx.stage, errorName });
+    try {
+      await audit.stage({
+        ...base,
+        modelId: result?.modelId,
+        promptVersion: result?.promptVersion,
+        endedAt: now().toISOString(),
+        outcome: 'FAILED',
+        errorName,
+      });
+    } catch (auditErr: any) {
+      ctx.logger.error('audit record not written', { runId: invocation.runId, stage: ctx.stage, errorName: auditErr?.name });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Stable error names raised by the handlers. The state machine's Retry and Catch match on them,
+ * so they never change once released. Messages carrying them never contain document text.
+ */
+export const ErrorNames = {
+  DOCUMENT_EMPTY: 'Document.Empty',
+  DOCUMENT_UNSUPPORTED_TYPE: 'Document.UnsupportedType',
+  DOCUMENT_ENCRYPTED: 'Document.Encrypted',
+  DOCUMENT_CORRUPT: 'Document.Corrupt',
+  DOCUMENT_TOO_LARGE: 'Document.TooLarge',
+  DOCUMENT_NO_TEXT: 'Document.NoText',
+  SOURCE_GONE: 'Source.Gone',
+  SOURCE_ACCESS_DENIED: 'Source.AccessDenied',
+  MODEL_INVALID_OUTPUT: 'Model.InvalidOutput',
+  CONTRACT_INPUT_VIOLATION: 'Contract.InputViolation',
+  CONTRACT_OUTPUT_VIOLATION: 'Contract.OutputViolation',
+  TEXTRACT_JOB_FAILED: 'Textract.JobFailed',
+} as const;
+
+/** Errors after which the document is quarantined: it is kept where it is and never reaches a model. */
+export const QUARANTINE_ERRORS: readonly string[] = [
+  ErrorNames.DOCUMENT_EMPTY,
+  ErrorNames.DOCUMENT_UNSUPPORTED_TYPE,
+  ErrorNames.DOCUMENT_ENCRYPTED,
+  ErrorNames.DOCUMENT_CORRUPT,
+  ErrorNames.DOCUMENT_TOO_LARGE,
+  ErrorNames.SOURCE_GONE,
+  ErrorNames.SOURCE_ACCESS_DENIED,
+];
+
+/** Errors that send the run to human review rather than to quarantine. */
+export const REVIEW_ERRORS: readonly string[] = [ErrorNames.DOCUMENT_NO_TEXT];
+
+/** Lambda service errors worth retrying (as Step Functions names them). */
+export const LAMBDA_TRANSIENT_ERRORS: readonly string[] = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+
+/** Throttling and transient errors of each service a built-in stage calls, as the SDK names them. */
+export const TRANSIENT_ERRORS = {
+  textract: [
+    'ProvisionedThroughputExceededException',
+    'ThrottlingException',
+    'InternalServerError',
+    'LimitExceededException',
+  ],
+  bedrock: [
+    'ThrottlingException',
+    'ModelTimeoutException',
+    'ServiceUnavailableException',
+    'ModelNotReadyException',
+    'InternalServerException',
+  ],
+  sagemaker: ['ModelNotReadyException', 'ServiceUnavailable', 'ThrottlingException', 'InternalFailure'],
+  lambda: ['TooManyRequestsException', 'ServiceException', 'EC2ThrottledException', 'ResourceNotReadyException'],
+  s3: ['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout'],
+} as const;
+
+/** A named error a handler raises on purpose. `name` becomes the Lambda errorType Step Functions sees. */
+export class PipelineError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The static configuration of a stage handler, written by the construct at synth time into
+ * `stage-config.json` beside the handler bundle (too large for environment variables: prompts).
+ * Tokens (bucket names, ARNs) are never in here; they travel as environment variables (see `Env`).
+ */
+export interface StageConfigBase {
+  /** The stage id: its state name and its key under `results`. */
+  readonly stage: string;
+  readonly kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda';
+}
+
+export interface TextractStageConfig extends StageConfigBase {
+  readonly kind: 'textract';
+  /** Largest document accepted, in bytes (Document.TooLarge above). */
+  readonly maxDocumentBytes: number;
+  /** Most pages accepted (Document.TooLarge above). */
+  readonly maxPages: number;
+}
+
+export interface BedrockStageConfig extends StageConfigBase {
+  readonly kind: 'bedrock';
+  /** Model id or inference profile id passed to Converse. */
+  readonly modelId: string;
+  /** The prompt template; `{{path}}` placeholders read the stage view (`text`, `document.key`, `results.X.y`). */
+  readonly prompt: string;
+  readonly promptVersion: string;
+  readonly systemPrompt?: string;
+  readonly maxTokens: number;
+  readonly temperature: number;
+  /** Top-level string fields of the model's reply moved to S3 and replaced by a pointer. */
+  readonly offloadFields: string[];
+  /** Longest text put into the prompt, in characters; longer text is cut. */
+  readonly maxInputChars: number;
+  readonly guardrail?: { readonly id: string; readonly version: string };
+}
+
+export interface SageMakerStageConfig extends StageConfigBase {
+  readonly kind: 'sagemaker';
+  /** Request body fields and the stage-view path each is read from (pointers are dereferenced). */
+  readonly request: { [field: string]: string };
+  readonly maxInputChars: number;
+}
+
+export interface LambdaStageConfig extends StageConfigBase {
+  readonly kind: 'lambda';
+}
+
+export type StageConfig = TextractStageConfig | BedrockStageConfig | SageMakerStageConfig | LambdaStageConfig;
+
+/** The text a text-producing stage writes to S3 (`results.<stage>.text` points at it). */
+export interface ExtractedText {
+  readonly pages: ReadonlyArray<{ readonly page: number; readonly text: string }>;
+}

@@ -1,0 +1,127 @@
+/**
+ * Types shared by the constructs (which lay out the state) and the handlers (which read and write it).
+ * Nothing here may import the AWS SDK: constructs depend on this module.
+ */
+
+/** Where an object lives in S3. Large data (document text, model replies) travels as one of these. */
+export interface S3Pointer {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  /** Hex sha256 of the object's bytes. */
+  readonly sha256?: string;
+}
+
+/** The document a run is about: a pointer to the uploaded object. */
+export interface DocumentRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly size?: number;
+  readonly etag?: string;
+}
+
+/** The route a run took, as written by the RoutingPolicy's destination states. */
+export interface RouteTaken {
+  readonly rule: string;
+  readonly destination: string;
+}
+
+/** The state that travels between the states of a pipeline run. Kept small: pointers only. */
+export interface RunState {
+  readonly document: DocumentRef;
+  /** Each stage's output, under the stage's id. */
+  readonly results?: { [stage: string]: any };
+  readonly route?: RouteTaken;
+  readonly error?: { readonly Error: string; readonly Cause?: string };
+}
+
+/** What a stage task sends to its handler. */
+export interface StageInvocation {
+  /** The whole run state at the stage. */
+  readonly state: RunState;
+  /** The execution's name: the run id. */
+  readonly runId: string;
+  /** The execution's ARN. */
+  readonly executionArn?: string;
+  /** Present when the task waits for a callback (asynchronous Textract). */
+  readonly taskToken?: string;
+}
+
+/** The part of the run state a stage's input contract is written against. */
+export interface StageView {
+  readonly document: DocumentRef;
+  readonly results: { [stage: string]: any };
+}
+
+/** One audit record: one per stage execution and one per run. Its JSON schema is `src/audit/audit-record.schema.json`. */
+export interface AuditRecord {
+  readonly schemaVersion: '1';
+  readonly kind: 'stage' | 'run';
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly stage?: string;
+  readonly stageKind?: string;
+  readonly document: DocumentRef;
+  readonly inputSha256?: string;
+  readonly outputSha256?: string;
+  readonly modelId?: string;
+  readonly promptVersion?: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly outcome: 'SUCCEEDED' | 'FAILED';
+  readonly errorName?: string;
+  readonly route?: RouteTaken;
+  /** For run records: the stages whose results the run holds, with the sha256 of each result. */
+  readonly stages?: ReadonlyArray<{ readonly name: string; readonly outputSha256: string }>;
+}
+
+/** Source of the audit events the handlers put on the audit bus. */
+export const AUDIT_EVENT_SOURCE = 'cdk-ai-pipeline';
+
+/** detail-type of the audit events. */
+export const AuditEventTypes = {
+  STAGE_SUCCEEDED: 'Stage Succeeded',
+  STAGE_FAILED: 'Stage Failed',
+  RUN_SUCCEEDED: 'Run Succeeded',
+  RUN_FAILED: 'Run Failed',
+} as const;
+
+/** Environment variables the constructs set and the handlers read. */
+export const Env = {
+  PIPELINE_NAME: 'PIPELINE_NAME',
+  STAGE_NAME: 'STAGE_NAME',
+  WORK_BUCKET: 'WORK_BUCKET',
+  AUDIT_BUCKET: 'AUDIT_BUCKET',
+  AUDIT_BUS: 'AUDIT_BUS',
+  /** Textract: the SNS topic and the role Textract publishes job completion with. */
+  TEXTRACT_TOPIC_ARN: 'TEXTRACT_TOPIC_ARN',
+  TEXTRACT_ROLE_ARN: 'TEXTRACT_ROLE_ARN',
+  /** SageMaker: the endpoint. */
+  ENDPOINT_NAME: 'ENDPOINT_NAME',
+  /** Lambda stage: the user's function. */
+  TARGET_FUNCTION: 'TARGET_FUNCTION',
+  /** Trigger: the state machine to start. */
+  STATE_MACHINE_ARN: 'STATE_MACHINE_ARN',
+  /** Recorder: the ordered stage ids of the pipeline, comma-separated. */
+  STAGE_ORDER: 'STAGE_ORDER',
+} as const;
+
+/** Key layout in the working and audit buckets; every stage owns the prefix `stages/<stage>/`. */
+export const Keys = {
+  stagePrefix: (stage: string) => `stages/${stage}/`,
+  stageAudit: (stage: string, runId: string) => `stages/${stage}/${runId}.json`,
+  stageWork: (stage: string, runId: string, name: string) => `stages/${stage}/${runId}/${name}`,
+  textractJob: (stage: string, jobId: string) => `stages/${stage}/jobs/${jobId}.json`,
+  runAudit: (runId: string) => `runs/${runId}.json`,
+  runsPrefix: 'runs/',
+} as const;
+
+/** Inline state a stage may return; anything larger goes to S3 and travels as a pointer. */
+export const MAX_INLINE_OUTPUT_BYTES = 32 * 1024;
+
+/** The files placed beside a stage handler's bundle at synth time. */
+export const StageAssetFiles = {
+  CONFIG: 'stage-config.json',
+  VALIDATORS: 'validators.js',
+} as const;

@@ -103,6 +103,10 @@ project.npmignore?.addPatterns(
   '!/assets/',
 );
 
+// Handlers bundle the AWS SDK clients (dev dependencies on purpose: esbuild inlines them).
+project.eslint?.allowDevDeps('src/**/handler/**');
+project.eslint?.allowDevDeps('src/runtime/**');
+
 // Tests are transpiled only by ts-jest: type-check them as part of the test task. The handler bundles
 // must exist before any construct test synthesizes, so `npm test` works on a fresh clone.
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');

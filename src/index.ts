@@ -1,5 +1,15 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './contracts/stage-contract';
+export * from './stages/inference-stage';
+export * from './stages/textract/textract-stage';
+export * from './stages/bedrock/bedrock-model';
+export * from './stages/bedrock/prompt-template';
+export * from './stages/bedrock/bedrock-stage';
+export * from './stages/sagemaker/sagemaker-stage';
+export * from './stages/lambda/lambda-stage';
+export * from './routing/rule-condition';
+export * from './routing/route-destination';
+export * from './routing/routing-rule';
+export * from './routing/routing-policy';
+export * from './audit/audit-sink';
+export * from './trigger/document-trigger';
+export * from './pipeline/pipeline';

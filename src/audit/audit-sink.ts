@@ -1,0 +1,168 @@
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledgeRule } from '../private/acknowledge';
+import { grantKey, grantWritePrefix } from '../private/grants';
+import { invalid } from '../private/validation';
+import { Keys } from '../shared';
+
+/** Props of an audit sink. */
+export interface AuditSinkProps {
+  /**
+   * The customer-managed key that encrypts the records, the audit bus and the state-machine logs.
+   * @default - a new key with yearly rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Move records to S3 Standard-IA after this long.
+   * @default Duration.days(90)
+   */
+  readonly infrequentAccessAfter?: Duration;
+  /**
+   * Delete records after this long. Leave unset to keep them.
+   * @default - records are kept
+   */
+  readonly expireAfter?: Duration;
+  /**
+   * Lock each record version against deletion and overwrite for this long (S3 Object Lock, governance mode).
+   * @default - no Object Lock
+   */
+  readonly objectLockRetention?: Duration;
+  /**
+   * Retention of the state-machine execution logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the records, the logs and the key when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Where a pipeline's audit trail lives: an encrypted, versioned S3 bucket with a record per stage and
+ * per run, an EventBridge bus carrying an audit event for each record, and the state machine's
+ * execution log group. Record format: `AuditSink.RECORD_SCHEMA_FILE` (JSON Schema, draft 2020-12).
+ */
+export class AuditSink extends Construct {
+  /** Path of the JSON Schema of audit records. */
+  public static readonly RECORD_SCHEMA_FILE: string = path.join(__dirname, 'audit-record.schema.json');
+
+  /** The records bucket (KMS, versioned, SSL only, access-logged). */
+  public readonly bucket: s3.Bucket;
+  /** The bucket receiving the server access logs of the records and working buckets. */
+  public readonly accessLogsBucket: s3.Bucket;
+  /** The key encrypting records, events and logs. */
+  public readonly encryptionKey: kms.IKey;
+  /** The bus audit events are put on (source `cdk-ai-pipeline`). */
+  public readonly eventBus: events.EventBus;
+  /** Log group for state-machine execution logs (execution data excluded). */
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AuditSinkProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const ia = props.infrequentAccessAfter ?? Duration.days(90);
+    if (ia.toDays() < 30) {
+      invalid(this, `\`infrequentAccessAfter\` must be at least 30 days (S3's minimum for Standard-IA), got: ${ia.toHumanString()}.`);
+    }
+    if (props.expireAfter && props.expireAfter.toDays() <= ia.toDays()) {
+      invalid(this, `\`expireAfter\` (${props.expireAfter.toHumanString()}) must be longer than \`infrequentAccessAfter\` (${ia.toHumanString()}).`);
+    }
+    if (props.objectLockRetention && (props.objectLockRetention.toDays() < 1)) {
+      invalid(this, `\`objectLockRetention\` must be at least 1 day, got: ${props.objectLockRetention.toHumanString()}.`);
+    }
+
+    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      enableKeyRotation: true,
+      description: 'cdk-ai-pipeline audit records, events and logs',
+      removalPolicy,
+    });
+    const stack = Stack.of(this);
+    // CloudWatch Logs encrypts the execution log group with the key.
+    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
+    }));
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED, // server access logs support SSE-S3 only
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
+      removalPolicy,
+    });
+    acknowledgeRule(this.accessLogsBucket, 'AwsSolutions-S1', 'This bucket receives server access logs; logging its own access would loop.');
+
+    this.bucket = new s3.Bucket(this, 'Records', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'audit-records/',
+      objectLockEnabled: props.objectLockRetention ? true : undefined,
+      objectLockDefaultRetention: props.objectLockRetention ? s3.ObjectLockRetention.governance(props.objectLockRetention) : undefined,
+      lifecycleRules: [{
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+        transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: ia }],
+        expiration: props.expireAfter,
+      }],
+      removalPolicy,
+    });
+
+    this.eventBus = new events.EventBus(this, 'Bus', {
+      description: 'cdk-ai-pipeline audit events',
+      kmsKey: this.encryptionKey,
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `/aws/vendedlogs/states/cdk-ai-pipeline-${this.node.addr.slice(0, 16)}`,
+      encryptionKey: this.encryptionKey,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+  }
+
+  /**
+   * Grants writing the audit records of one stage (under `stages/<stage>/`) and putting audit events.
+   * @param grantee the stage's role
+   * @param stage the stage id
+   */
+  public grantWriteStageRecords(grantee: iam.IGrantable, stage: string): iam.Grant {
+    const grant = grantWritePrefix(grantee, this.bucket, Keys.stagePrefix(stage), false);
+    this.grantPutEvents(grantee);
+    return grant;
+  }
+
+  /**
+   * Grants writing and reading run records (under `runs/`) and putting audit events.
+   * @param grantee the recorder's role
+   */
+  public grantWriteRunRecords(grantee: iam.IGrantable): iam.Grant {
+    const grant = grantWritePrefix(grantee, this.bucket, Keys.runsPrefix, true);
+    this.grantPutEvents(grantee);
+    return grant;
+  }
+
+  /**
+   * Grants putting events on the audit bus (encrypted with the sink's key).
+   * @param grantee who puts events
+   */
+  public grantPutEvents(grantee: iam.IGrantable): iam.Grant {
+    grantKey(grantee, this.encryptionKey, ['kms:GenerateDataKey']);
+    return this.eventBus.grantPutEventsTo(grantee);
+  }
+}

@@ -1,0 +1,25 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
+/** Lambda entry of the audit recorder: builds the clients once, reads the environment, calls the core. */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { parseStageOrder, recordRun, RecorderDeps, RecorderEvent } from './recorder';
+import { createLogger } from '../../runtime/logger';
+import { Env } from '../../shared';
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+const deps: RecorderDeps = {
+  s3: new S3Client({}),
+  events: new EventBridgeClient({}),
+  pipeline: requireEnv(Env.PIPELINE_NAME),
+  auditBucket: requireEnv(Env.AUDIT_BUCKET),
+  auditBus: requireEnv(Env.AUDIT_BUS),
+  stageOrder: parseStageOrder(process.env[Env.STAGE_ORDER]),
+  logger: createLogger('audit-recorder'),
+};
+
+export const handler = (event: RecorderEvent) => recordRun(deps, event);

@@ -1,0 +1,239 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
+/**
+ * Core of the audit recorder: writes the record of each pipeline run. Pure: clients and settings
+ * come in as arguments. Three events:
+ * - `{ action: 'run' }` at the end of the happy path: the SUCCEEDED run record;
+ * - `{ action: 'failure' }` from the workflow's catch-all: the FAILED run record, naming the stage
+ *   that failed and where the run goes (quarantine, review or failed); the document stays put;
+ * - EventBridge's "Step Functions Execution Status Change" (FAILED, TIMED_OUT, ABORTED): the
+ *   backstop for failures the workflow could not catch; writes a FAILED record unless one exists.
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { AuditWriter } from '../../runtime/audit';
+import { LogPort } from '../../runtime/logger';
+import { sha256 } from '../../runtime/s3';
+import {
+  AuditRecord,
+  DocumentRef,
+  Keys,
+  QUARANTINE_ERRORS,
+  REVIEW_ERRORS,
+  RouteTaken,
+  RunState,
+  S3Pointer,
+} from '../../shared';
+
+export interface RecorderDeps {
+  readonly s3: S3Client;
+  readonly events: EventBridgeClient;
+  /** PIPELINE_NAME */
+  readonly pipeline: string;
+  /** AUDIT_BUCKET */
+  readonly auditBucket: string;
+  /** AUDIT_BUS */
+  readonly auditBus: string;
+  /** STAGE_ORDER: the pipeline's stage ids, in order. */
+  readonly stageOrder: readonly string[];
+  readonly logger: LogPort;
+  /** Clock, injectable for tests. */
+  readonly now?: () => Date;
+}
+
+/** Sent by the workflow at the end of the happy path. */
+export interface RunRecordRequest {
+  readonly action: 'run';
+  readonly state: RunState;
+  readonly runId: string;
+  /** The execution's start time (ISO 8601). */
+  readonly startedAt: string;
+}
+
+/** Sent by the workflow's catch-all; `state.error` holds the caught `{ Error, Cause }`. */
+export interface FailureRecordRequest {
+  readonly action: 'failure';
+  readonly state: RunState;
+  readonly runId: string;
+  readonly startedAt: string;
+}
+
+/** The detail of EventBridge's "Step Functions Execution Status Change" event. */
+export interface ExecutionStatusDetail {
+  readonly executionArn?: string;
+  readonly stateMachineArn?: string;
+  /** The execution's name: the run id. */
+  readonly name: string;
+  readonly status: string;
+  /** Epoch milliseconds. */
+  readonly startDate?: number;
+  readonly stopDate?: number | null;
+  /** The execution's input, as a JSON string. */
+  readonly input?: string | null;
+}
+
+export type ExecutionStatusEvent = EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusDetail>;
+
+export type RecorderEvent = RunRecordRequest | FailureRecordRequest | ExecutionStatusEvent;
+
+/** What the recorder returns to the workflow after a failure: the error to fail with and the route. */
+export interface FailureRecorded {
+  readonly error: string;
+  readonly cause: string;
+  readonly record: S3Pointer;
+  readonly route: RouteTaken;
+}
+
+export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
+/** Execution statuses the backstop records. */
+export const BACKSTOP_STATUSES: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+
+/** Where a failed run goes, by the error it failed with. */
+export function failureDestination(errorName: string): 'quarantine' | 'review' | 'failed' {
+  if (QUARANTINE_ERRORS.includes(errorName)) return 'quarantine';
+  if (REVIEW_ERRORS.includes(errorName)) return 'review';
+  return 'failed';
+}
+
+/** Parses STAGE_ORDER (`A,B,C`). */
+export function parseStageOrder(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** What the backstop returns: the record it wrote, or why it wrote none. */
+export interface BackstopResult {
+  readonly record?: S3Pointer;
+  readonly skipped?: 'status' | 'exists';
+}
+
+/** Dispatches on the event's shape. */
+export async function recordRun(deps: RecorderDeps, event: RecorderEvent): Promise<{ record: S3Pointer } | FailureRecorded | BackstopResult> {
+  if ((event as any)?.action === 'run') return recordSuccess(deps, event as RunRecordRequest);
+  if ((event as any)?.action === 'failure') return recordFailure(deps, event as FailureRecordRequest);
+  if ((event as any)?.['detail-type'] === EXECUTION_STATUS_CHANGE) return recordBackstop(deps, event as ExecutionStatusEvent);
+  throw new Error('the audit recorder got an event it does not know (expected action run or failure, or an execution status change)');
+}
+
+/** The SUCCEEDED run record, with the sha256 of each stage's result. */
+export async function recordSuccess(deps: RecorderDeps, request: RunRecordRequest): Promise<{ record: S3Pointer }> {
+  const results = request.state.results ?? {};
+  const stages = deps.stageOrder
+    .filter((id) => Object.prototype.hasOwnProperty.call(results, id))
+    .map((name) => ({ name, outputSha256: sha256(JSON.stringify(results[name])) }));
+  const record: AuditRecord = {
+    ...base(deps, request.runId, request.state.document, request.startedAt),
+    outcome: 'SUCCEEDED',
+    ...(request.state.route ? { route: request.state.route } : {}),
+    stages,
+  };
+  const pointer = await writer(deps).run(record);
+  deps.logger.info('run recorded', { runId: request.runId, outcome: 'SUCCEEDED', stages: stages.length, route: request.state.route?.rule });
+  return { record: pointer };
+}
+
+/** The FAILED run record of a caught failure; the document is neither moved nor deleted. */
+export async function recordFailure(deps: RecorderDeps, request: FailureRecordRequest): Promise<FailureRecorded> {
+  const results = request.state.results ?? {};
+  const errorName = request.state.error?.Error || 'States.Unknown';
+  const stage = deps.stageOrder.find((id) => !Object.prototype.hasOwnProperty.call(results, id));
+  const route: RouteTaken = { rule: 'failure', destination: failureDestination(errorName) };
+  const stages = deps.stageOrder
+    .filter((id) => Object.prototype.hasOwnProperty.call(results, id))
+    .map((name) => ({ name, outputSha256: sha256(JSON.stringify(results[name])) }));
+  const record: AuditRecord = {
+    ...base(deps, request.runId, request.state.document, request.startedAt),
+    ...(stage ? { stage } : {}),
+    outcome: 'FAILED',
+    errorName,
+    route,
+    stages,
+  };
+  const pointer = await writer(deps).run(record);
+  deps.logger.info('run recorded', { runId: request.runId, outcome: 'FAILED', stage, errorName, destination: route.destination });
+  // The caught Cause may carry arbitrary text (even document text): it is never repeated here.
+  const where = stage ? `at stage ${stage}` : 'after its last stage';
+  return {
+    error: errorName,
+    cause: `run ${request.runId} failed ${where} with ${errorName}; audit record s3://${pointer.bucket}/${pointer.key}`,
+    record: pointer,
+    route,
+  };
+}
+
+/** The backstop: a FAILED run record for an execution that ended without writing one. */
+export async function recordBackstop(deps: RecorderDeps, event: ExecutionStatusEvent): Promise<BackstopResult> {
+  const detail = event.detail;
+  const runId = detail?.name;
+  if (!runId || !BACKSTOP_STATUSES.includes(detail.status)) {
+    deps.logger.warn('status change ignored', { runId, status: detail?.status });
+    return { skipped: 'status' };
+  }
+  if (await runRecordExists(deps, runId)) {
+    deps.logger.info('run already recorded', { runId, status: detail.status });
+    return { skipped: 'exists' };
+  }
+  const document = documentFromInput(detail.input);
+  if (!document) deps.logger.error('execution input names no document', { runId });
+  const now = deps.now ?? (() => new Date());
+  const startedAt = typeof detail.startDate === 'number' ? new Date(detail.startDate).toISOString() : now().toISOString();
+  const endedAt = typeof detail.stopDate === 'number' ? new Date(detail.stopDate).toISOString() : undefined;
+  const errorName = `Execution.${detail.status}`;
+  const record: AuditRecord = {
+    ...base(deps, runId, document ?? { bucket: '', key: '' }, startedAt),
+    ...(endedAt ? { endedAt } : {}),
+    outcome: 'FAILED',
+    errorName,
+    route: { rule: 'backstop', destination: 'quarantine' },
+  };
+  const pointer = await writer(deps).run(record);
+  deps.logger.info('run recorded by backstop', { runId, outcome: 'FAILED', errorName });
+  return { record: pointer };
+}
+
+async function runRecordExists(deps: RecorderDeps, runId: string): Promise<boolean> {
+  try {
+    await deps.s3.send(new HeadObjectCommand({ Bucket: deps.auditBucket, Key: Keys.runAudit(runId) }));
+    return true;
+  } catch (err: any) {
+    if (err?.name === 'NotFound' || err?.name === 'NoSuchKey' || err?.$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
+}
+
+/** The document pointer from an execution's input (`{ "document": {...} }`), if it has one. */
+function documentFromInput(input: string | null | undefined): DocumentRef | undefined {
+  if (!input) return undefined;
+  try {
+    const doc = JSON.parse(input)?.document;
+    if (doc && typeof doc.bucket === 'string' && typeof doc.key === 'string') {
+      const { bucket, key, versionId, size, etag } = doc;
+      return {
+        bucket,
+        key,
+        ...(typeof versionId === 'string' ? { versionId } : {}),
+        ...(typeof size === 'number' ? { size } : {}),
+        ...(typeof etag === 'string' ? { etag } : {}),
+      };
+    }
+  } catch {
+    // fall through: no document
+  }
+  return undefined;
+}
+
+function base(deps: RecorderDeps, runId: string, document: DocumentRef, startedAt: string) {
+  const now = deps.now ?? (() => new Date());
+  return {
+    schemaVersion: '1' as const,
+    kind: 'run' as const,
+    runId,
+    pipeline: deps.pipeline,
+    document,
+    startedAt,
+    endedAt: now().toISOString(),
+  };
+}
+
+function writer(deps: RecorderDeps): AuditWriter {
+  return new AuditWriter(deps.s3, deps.events, { bucket: deps.auditBucket, busName: deps.auditBus });
+}

@@ -1,0 +1,54 @@
+/** JSON Schemas the library itself relies on (draft 2020-12). */
+
+export const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
+
+/** An S3 pointer: how large data travels between stages. */
+export const POINTER_SCHEMA = {
+  type: 'object',
+  required: ['bucket', 'key'],
+  properties: {
+    bucket: { type: 'string', minLength: 3 },
+    key: { type: 'string', minLength: 1 },
+    versionId: { type: 'string' },
+    sha256: { type: 'string', pattern: '^[a-f0-9]{64}$' },
+  },
+} as const;
+
+/** The document pointer a trigger puts at `$.document`. */
+export const DOCUMENT_SCHEMA = {
+  type: 'object',
+  required: ['bucket', 'key'],
+  properties: {
+    bucket: { type: 'string', minLength: 3 },
+    key: { type: 'string', minLength: 1 },
+    versionId: { type: 'string' },
+    size: { type: 'integer', minimum: 0 },
+    etag: { type: 'string' },
+  },
+} as const;
+
+/** The output of a Textract stage: the text (in S3, by pointer) and the page count. */
+export const TEXTRACT_OUTPUT_SCHEMA = {
+  type: 'object',
+  required: ['text', 'pages'],
+  properties: {
+    text: POINTER_SCHEMA,
+    pages: { type: 'integer', minimum: 1 },
+    mode: { type: 'string' },
+  },
+} as const;
+
+/** Any object: the default contract where a stage declares nothing. */
+export const ANY_OBJECT_SCHEMA = { type: 'object' } as const;
+
+/** The input every stage needs at the least: the document pointer. */
+export const DOCUMENT_INPUT_SCHEMA = {
+  type: 'object',
+  required: ['document'],
+  properties: { document: DOCUMENT_SCHEMA },
+} as const;
+
+/** Deep copy, so callers can never mutate a shared schema. */
+export function cloneSchema<T>(schema: T): T {
+  return JSON.parse(JSON.stringify(schema));
+}

@@ -1,0 +1,338 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { AuditSink } from '../audit/audit-sink';
+import { DOCUMENT_SCHEMA } from '../contracts/schemas';
+import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
+import { checkSatisfies, lookupPath } from '../private/contract-check';
+import { Bundles, bundleCode } from '../private/handler-asset';
+import { invalid } from '../private/validation';
+import { RoutingPolicy } from '../routing/routing-policy';
+import { Env, Keys, LAMBDA_TRANSIENT_ERRORS } from '../shared';
+import { InferenceStage, StageKind } from '../stages/inference-stage';
+import { DocumentTrigger } from '../trigger/document-trigger';
+
+/** Props of a pipeline. */
+export interface PipelineProps {
+  /** What starts the runs. */
+  readonly trigger: DocumentTrigger;
+  /** The stages, in order. Each stage's input contract must be satisfied by the stages before it. */
+  readonly stages: InferenceStage[];
+  /**
+   * Rules that route a run once the stages are done.
+   * @default - no routing: a run ends after its last stage
+   */
+  readonly routing?: RoutingPolicy;
+  /**
+   * Where the audit trail goes.
+   * @default - a new AuditSink
+   */
+  readonly auditSink?: AuditSink;
+  /**
+   * The pipeline's name in audit records and events (letters, digits, '-', '_').
+   * @default - the construct id
+   */
+  readonly pipelineName?: string;
+  /**
+   * Longest a run may take before Step Functions stops it (the backstop then audits it).
+   * @default Duration.hours(2)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Working data (extracted text, model replies) is deleted after this long.
+   * @default Duration.days(30)
+   */
+  readonly workingDataExpiration?: Duration;
+  /**
+   * What happens to the working bucket and key when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_STAGES = 50;
+
+/**
+ * A multi-stage AI pipeline as one Standard Step Functions state machine (JSONPath): the trigger
+ * starts a run per document, the stages run in order (each result at `$.results.<id>`), the routing
+ * policy picks a destination, and an audit record is written per stage and per run.
+ *
+ * Every stage has a timeout, bounded retries with full jitter on its service's transient errors, and
+ * a catch to the failure path, which records the error in the audit trail, moves and deletes
+ * nothing, and ends in a Fail state carrying the error's name. A rule on failed, timed-out or
+ * aborted executions audits what the workflow could not catch.
+ *
+ * At synth time the pipeline checks that each stage's input contract is satisfied by the stages
+ * before it, and that routing rules read declared paths with the declared types.
+ */
+export class Pipeline extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The audit sink. */
+  public readonly auditSink: AuditSink;
+  /** The working bucket: stage outputs too large to travel in the state, under `stages/<id>/`. */
+  public readonly workingBucket: s3.Bucket;
+  /** The key of the working bucket. */
+  public readonly encryptionKey: kms.Key;
+  /** The function writing run records (end of run, failure path, backstop). */
+  public readonly recorder: lambda.Function;
+  /** Alarms on failed, timed-out and throttled executions. */
+  public readonly alarms: cloudwatch.Alarm[];
+  /** The pipeline's name in audit records. */
+  public readonly pipelineName: string;
+  /** The stages, in order. */
+  public readonly stages: InferenceStage[];
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    this.pipelineName = props.pipelineName ?? id;
+    if (!NAME.test(this.pipelineName)) {
+      invalid(this, `\`pipelineName\` must be 1-64 letters, digits, '-' or '_', got: '${this.pipelineName}'. Set \`pipelineName\`, e.g. 'contracts'.`);
+    }
+    if (props.stages.length === 0) {
+      invalid(this, '`stages` must hold at least one stage, got: []. Pass the stages in order, e.g. [extract, classify, summarize].');
+    }
+    if (props.stages.length > MAX_STAGES) {
+      invalid(this, `\`stages\` holds ${props.stages.length} stages; at most ${MAX_STAGES} are supported. Split the work into several pipelines.`);
+    }
+    const ids = new Set<string>();
+    for (const stage of props.stages) {
+      if (ids.has(stage.stageId)) {
+        invalid(this, `\`stages\` holds two stages with the id '${stage.stageId}'. Each stage id is a key under $.results: give each stage its own id.`);
+      }
+      ids.add(stage.stageId);
+    }
+    const timeout = props.timeout ?? Duration.hours(2);
+    const longest = props.stages.reduce((sum, s) => sum + s.timeout.toSeconds(), 0);
+    if (timeout.toSeconds() < longest) {
+      invalid(this, `\`timeout\` (${timeout.toHumanString()}) is shorter than the stages' timeouts added up (${Duration.seconds(longest).toHumanString()}). Raise \`timeout\` or lower the stages' timeouts.`);
+    }
+    this.stages = [...props.stages];
+    checkContracts(this, props.stages);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.auditSink = props.auditSink ?? new AuditSink(this, 'Audit');
+    this.encryptionKey = new kms.Key(this, 'Key', {
+      enableKeyRotation: true,
+      description: `cdk-ai-pipeline ${this.pipelineName}: working data`,
+      removalPolicy,
+    });
+    this.workingBucket = new s3.Bucket(this, 'Working', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.auditSink.accessLogsBucket,
+      serverAccessLogsPrefix: `working/${this.pipelineName}/`,
+      lifecycleRules: [{
+        expiration: props.workingDataExpiration ?? Duration.days(30),
+        noncurrentVersionExpiration: Duration.days(1),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      }],
+      removalPolicy,
+    });
+
+    props.stages.forEach((stage, i) => stage.attach({
+      pipelineName: this.pipelineName,
+      documentBucket: props.trigger.documentBucket,
+      documentPrefix: props.trigger.documentPrefix,
+      workingBucket: this.workingBucket,
+      auditSink: this.auditSink,
+      upstreamStages: props.stages.slice(0, i).map((s) => s.stageId),
+    }));
+
+    // The recorder writes run records: at the end of a run, on the failure path, and from the backstop.
+    const recorderRole = new iam.Role(this, 'RecorderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `cdk-ai-pipeline ${this.pipelineName}: writes run audit records`,
+    });
+    this.recorder = new lambda.Function(this, 'Recorder', {
+      description: `cdk-ai-pipeline ${this.pipelineName}: writes run audit records`,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: bundleCode(Bundles.RECORDER),
+      role: recorderRole,
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: new logs.LogGroup(this, 'RecorderLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        [Env.PIPELINE_NAME]: this.pipelineName,
+        [Env.AUDIT_BUCKET]: this.auditSink.bucket.bucketName,
+        [Env.AUDIT_BUS]: this.auditSink.eventBus.eventBusName,
+        [Env.STAGE_ORDER]: props.stages.map((s) => s.stageId).join(','),
+        POWERTOOLS_SERVICE_NAME: 'cdk-ai-pipeline-recorder',
+      },
+    });
+    this.auditSink.grantWriteRunRecords(recorderRole);
+
+    const recordPayload = (action: string) => sfn.TaskInput.fromObject({
+      action,
+      state: sfn.JsonPath.entirePayload,
+      runId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+    });
+    const lambdaRetry: sfn.RetryProps = {
+      errors: [...LAMBDA_TRANSIENT_ERRORS],
+      interval: Duration.seconds(1),
+      maxAttempts: 4,
+      backoffRate: 2,
+      maxDelay: Duration.seconds(20),
+      jitterStrategy: sfn.JitterType.FULL,
+    };
+    const recordFailure = new tasks.LambdaInvoke(this, 'RecordFailure', {
+      lambdaFunction: this.recorder,
+      payload: recordPayload('failure'),
+      payloadResponseOnly: true,
+      resultPath: '$.failure',
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
+      comment: 'failure path: audit the error; the document stays where it is',
+    });
+    recordFailure.addRetry(lambdaRetry);
+    recordFailure.next(new sfn.Fail(this, 'Failed', {
+      errorPath: '$.failure.error',
+      causePath: '$.failure.cause',
+      comment: 'the run failed; its audit record names the stage and the error',
+    }));
+    const recordRun = new tasks.LambdaInvoke(this, 'RecordRun', {
+      lambdaFunction: this.recorder,
+      payload: recordPayload('run'),
+      payloadResponseOnly: true,
+      resultPath: '$.audit',
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
+      comment: 'the run record (route, stage result hashes)',
+    });
+    recordRun.addRetry(lambdaRetry);
+    recordRun.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    for (const stage of props.stages) {
+      stage.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    }
+    let after: sfn.IChainable = recordRun;
+    if (props.routing) {
+      after = props.routing._build({
+        resultsSchema: resultsSchema(props.stages),
+        autoApproveGuards: props.stages.filter((s) => s.kind === StageKind.BEDROCK).map((s) => `${s.stageId}.screening.promptInjection`),
+        next: recordRun,
+        onError: recordFailure,
+      });
+    }
+    let chain = sfn.Chain.start(props.stages[0]);
+    for (const stage of props.stages.slice(1)) chain = chain.next(stage);
+    chain = chain.next(after);
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(chain),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      timeout,
+      tracingEnabled: true,
+      logs: { destination: this.auditSink.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: `cdk-ai-pipeline ${this.pipelineName}: ${props.stages.map((s) => s.stageId).join(' -> ')}${props.routing ? ' -> routing' : ''}`,
+    });
+    for (const stage of props.stages) stage.grantTaskResponse(this.stateMachine);
+    props.routing?._grant(this.stateMachine);
+    props.trigger.bind(this.stateMachine);
+
+    // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record.
+    new events.Rule(this, 'Backstop', {
+      description: `cdk-ai-pipeline ${this.pipelineName}: audit runs that failed, timed out or were aborted`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      targets: [new targets.LambdaFunction(this.recorder, { retryAttempts: 10, maxEventAge: Duration.hours(24) })],
+    });
+
+    const alarm = (name: string, metric: cloudwatch.Metric, what: string) => new cloudwatch.Alarm(this, name, {
+      alarmDescription: `cdk-ai-pipeline ${this.pipelineName}: ${what}`,
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms = [
+      alarm('FailedAlarm', this.stateMachine.metricFailed({ period: Duration.minutes(5) }), 'runs failed (see the run audit records)'),
+      alarm('TimedOutAlarm', this.stateMachine.metricTimedOut({ period: Duration.minutes(5) }), 'runs timed out'),
+      alarm('ThrottledAlarm', this.stateMachine.metricThrottled({ period: Duration.minutes(5) }), 'state transitions throttled'),
+    ];
+
+    acknowledgeWildcards(this, [
+      XRAY_REASON,
+      {
+        matches: (f) => /^Resource::<.*Handler[0-9A-F]{8}\.Arn>:\*$/.test(f) || /^Resource::<.*Recorder[0-9A-F]{8}\.Arn>:\*$/.test(f),
+        reason: 'Step Functions may invoke the versions of the pipeline\'s own stage and recorder functions (CDK grants function:*).',
+      },
+      {
+        matches: (f, actions) => f === 'Resource::*' && actions.every((a) => a.startsWith('logs:')),
+        reason: 'CloudWatch Logs delivery actions (CreateLogDelivery, ...) that Step Functions logging needs do not support resource-level permissions.',
+      },
+      {
+        matches: (f) => f.endsWith(`/${Keys.runsPrefix}*`),
+        reason: 'The recorder writes and reads run records only under \'runs/\'; their keys carry the run id.',
+      },
+    ]);
+  }
+
+  /**
+   * Grants starting runs (StartExecution) of this pipeline.
+   * @param grantee who starts runs
+   */
+  public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+}
+
+/** The schema of `results` as the stages' output contracts declare it. */
+function resultsSchema(stages: InferenceStage[]): { [key: string]: any } {
+  return {
+    type: 'object',
+    required: stages.map((s) => s.stageId),
+    properties: Object.fromEntries(stages.map((s) => [s.stageId, s.outputContract.schema])),
+  };
+}
+
+/** Fails synth when a stage's input contract is not satisfied by the trigger and the stages before it. */
+function checkContracts(pipeline: Pipeline, stages: InferenceStage[]) {
+  stages.forEach((stage, i) => {
+    const before = stages.slice(0, i);
+    const view = {
+      type: 'object',
+      required: ['document', 'results'],
+      properties: { document: DOCUMENT_SCHEMA, results: resultsSchema(before) },
+    };
+    const problems = checkSatisfies(stage.inputContract.schema, view, '').map((p) => ({ ...p, path: p.path.replace(/^\./, '') }));
+    if (problems.length > 0) {
+      const lines = problems.map((p) => `'${p.path}' ${p.problem}`).join('; ');
+      invalid(pipeline, `stage '${stage.stageId}' has an input contract the stages before it do not satisfy: ${lines}. Fix: put a stage that produces these fields before '${stage.stageId}' (with an output contract declaring them as required), or relax ${stage.stageId}'s input contract (${stage.inputContract.source}).`);
+    }
+    if (stage.readsText) {
+      const producer = [...before].reverse().find((s) => {
+        const text = lookupPath(s.outputContract.schema, 'text');
+        return text.schema !== undefined && text.alwaysPresent;
+      });
+      if (!producer) {
+        invalid(pipeline, `stage '${stage.stageId}' reads {{text}}, but no stage before it produces a required 'text' pointer. Fix: put a text-producing stage (InferenceStage.textract) before '${stage.stageId}', or read another path.`);
+      }
+    }
+  });
+}

@@ -1,0 +1,88 @@
+import { Aspects, CfnResource, IAspect, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { IConstruct } from 'constructs';
+
+/** One wildcard a construct needs, and why. */
+export interface WildcardReason {
+  /** Does this `Action::...` / `Resource::...` finding belong to this reason? */
+  readonly matches: (finding: string, statementActions: string[]) => boolean;
+  readonly reason: string;
+}
+
+/** Flattens a CloudFormation reference the way policy checkers print it (`<Logical.Arn>/x/*`). */
+export function flattenReference(node: any): string {
+  if (node === undefined) return '';
+  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (node['Fn::Join']) {
+    const [delimiter, items] = node['Fn::Join'];
+    return items.map(flattenReference).join(delimiter);
+  }
+  if (node['Fn::Sub']) return flattenReference(node['Fn::Sub']);
+  if (node['Fn::GetAtt']) {
+    const [res, attr] = node['Fn::GetAtt'];
+    return `<${flattenReference(res)}.${flattenReference(attr)}>`;
+  }
+  if (node['Fn::ImportValue']) return flattenReference(node['Fn::ImportValue']);
+  if (node.Ref) return `<${flattenReference(node.Ref)}>`;
+  return JSON.stringify(node);
+}
+
+const list = (v: any): any[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+
+/** The wildcard findings of a resolved policy document, each with the actions of its statement. */
+export function wildcardFindings(doc: any): Array<{ finding: string; actions: string[] }> {
+  const out: Array<{ finding: string; actions: string[] }> = [];
+  for (const st of list(doc?.Statement)) {
+    if (st.Effect !== 'Allow') continue;
+    const actions = list(st.Action) as string[];
+    for (const a of actions) if (a.includes('*')) out.push({ finding: `Action::${a}`, actions });
+    for (const r of list(st.Resource)) {
+      const flat = flattenReference(r);
+      if (flat.includes('*')) out.push({ finding: `Resource::${flat}`, actions });
+    }
+  }
+  return out;
+}
+
+/**
+ * Acknowledges, finding by finding, the `AwsSolutions-IAM5` wildcard findings of the IAM policies
+ * under a scope that a known reason explains. A wildcard no reason explains (for instance one a
+ * user adds) stays unacknowledged and is reported. The policy checkers run after aspects, so the
+ * policies are complete when this runs.
+ */
+class AcknowledgeWildcards implements IAspect {
+  constructor(private readonly reasons: WildcardReason[]) {}
+
+  public visit(node: IConstruct): void {
+    if (!(node instanceof iam.CfnPolicy) && !(node instanceof iam.CfnRole)) return;
+    const stack = Stack.of(node);
+    const docs: any[] = node instanceof iam.CfnPolicy
+      ? [stack.resolve(node.policyDocument)]
+      : list(stack.resolve(node.policies)).map((p: any) => stack.resolve(p.policyDocument));
+    for (const doc of docs) {
+      for (const { finding, actions } of wildcardFindings(doc)) {
+        const reason = this.reasons.find((r) => r.matches(finding, actions));
+        if (reason) {
+          Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: reason.reason });
+        }
+      }
+    }
+  }
+}
+
+/** Registers wildcard reasons for the IAM policies under `scope`. */
+export function acknowledgeWildcards(scope: IConstruct, reasons: WildcardReason[]): void {
+  Aspects.of(scope).add(new AcknowledgeWildcards(reasons));
+}
+
+/** Acknowledges one whole-resource finding (not IAM5) on a resource, with its reason. */
+export function acknowledgeRule(resource: IConstruct, id: string, reason: string): void {
+  const target = CfnResource.isCfnResource(resource) ? resource : (resource.node.defaultChild ?? resource);
+  Validations.of(target).acknowledge({ id, reason });
+}
+
+/** Reasons shared by every construct that runs Lambda functions with X-Ray tracing. */
+export const XRAY_REASON: WildcardReason = {
+  matches: (f, actions) => f === 'Resource::*' && actions.every((a) => a.startsWith('xray:')),
+  reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.',
+};

@@ -1,0 +1,32 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+
+/** Read of the objects under a prefix (and their versions), plus decrypt with the bucket's key. */
+export function grantReadPrefix(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: string): iam.Grant {
+  const grant = iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:GetObject', 's3:GetObjectVersion'],
+    resourceArns: [bucket.arnForObjects(`${prefix}*`)],
+  });
+  if (bucket.encryptionKey) grantKey(grantee, bucket.encryptionKey, ['kms:Decrypt']);
+  return grant;
+}
+
+/** Write (and read back) of the objects under a prefix, with encrypt/decrypt on the bucket's key. */
+export function grantWritePrefix(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: string, read = true): iam.Grant {
+  const grant = iam.Grant.addToPrincipal({
+    grantee,
+    actions: read ? ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'] : ['s3:PutObject'],
+    resourceArns: [bucket.arnForObjects(`${prefix}*`)],
+  });
+  if (bucket.encryptionKey) {
+    grantKey(grantee, bucket.encryptionKey, read ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:GenerateDataKey']);
+  }
+  return grant;
+}
+
+/** Exact KMS actions on one key (no `kms:GenerateDataKey*`-style wildcards). */
+export function grantKey(grantee: iam.IGrantable, key: kms.IKey, actions: string[]): iam.Grant {
+  return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [key.keyArn] });
+}

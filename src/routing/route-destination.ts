@@ -1,0 +1,118 @@
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { AUDIT_EVENT_SOURCE } from '../shared';
+
+/** The kinds of destination a route can lead to. */
+export enum RouteDestinationKind {
+  /** The run ends approved, nobody is notified. */
+  AUTO_APPROVE = 'auto-approve',
+  /** A message on an SNS topic. */
+  SNS_TOPIC = 'sns-topic',
+  /** A message on an SQS queue. */
+  SQS_QUEUE = 'sqs-queue',
+  /** An event on an EventBridge bus. */
+  EVENT_BUS = 'event-bus',
+}
+
+/** The message every notifying destination sends: who, where, and the results (pointers, never text). */
+function routedMessage(rule: string, destination: string): { [key: string]: any } {
+  return {
+    runId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+    document: sfn.JsonPath.objectAt('$.document'),
+    route: { rule, destination },
+    results: sfn.JsonPath.objectAt('$.results'),
+  };
+}
+
+/**
+ * Where a route leads. The state it becomes records `{ rule, destination }` at `$.route`, so the
+ * rule that fired is part of the run's output and of its audit record.
+ */
+export class RouteDestination {
+  /**
+   * Approve without a person. Allowed only on explicit rules, never as the default route, and always
+   * guarded by the pipeline so that a prompt injection flagged by a Bedrock stage cannot reach it.
+   * @param name the destination's name
+   * @default name 'auto-approve'
+   */
+  public static autoApprove(name: string = 'auto-approve'): RouteDestination {
+    return new RouteDestination(name, RouteDestinationKind.AUTO_APPROVE, (scope, id, rule) => new sfn.Pass(scope, id, {
+      result: sfn.Result.fromObject({ rule, destination: name }),
+      resultPath: '$.route',
+      comment: `route ${rule} -> ${name} (auto-approve)`,
+    }));
+  }
+
+  /** Publish the routed run to an SNS topic (for example a legal team's). */
+  public static snsTopic(name: string, topic: sns.ITopic): RouteDestination {
+    return new RouteDestination(name, RouteDestinationKind.SNS_TOPIC, (scope, id, rule) => new tasks.SnsPublish(scope, id, {
+      topic,
+      message: sfn.TaskInput.fromObject(routedMessage(rule, name)),
+      subject: `cdk-ai-pipeline: ${name}`,
+      resultSelector: { rule, destination: name, messageId: sfn.JsonPath.stringAt('$.MessageId') },
+      resultPath: '$.route',
+      comment: `route ${rule} -> ${name} (SNS)`,
+    }), topic.masterKey ? [topic.masterKey] : []);
+  }
+
+  /** Send the routed run to an SQS queue (for example a review queue). */
+  public static sqsQueue(name: string, queue: sqs.IQueue): RouteDestination {
+    return new RouteDestination(name, RouteDestinationKind.SQS_QUEUE, (scope, id, rule) => new tasks.SqsSendMessage(scope, id, {
+      queue,
+      messageBody: sfn.TaskInput.fromObject(routedMessage(rule, name)),
+      resultSelector: { rule, destination: name, messageId: sfn.JsonPath.stringAt('$.MessageId') },
+      resultPath: '$.route',
+      comment: `route ${rule} -> ${name} (SQS)`,
+    }), queue.encryptionMasterKey ? [queue.encryptionMasterKey] : []);
+  }
+
+  /** Put the routed run as an event (`Document Routed`) on an EventBridge bus. */
+  public static eventBus(name: string, bus: events.IEventBus): RouteDestination {
+    return new RouteDestination(name, RouteDestinationKind.EVENT_BUS, (scope, id, rule) => new tasks.EventBridgePutEvents(scope, id, {
+      entries: [{
+        eventBus: bus,
+        source: AUDIT_EVENT_SOURCE,
+        detailType: 'Document Routed',
+        detail: sfn.TaskInput.fromObject(routedMessage(rule, name)),
+      }],
+      resultSelector: { rule, destination: name, failedEntryCount: sfn.JsonPath.numberAt('$.FailedEntryCount') },
+      resultPath: '$.route',
+      comment: `route ${rule} -> ${name} (EventBridge)`,
+    }));
+  }
+
+  /** The destination's name (recorded in the run's output and audit record). */
+  public readonly name: string;
+  /** The kind of destination. */
+  public readonly kind: RouteDestinationKind;
+  private readonly make: (scope: Construct, id: string, rule: string) => sfn.State;
+  private readonly keys: kms.IKey[];
+
+  private constructor(name: string, kind: RouteDestinationKind, make: (scope: Construct, id: string, rule: string) => sfn.State, keys: kms.IKey[] = []) {
+    this.name = name;
+    this.kind = kind;
+    this.make = make;
+    this.keys = keys;
+  }
+
+  /**
+   * The state that delivers a run routed by `rule`.
+   * @internal
+   */
+  public _state(scope: Construct, id: string, rule: string): sfn.State {
+    return this.make(scope, id, rule);
+  }
+
+  /**
+   * Keys the state machine must use to deliver (encrypted topics and queues).
+   * @internal
+   */
+  public get _keys(): kms.IKey[] {
+    return this.keys;
+  }
+}

@@ -1,0 +1,54 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { StageContract } from '../../contracts/stage-contract';
+import { cloneSchema, DOCUMENT_INPUT_SCHEMA } from '../../contracts/schemas';
+import { Bundles, stageCode } from '../../private/handler-asset';
+import { Env, LambdaStageConfig, TRANSIENT_ERRORS } from '../../shared';
+import { InferenceStage, InferenceStageOptions, StageKind } from '../inference-stage';
+
+/** Props of a stage that runs your own Lambda function. */
+export interface LambdaStageProps extends InferenceStageOptions {
+  /** Your function. It receives `{ document, results, runId }` and returns a JSON object. */
+  readonly function: lambda.IFunction;
+  /**
+   * Contract of what your function returns (what lands at `results.<id>`).
+   * @default - any JSON object
+   */
+  readonly output?: StageContract;
+}
+
+/**
+ * A Lambda function of your own as a stage. The stage's handler calls it, validates what goes in
+ * and what comes out against the contracts, and writes the audit record, so your function needs
+ * no knowledge of the pipeline. Errors your function throws keep their names (throw an error named
+ * `Document.NoText`, say, and the pipeline treats it as such).
+ */
+export class LambdaStage extends InferenceStage {
+  /** Your function. */
+  public readonly function: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: LambdaStageProps) {
+    const input = props.input ?? StageContract.fromObject(cloneSchema(DOCUMENT_INPUT_SCHEMA));
+    const output = props.output ?? StageContract.anyObject();
+    const config: LambdaStageConfig = { stage: id, kind: 'lambda' };
+    super(scope, id, {
+      kind: StageKind.LAMBDA,
+      code: stageCode(Bundles.LAMBDA_PROXY, config, { input: input.schema, output: output.schema }),
+      inputContract: input,
+      outputContract: output,
+      transientErrors: [...TRANSIENT_ERRORS.lambda],
+      timeout: props.timeout ?? Duration.minutes(5),
+      memorySize: props.memorySize ?? 256,
+      retry: props.retry,
+      description: 'calls your function and checks its contracts',
+    });
+    this.function = props.function;
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['lambda:InvokeFunction'],
+      resources: [props.function.functionArn],
+    }));
+    this.handler.addEnvironment(Env.TARGET_FUNCTION, props.function.functionArn);
+  }
+}

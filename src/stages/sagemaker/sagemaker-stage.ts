@@ -1,0 +1,93 @@
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { StageContract } from '../../contracts/stage-contract';
+import { cloneSchema, DOCUMENT_INPUT_SCHEMA } from '../../contracts/schemas';
+import { schemaRequiringPaths } from '../../private/contract-check';
+import { Bundles, stageCode } from '../../private/handler-asset';
+import { invalid } from '../../private/validation';
+import { Env, SageMakerStageConfig, TRANSIENT_ERRORS } from '../../shared';
+import { InferenceStage, InferenceStageOptions, StageKind } from '../inference-stage';
+
+/** Props of a SageMaker endpoint stage. */
+export interface SageMakerEndpointStageProps extends InferenceStageOptions {
+  /** Name of the real-time endpoint. */
+  readonly endpointName: string;
+  /**
+   * Contract of the endpoint's JSON answer (what lands at `results.<id>`).
+   * @default - any JSON object
+   */
+  readonly output?: StageContract;
+  /**
+   * The JSON request body: each field and the path it is read from (`text`, `document.key`,
+   * `results.<Stage>.<field>`). S3 pointers are replaced by the content they point at.
+   * @default { text: 'text' } - the text of the latest earlier stage that produced a `text` pointer
+   */
+  readonly request?: { [field: string]: string };
+  /**
+   * Longest string sent, in characters; longer text is cut.
+   * @default 100000
+   */
+  readonly maxInputChars?: number;
+}
+
+const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
+/**
+ * An Amazon SageMaker real-time endpoint (InvokeEndpoint, JSON in and out), e.g. a document
+ * classifier. The role may invoke exactly this endpoint.
+ */
+export class SageMakerEndpointStage extends InferenceStage {
+  /** The endpoint the stage calls. */
+  public readonly endpointName: string;
+
+  constructor(scope: Construct, id: string, props: SageMakerEndpointStageProps) {
+    const where = `SageMakerEndpointStage ${id}`;
+    if (!Token.isUnresolved(props.endpointName) && !ENDPOINT_NAME.test(props.endpointName)) {
+      invalid(where, `\`endpointName\` must be 1-63 letters, digits or hyphens, got: '${props.endpointName}'. Use the endpoint's name, not its ARN.`);
+    }
+    const request = props.request ?? { text: 'text' };
+    const fields = Object.entries(request);
+    if (fields.length === 0) {
+      invalid(where, '`request` must name at least one field, got: {}. For example { text: \'text\' }.');
+    }
+    const bad = fields.filter(([, p]) => p !== 'text' && !/^(document|results)\.[A-Za-z0-9_.-]+$/.test(p));
+    if (bad.length > 0) {
+      invalid(where, `\`request\` reads ${bad.map(([f, p]) => `${f} from '${p}'`).join(', ')}, which no stage can see. Read 'text', 'document.<field>' or 'results.<Stage>.<field>'.`);
+    }
+    const maxInputChars = props.maxInputChars ?? 100_000;
+    const paths = fields.map(([, p]) => p).filter((p) => p !== 'text');
+    const input = props.input ?? StageContract.fromObject(mergeInto(cloneSchema(DOCUMENT_INPUT_SCHEMA), schemaRequiringPaths(paths)));
+    const output = props.output ?? StageContract.anyObject();
+    const config: SageMakerStageConfig = { stage: id, kind: 'sagemaker', request, maxInputChars };
+    super(scope, id, {
+      kind: StageKind.SAGEMAKER,
+      code: stageCode(Bundles.SAGEMAKER, config, { input: input.schema, output: output.schema }),
+      inputContract: input,
+      outputContract: output,
+      transientErrors: [...TRANSIENT_ERRORS.sagemaker, ...TRANSIENT_ERRORS.s3],
+      timeout: props.timeout ?? Duration.minutes(2),
+      memorySize: props.memorySize ?? 512,
+      retry: props.retry,
+      readsText: fields.some(([, p]) => p === 'text'),
+      description: `SageMaker endpoint ${Token.isUnresolved(props.endpointName) ? '' : props.endpointName}`.trim(),
+    });
+    this.endpointName = props.endpointName;
+    const stack = Stack.of(this);
+    // Endpoint ARNs are lowercase, whatever the case of the name.
+    const arnName = Token.isUnresolved(props.endpointName) ? props.endpointName : props.endpointName.toLowerCase();
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['sagemaker:InvokeEndpoint'],
+      resources: [`arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:endpoint/${arnName}`],
+    }));
+    this.handler.addEnvironment(Env.ENDPOINT_NAME, props.endpointName);
+  }
+}
+
+function mergeInto(a: any, b: any): any {
+  const out = { ...a, type: 'object' };
+  out.required = [...new Set([...(a.required ?? []), ...(b.required ?? [])])];
+  out.properties = { ...(a.properties ?? {}), ...(b.properties ?? {}) };
+  if (a.properties?.document && b.properties?.document) out.properties.document = a.properties.document;
+  return out;
+}

@@ -1,0 +1,133 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
+/**
+ * Byte-level preflight of a document before it reaches Textract: size, type by magic bytes,
+ * encryption and page count. Pure (no AWS calls), so the local runner can use it on its own.
+ *
+ * Every rejection is a named, non-retryable `Document.*` error; messages name sizes and limits,
+ * never the document's content.
+ */
+import { PDFDocument } from 'pdf-lib';
+import { ErrorNames, PipelineError } from '../../../shared/errors';
+
+/** The document types Textract reads. */
+export type DocumentType = 'pdf' | 'png' | 'jpeg' | 'tiff';
+
+/** How the stage extracts the text: one synchronous call, or an asynchronous job with a callback. */
+export type ExtractionMode = 'sync' | 'async';
+
+/** The limits a stage applies (from its `TextractStageConfig`). */
+export interface PreflightLimits {
+  /** Largest document accepted, in bytes. */
+  readonly maxDocumentBytes: number;
+  /** Most pages accepted. */
+  readonly maxPages: number;
+}
+
+/** What the preflight learned about a document. */
+export interface PreflightReport {
+  readonly type: DocumentType;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Page count; for TIFF unknown before Textract reads it (undefined). */
+  readonly pages?: number;
+  readonly mode: ExtractionMode;
+}
+
+const MiB = 1024 * 1024;
+
+/** Largest document the synchronous `DetectDocumentText` accepts. */
+export const SYNC_MAX_BYTES = 10 * MiB;
+
+/** Largest PNG or JPEG Textract accepts, synchronous or not. */
+export const IMAGE_MAX_BYTES = 10 * MiB;
+
+/** Bytes needed to tell the type of a document. */
+export const MAGIC_BYTES = 8;
+
+const SIGNATURES: ReadonlyArray<{ type: DocumentType; bytes: readonly number[] }> = [
+  { type: 'pdf', bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] }, // %PDF-
+  { type: 'png', bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] },
+  { type: 'jpeg', bytes: [0xff, 0xd8, 0xff] },
+  { type: 'tiff', bytes: [0x49, 0x49, 0x2a, 0x00] }, // II*\0 (little endian)
+  { type: 'tiff', bytes: [0x4d, 0x4d, 0x00, 0x2a] }, // MM\0* (big endian)
+];
+
+/** The document's type from its first bytes, or undefined when Textract cannot read it. */
+export function sniffType(bytes: Uint8Array): DocumentType | undefined {
+  for (const sig of SIGNATURES) {
+    if (bytes.length >= sig.bytes.length && sig.bytes.every((b, i) => bytes[i] === b)) return sig.type;
+  }
+  return undefined;
+}
+
+/** Rejects an empty document or one over `maxDocumentBytes` (checked from HeadObject, before reading). */
+export function checkSize(size: number, limits: PreflightLimits): void {
+  if (size <= 0) {
+    throw new PipelineError(ErrorNames.DOCUMENT_EMPTY, 'the document is empty (0 bytes)');
+  }
+  if (size > limits.maxDocumentBytes) {
+    throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
+      `the document is ${size} bytes, over the stage's limit of ${limits.maxDocumentBytes} bytes`);
+  }
+}
+
+/** True when telling the document's pages needs all its bytes (PDF), not only its first `MAGIC_BYTES`. */
+export function needsFullRead(type: DocumentType | undefined): boolean {
+  return type === 'pdf';
+}
+
+/**
+ * Checks a document's bytes. `bytes` must be the whole document for a PDF (see `needsFullRead`);
+ * for other types its first `MAGIC_BYTES` are enough. `size` is the object's size (from HeadObject).
+ */
+export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits, size: number = bytes.length): Promise<PreflightReport> {
+  checkSize(size, limits);
+  const type = sniffType(bytes);
+  switch (type) {
+    case 'pdf': {
+      const pages = await countPdfPages(bytes);
+      if (pages > limits.maxPages) {
+        throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
+          `the document has ${pages} pages, over the stage's limit of ${limits.maxPages} pages`);
+      }
+      return { type, size, pages, mode: pages === 1 && size <= SYNC_MAX_BYTES ? 'sync' : 'async' };
+    }
+    case 'png':
+    case 'jpeg':
+      if (size > IMAGE_MAX_BYTES) {
+        throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
+          `the ${type.toUpperCase()} image is ${size} bytes, over Textract's limit of ${IMAGE_MAX_BYTES} bytes for images`);
+      }
+      return { type, size, pages: 1, mode: 'sync' };
+    case 'tiff':
+      // Possibly multi-page: only the asynchronous API reads every page. Textract counts them.
+      return { type, size, mode: 'async' };
+    default:
+      throw new PipelineError(ErrorNames.DOCUMENT_UNSUPPORTED_TYPE,
+        'the document is not a PDF, PNG, JPEG or TIFF file (checked by its first bytes)');
+  }
+}
+
+/** Counts a PDF's pages: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be parsed. */
+export async function countPdfPages(bytes: Uint8Array): Promise<number> {
+  let doc: PDFDocument;
+  try {
+    // ignoreEncryption lets us read the trailer and name the problem instead of a generic parse error.
+    doc = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+  } catch {
+    throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF cannot be parsed');
+  }
+  if (doc.isEncrypted) {
+    throw new PipelineError(ErrorNames.DOCUMENT_ENCRYPTED, 'the PDF is encrypted');
+  }
+  let pages: number;
+  try {
+    pages = doc.getPageCount();
+  } catch {
+    throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no readable page tree');
+  }
+  if (pages < 1) {
+    throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no pages');
+  }
+  return pages;
+}

@@ -1,0 +1,459 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
+/**
+ * Core of the Textract stage handler. Pure: it receives its clients and configuration and has no
+ * module-level side effects, so it runs the same in Lambda, in unit tests and in the local runner.
+ *
+ * One Lambda serves two events:
+ * - a `StageInvocation` from the stage's `lambda:invoke.waitForTaskToken` task: validates the
+ *   input, preflights the document, then either extracts the text synchronously (one page, small)
+ *   and sends the task success, or starts an asynchronous Textract job and returns;
+ * - the SNS notification Textract publishes when that job ends: collects the text, validates the
+ *   output, writes the stage's audit record and sends the task success or failure.
+ */
+import { createHash } from 'crypto';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  Block,
+  DetectDocumentTextCommand,
+  GetDocumentTextDetectionCommand,
+  StartDocumentTextDetectionCommand,
+  TextractClient,
+} from '@aws-sdk/client-textract';
+import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { inspectDocument, MAGIC_BYTES, needsFullRead, PreflightReport, checkSize, sniffType } from './preflight';
+import { blocksToText, lineCount } from './text';
+import { AuditWriter } from '../../../runtime/audit';
+import { assertValid, StageValidators } from '../../../runtime/contracts';
+import { LogPort } from '../../../runtime/logger';
+import { headObject, readObject, sha256, writeJson } from '../../../runtime/s3';
+import { runStage, StageContext, stageView } from '../../../runtime/stage-runner';
+import {
+  AuditRecord,
+  DocumentRef,
+  ErrorNames,
+  Keys,
+  MAX_INLINE_OUTPUT_BYTES,
+  PipelineError,
+  S3Pointer,
+  StageInvocation,
+  TextractStageConfig,
+  TRANSIENT_ERRORS,
+} from '../../../shared';
+
+/** Values the construct passes as environment variables (see `Env`). */
+export interface TextractHandlerEnv {
+  /** PIPELINE_NAME */
+  readonly pipeline: string;
+  /** WORK_BUCKET: where `text.json` and the job records go. */
+  readonly workBucket: string;
+  /** AUDIT_BUCKET */
+  readonly auditBucket: string;
+  /** AUDIT_BUS */
+  readonly auditBus: string;
+  /** TEXTRACT_TOPIC_ARN: the topic Textract notifies job completion on (this Lambda is subscribed). */
+  readonly topicArn: string;
+  /** TEXTRACT_ROLE_ARN: the role Textract assumes to publish on the topic. */
+  readonly roleArn: string;
+}
+
+/** Everything the core needs. */
+export interface TextractHandlerDeps {
+  readonly s3: S3Client;
+  readonly textract: TextractClient;
+  readonly sfn: SFNClient;
+  readonly events: EventBridgeClient;
+  /** The stage's generated validators (`input`, `output`). */
+  readonly validators: StageValidators;
+  /** The stage's `stage-config.json`. */
+  readonly config: TextractStageConfig;
+  readonly env: TextractHandlerEnv;
+  readonly logger: LogPort;
+  /** Clock, injectable for tests. */
+  readonly now?: () => Date;
+}
+
+/** The stage's output: a pointer to the `ExtractedText`, the page count and how it was extracted. */
+export interface TextractStageOutput {
+  readonly text: S3Pointer;
+  readonly pages: number;
+  readonly mode: 'sync' | 'async';
+  readonly [key: string]: unknown;
+}
+
+/** What the invocation returns when it started an asynchronous job (Step Functions ignores it). */
+export interface TextractJobStarted {
+  readonly status: 'STARTED';
+  readonly jobId: string;
+}
+
+/** Written to the work bucket at `Keys.textractJob(stage, jobId)` when a job starts; read on completion. */
+export interface TextractJobRecord {
+  readonly taskToken: string;
+  readonly runId: string;
+  readonly document: DocumentRef;
+  /** When the stage started (the audit record's `startedAt`). */
+  readonly startedAt: string;
+  /** sha256 of the stage's input view (the audit record's `inputSha256`). */
+  readonly inputSha256: string;
+  /** Page count from the preflight; absent for TIFF (Textract counts). */
+  readonly pages?: number;
+}
+
+/** The message Textract publishes on the topic when an asynchronous job ends. */
+export interface TextractNotification {
+  readonly JobId: string;
+  readonly Status: string;
+  readonly API?: string;
+  readonly JobTag?: string;
+  readonly Timestamp?: number;
+  readonly DocumentLocation?: { readonly S3ObjectName?: string; readonly S3Bucket?: string };
+}
+
+const TEXT_FILE = 'text.json';
+const STAGE_KIND = 'textract';
+/** SFN errors meaning the task is already closed: nothing left to tell it, and retrying cannot help. */
+const TASK_GONE = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
+/** Textract's own answers about the document, as named errors. */
+const TEXTRACT_DOCUMENT_ERRORS: { [sdkName: string]: string } = {
+  UnsupportedDocumentException: ErrorNames.DOCUMENT_UNSUPPORTED_TYPE,
+  BadDocumentException: ErrorNames.DOCUMENT_CORRUPT,
+  DocumentTooLargeException: ErrorNames.DOCUMENT_TOO_LARGE,
+  InvalidS3ObjectException: ErrorNames.SOURCE_ACCESS_DENIED,
+};
+
+/**
+ * The handler's single entry point: dispatches on the event's shape (SNS notification or stage
+ * invocation).
+ */
+export async function handleTextractEvent(
+  deps: TextractHandlerDeps,
+  event: StageInvocation | SNSEvent,
+): Promise<TextractStageOutput | TextractJobStarted | void> {
+  if (isSnsEvent(event)) return completeJobs(deps, event);
+  return startStage(deps, event);
+}
+
+/** True when the event is an SNS delivery (Textract's completion notification). */
+export function isSnsEvent(event: unknown): event is SNSEvent {
+  const records = (event as any)?.Records;
+  return Array.isArray(records) && records.length > 0 && records.every((r: any) => r && typeof r.Sns === 'object');
+}
+
+/** Idempotency token of a run's job: the same run and stage never start two Textract jobs. */
+export function clientRequestToken(runId: string, stage: string): string {
+  return createHash('sha256').update(`${runId}/${stage}`).digest('hex'); // 64 chars of [0-9a-f]
+}
+
+/** A stage id as a Textract `JobTag` (`[a-zA-Z0-9_.\-:]+`, at most 64 characters). */
+export function jobTag(stage: string): string {
+  return (stage.replace(/[^a-zA-Z0-9_.\-:]/g, '-') || 'stage').slice(0, 64);
+}
+
+// -------------------------------------------------------------------------------------------------
+// Invocation: preflight, then sync extraction or async start
+// -------------------------------------------------------------------------------------------------
+
+async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation): Promise<TextractStageOutput | TextractJobStarted> {
+  const { config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const startedAt = now().toISOString();
+  const view = stageView(invocation);
+  const inputSha256 = sha256(JSON.stringify(view));
+  const ids = { runId: invocation.runId, stage: config.stage };
+
+  // Input contract and preflight: a failure here is audited and re-thrown with its name. The
+  // SUCCEEDED record of an async job is written on completion; the sync path goes through runStage.
+  let report: PreflightReport;
+  try {
+    assertValid(deps.validators.input, view, ErrorNames.CONTRACT_INPUT_VIOLATION, `the input of stage ${config.stage}`);
+    report = await preflightObject(deps, view.document);
+    logger.info('preflight passed', { ...ids, type: report.type, size: report.size, pages: report.pages, mode: report.mode });
+    if (report.mode === 'async') {
+      if (!invocation.taskToken) {
+        throw new PipelineError(ErrorNames.CONTRACT_INPUT_VIOLATION,
+          `stage ${config.stage} needs a task token (lambda:invoke.waitForTaskToken) to extract a multi-page document`);
+      }
+      const jobId = await startJob(deps, invocation, report, { startedAt, inputSha256 });
+      logger.info('textract job started', { ...ids, jobId });
+      return { status: 'STARTED', jobId };
+    }
+  } catch (err: any) {
+    logger.error('stage failed', { ...ids, errorName: err?.name ?? 'Error' });
+    await writeStageRecord(deps, {
+      ...recordBase(deps, invocation.runId, view.document, inputSha256, startedAt),
+      endedAt: now().toISOString(),
+      outcome: 'FAILED',
+      errorName: err?.name ?? 'Error',
+    });
+    throw err;
+  }
+
+  const ctx: StageContext = {
+    s3: deps.s3,
+    events: deps.events,
+    validators: deps.validators,
+    logger,
+    pipeline: deps.env.pipeline,
+    stage: config.stage,
+    stageKind: STAGE_KIND,
+    workBucket: deps.env.workBucket,
+    auditBucket: deps.env.auditBucket,
+    auditBus: deps.env.auditBus,
+    now: deps.now,
+  };
+  // runStage takes its startedAt from the first call of its clock: make that the stage's real start.
+  let first = true;
+  const stageClock = () => {
+    if (!first) return now();
+    first = false;
+    return new Date(startedAt);
+  };
+  const output = await runStage({ ...ctx, now: stageClock }, invocation,
+    async (v) => ({ output: await extractSync(deps, invocation.runId, v.document) }));
+  if (invocation.taskToken) {
+    await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: invocation.taskToken, output: JSON.stringify(output) }));
+  }
+  return output as TextractStageOutput;
+}
+
+/**
+ * HeadObject (size limits), then the first bytes (type), then for a PDF the whole object (pages,
+ * encryption). Images are never read whole: Textract reads them from S3.
+ */
+async function preflightObject(deps: TextractHandlerDeps, document: DocumentRef): Promise<PreflightReport> {
+  const limits = { maxDocumentBytes: deps.config.maxDocumentBytes, maxPages: deps.config.maxPages };
+  const head = await headObject(deps.s3, document);
+  checkSize(head.size, limits);
+  let bytes = await readObject(deps.s3, document, `bytes=0-${MAGIC_BYTES - 1}`);
+  if (needsFullRead(sniffType(bytes))) {
+    bytes = await readObject(deps.s3, document);
+  }
+  return inspectDocument(bytes, limits, head.size);
+}
+
+async function extractSync(deps: TextractHandlerDeps, runId: string, document: DocumentRef): Promise<TextractStageOutput> {
+  let blocks: Block[];
+  try {
+    const out = await deps.textract.send(new DetectDocumentTextCommand({ Document: { S3Object: s3Object(document) } }));
+    blocks = out.Blocks ?? [];
+  } catch (err) {
+    throw textractError(err);
+  }
+  deps.logger.info('text detected', { runId, stage: deps.config.stage, mode: 'sync', blocks: blocks.length, lines: lineCount(blocks) });
+  return writeText(deps, runId, blocks, 1, 'sync');
+}
+
+async function startJob(
+  deps: TextractHandlerDeps,
+  invocation: StageInvocation,
+  report: PreflightReport,
+  audit: { startedAt: string; inputSha256: string },
+): Promise<string> {
+  const { config, env } = deps;
+  const document = invocation.state.document;
+  let jobId: string | undefined;
+  try {
+    const out = await deps.textract.send(new StartDocumentTextDetectionCommand({
+      DocumentLocation: { S3Object: s3Object(document) },
+      ClientRequestToken: clientRequestToken(invocation.runId, config.stage),
+      JobTag: jobTag(config.stage),
+      NotificationChannel: { SNSTopicArn: env.topicArn, RoleArn: env.roleArn },
+    }));
+    jobId = out.JobId;
+  } catch (err) {
+    throw textractError(err);
+  }
+  if (!jobId) throw new Error('StartDocumentTextDetection returned no JobId');
+  const record: TextractJobRecord = {
+    taskToken: invocation.taskToken!,
+    runId: invocation.runId,
+    document,
+    startedAt: audit.startedAt,
+    inputSha256: audit.inputSha256,
+    ...(report.pages !== undefined ? { pages: report.pages } : {}),
+  };
+  await writeJson(deps.s3, env.workBucket, Keys.textractJob(config.stage, jobId), record);
+  return jobId;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Completion: Textract's SNS notification
+// -------------------------------------------------------------------------------------------------
+
+async function completeJobs(deps: TextractHandlerDeps, event: SNSEvent): Promise<void> {
+  let transient: unknown;
+  for (const record of event.Records) {
+    try {
+      await completeJob(deps, record);
+    } catch (err) {
+      // Only transient errors escape completeJob: let Lambda's async retry run, after the other records.
+      transient = transient ?? err;
+    }
+  }
+  if (transient) throw transient;
+}
+
+async function completeJob(deps: TextractHandlerDeps, record: SNSEventRecord): Promise<void> {
+  const { config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  let message: TextractNotification;
+  try {
+    message = JSON.parse(record.Sns.Message);
+  } catch {
+    logger.error('notification ignored: not JSON', { stage: config.stage, messageId: record.Sns.MessageId });
+    return;
+  }
+  if (typeof message?.JobId !== 'string' || (message.JobTag !== undefined && message.JobTag !== jobTag(config.stage))) {
+    logger.warn('notification ignored: not a job of this stage', { stage: config.stage, messageId: record.Sns.MessageId, jobTag: message?.JobTag });
+    return;
+  }
+  const jobId = message.JobId;
+
+  let job: TextractJobRecord;
+  try {
+    const bytes = await readObject(deps.s3, { bucket: deps.env.workBucket, key: Keys.textractJob(config.stage, jobId) });
+    job = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err: any) {
+    if (err?.name === ErrorNames.SOURCE_GONE || err instanceof SyntaxError) {
+      // No task to answer: the job was not started by this stage (or its record is gone).
+      logger.error('notification ignored: no job record', { stage: config.stage, jobId, errorName: err?.name });
+      return;
+    }
+    throw err;
+  }
+  const ids = { runId: job.runId, stage: config.stage, jobId };
+  const base = recordBase(deps, job.runId, job.document, job.inputSha256, job.startedAt);
+
+  let output: TextractStageOutput;
+  try {
+    if (message.Status !== 'SUCCEEDED') {
+      throw new PipelineError(ErrorNames.TEXTRACT_JOB_FAILED, `Textract job ${jobId} ended with status ${message.Status}`);
+    }
+    const { blocks, pages } = await getAllBlocks(deps, jobId);
+    logger.info('text detected', { ...ids, mode: 'async', blocks: blocks.length, lines: lineCount(blocks), pages });
+    if (pages > config.maxPages) {
+      throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE, `the document has ${pages} pages, over the stage's limit of ${config.maxPages} pages`);
+    }
+    output = await writeText(deps, job.runId, blocks, pages, 'async');
+    assertValid(deps.validators.output, output, ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${config.stage}`);
+    const serialized = JSON.stringify(output);
+    if (Buffer.byteLength(serialized) > MAX_INLINE_OUTPUT_BYTES) {
+      throw new PipelineError(ErrorNames.CONTRACT_OUTPUT_VIOLATION,
+        `the output of stage ${config.stage} is ${Buffer.byteLength(serialized)} bytes inline, over the ${MAX_INLINE_OUTPUT_BYTES}-byte limit`);
+    }
+    await writeStageRecord(deps, { ...base, outputSha256: sha256(serialized), endedAt: now().toISOString(), outcome: 'SUCCEEDED' }, true);
+  } catch (err: any) {
+    if (isTransient(err)) {
+      logger.warn('transient error on completion, retrying', { ...ids, errorName: err?.name });
+      throw err;
+    }
+    const errorName: string = err?.name ?? 'Error';
+    logger.error('stage failed', { ...ids, errorName });
+    await writeStageRecord(deps, { ...base, endedAt: now().toISOString(), outcome: 'FAILED', errorName });
+    await answerTask(deps, ids, new SendTaskFailureCommand({
+      taskToken: job.taskToken,
+      error: errorName.slice(0, 256),
+      cause: String(err?.message ?? errorName).slice(0, 1000),
+    }));
+    return;
+  }
+  await answerTask(deps, ids, new SendTaskSuccessCommand({ taskToken: job.taskToken, output: JSON.stringify(output) }));
+  logger.info('stage succeeded', { ...ids, pages: output.pages });
+}
+
+/** All blocks of a finished job (pages of at most 1000 blocks) and the document's page count. */
+async function getAllBlocks(deps: TextractHandlerDeps, jobId: string): Promise<{ blocks: Block[]; pages: number }> {
+  const blocks: Block[] = [];
+  let pages = 0;
+  let nextToken: string | undefined;
+  do {
+    const out = await deps.textract.send(new GetDocumentTextDetectionCommand({ JobId: jobId, MaxResults: 1000, NextToken: nextToken }));
+    if (out.JobStatus === 'FAILED') {
+      throw new PipelineError(ErrorNames.TEXTRACT_JOB_FAILED, `Textract job ${jobId} failed`);
+    }
+    if (out.Warnings?.length) {
+      deps.logger.warn('textract job warnings', { jobId, warnings: out.Warnings.map((w) => ({ code: w.ErrorCode, pages: w.Pages?.length ?? 0 })) });
+    }
+    pages = Math.max(pages, out.DocumentMetadata?.Pages ?? 0);
+    blocks.push(...(out.Blocks ?? []));
+    nextToken = out.NextToken;
+  } while (nextToken);
+  return { blocks, pages: Math.max(pages, 1) };
+}
+
+/** Sends the task's answer; a task already closed (timed out, answered) is logged, not retried. */
+async function answerTask(deps: TextractHandlerDeps, ids: object, command: SendTaskSuccessCommand | SendTaskFailureCommand): Promise<void> {
+  try {
+    await deps.sfn.send(command as any);
+  } catch (err: any) {
+    if (TASK_GONE.includes(err?.name)) {
+      deps.logger.warn('task already closed', { ...ids, errorName: err.name });
+      return;
+    }
+    throw err;
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Shared pieces
+// -------------------------------------------------------------------------------------------------
+
+async function writeText(
+  deps: TextractHandlerDeps,
+  runId: string,
+  blocks: readonly Block[],
+  pageCount: number,
+  mode: 'sync' | 'async',
+): Promise<TextractStageOutput> {
+  const text = blocksToText(blocks, pageCount);
+  const pointer = await writeJson(deps.s3, deps.env.workBucket, Keys.stageWork(deps.config.stage, runId, TEXT_FILE), text);
+  return { text: pointer, pages: text.pages.length, mode };
+}
+
+function s3Object(document: DocumentRef) {
+  return { Bucket: document.bucket, Name: document.key, ...(document.versionId ? { Version: document.versionId } : {}) };
+}
+
+function recordBase(deps: TextractHandlerDeps, runId: string, document: DocumentRef, inputSha256: string, startedAt: string) {
+  return {
+    schemaVersion: '1' as const,
+    kind: 'stage' as const,
+    runId,
+    pipeline: deps.env.pipeline,
+    stage: deps.config.stage,
+    stageKind: STAGE_KIND,
+    document,
+    inputSha256,
+    startedAt,
+  };
+}
+
+/** Writes the stage's audit record; a failure to write a FAILED record is logged, not thrown (the original error matters). */
+async function writeStageRecord(deps: TextractHandlerDeps, record: AuditRecord, mustSucceed = false): Promise<void> {
+  const audit = new AuditWriter(deps.s3, deps.events, { bucket: deps.env.auditBucket, busName: deps.env.auditBus });
+  try {
+    await audit.stage(record);
+  } catch (err: any) {
+    if (mustSucceed) throw err;
+    deps.logger.error('audit record not written', { runId: record.runId, stage: record.stage, errorName: err?.name });
+  }
+}
+
+/** Maps Textract's verdicts on the document to named errors; anything else passes through. */
+function textractError(err: any): Error {
+  const name = TEXTRACT_DOCUMENT_ERRORS[err?.name];
+  return name ? new PipelineError(name, `Textract rejected the document: ${err.name}`) : err;
+}
+
+/** Throttling and transient service errors: worth another try (not named pipeline errors). */
+export function isTransient(err: any): boolean {
+  if (err instanceof PipelineError) return false;
+  const name: string = err?.name ?? '';
+  const transientNames: readonly string[] = [...TRANSIENT_ERRORS.textract, ...TRANSIENT_ERRORS.s3, 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError'];
+  if (transientNames.includes(name)) return true;
+  if (err?.$retryable) return true;
+  const status = err?.$metadata?.httpStatusCode;
+  return typeof status === 'number' && (status >= 500 || status === 429);
+}

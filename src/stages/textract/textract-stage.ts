@@ -1,0 +1,110 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { cloneSchema, DOCUMENT_INPUT_SCHEMA, TEXTRACT_OUTPUT_SCHEMA } from '../../contracts/schemas';
+import { StageContract } from '../../contracts/stage-contract';
+import { acknowledgeWildcards } from '../../private/acknowledge';
+import { Bundles, stageCode } from '../../private/handler-asset';
+import { invalid } from '../../private/validation';
+import { Env, TextractStageConfig, TRANSIENT_ERRORS } from '../../shared';
+import { InferenceStage, InferenceStageOptions, StageKind } from '../inference-stage';
+
+/** Props of a Textract stage. */
+export interface TextractStageProps extends InferenceStageOptions {
+  /**
+   * Largest document accepted; larger ones fail with `Document.TooLarge` before any Textract call.
+   * @default Size.mebibytes(50)
+   */
+  readonly maxDocumentSize?: Size;
+  /**
+   * Most pages accepted; longer documents fail with `Document.TooLarge`.
+   * @default 3000 (Textract's limit for asynchronous jobs)
+   */
+  readonly maxPages?: number;
+}
+
+
+/**
+ * Text detection with Amazon Textract, as one state. The handler checks the document first (type by
+ * magic bytes, size, encryption, page count) so bad documents never reach Textract; single-page
+ * documents use DetectDocumentText, multi-page ones an asynchronous job whose completion (SNS) resumes
+ * the run through the task token. No Lambda ever waits on a job.
+ */
+export class TextractStage extends InferenceStage {
+  /** The topic Textract announces job completion on (encrypted, SSL only). */
+  public readonly completionTopic: sns.Topic;
+  /** The role Textract assumes to publish job completion. */
+  public readonly textractServiceRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: TextractStageProps = {}) {
+    const maxBytes = (props.maxDocumentSize ?? Size.mebibytes(50)).toBytes();
+    const maxPages = props.maxPages ?? 3000;
+    if (!Number.isInteger(maxPages) || maxPages < 1 || maxPages > 3000) {
+      invalid(`TextractStage ${id}`, `\`maxPages\` must be a whole number from 1 to 3000 (Textract's asynchronous limit), got: ${maxPages}. Lower it.`);
+    }
+    if (maxBytes < 1 || maxBytes > 500 * 1024 * 1024) {
+      invalid(`TextractStage ${id}`, `\`maxDocumentSize\` must be at most 500 MiB (Textract's limit), got: ${maxBytes} bytes. Lower it.`);
+    }
+    const config: TextractStageConfig = { stage: id, kind: 'textract', maxDocumentBytes: maxBytes, maxPages };
+    const input = props.input ?? StageContract.fromObject(cloneSchema(DOCUMENT_INPUT_SCHEMA));
+    const output = StageContract.fromObject(cloneSchema(TEXTRACT_OUTPUT_SCHEMA));
+    super(scope, id, {
+      kind: StageKind.TEXTRACT,
+      code: stageCode(Bundles.TEXTRACT, config, { input: input.schema, output: output.schema }),
+      inputContract: input,
+      outputContract: output,
+      transientErrors: [...TRANSIENT_ERRORS.textract, ...TRANSIENT_ERRORS.s3],
+      timeout: props.timeout ?? Duration.minutes(30),
+      handlerTimeout: Duration.minutes(2),
+      memorySize: props.memorySize ?? 1024,
+      retry: props.retry,
+      waitForCallback: true,
+      description: 'preflight, then Textract text detection (sync or async job)',
+    });
+
+    // Job completion: Textract publishes to this topic with its own role; the handler resumes the run.
+    const snsKey = kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns');
+    this.completionTopic = new sns.Topic(this, 'JobCompletion', {
+      masterKey: snsKey,
+      enforceSSL: true,
+      displayName: `Textract job completion of stage ${id}`,
+    });
+    this.textractServiceRole = new iam.Role(this, 'TextractPublishRole', {
+      assumedBy: new iam.ServicePrincipal('textract.amazonaws.com'),
+      description: `Lets Amazon Textract announce job completion of stage ${id}`,
+    });
+    this.completionTopic.grantPublish(this.textractServiceRole);
+    this.completionTopic.addSubscription(new subs.LambdaSubscription(this.handler));
+
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['textract:DetectDocumentText', 'textract:StartDocumentTextDetection', 'textract:GetDocumentTextDetection'],
+      resources: ['*'],
+    }));
+    this.textractServiceRole.grantPassRole(this.role);
+    this.handler.addEnvironment(Env.TEXTRACT_TOPIC_ARN, this.completionTopic.topicArn);
+    this.handler.addEnvironment(Env.TEXTRACT_ROLE_ARN, this.textractServiceRole.roleArn);
+
+    acknowledgeWildcards(this, [{
+      matches: (f, actions) => f === 'Resource::*' && actions.every((a) => a.startsWith('textract:')),
+      reason: 'Textract text-detection actions do not support resource-level permissions; the role grants only the three it calls.',
+    }]);
+  }
+
+  /**
+   * Grants SendTaskSuccess/SendTaskFailure on the state machine: the handler resumes the run with them.
+   * A separate policy, so the state machine (which references the handler) does not depend on it.
+   */
+  public grantTaskResponse(stateMachine: sfn.IStateMachine): void {
+    const policy = new iam.Policy(this, 'TaskResponsePolicy', {
+      statements: [new iam.PolicyStatement({
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resources: [stateMachine.stateMachineArn],
+      })],
+    });
+    policy.attachToRole(this.role);
+  }
+}

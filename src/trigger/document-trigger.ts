@@ -1,0 +1,251 @@
+import { Duration, RemovalPolicy, Annotations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
+import { Bundles, bundleCode } from '../private/handler-asset';
+import { invalid } from '../private/validation';
+import { Env } from '../shared';
+
+/** Props of an S3 upload trigger. */
+export interface S3UploadTriggerProps {
+  /**
+   * The bucket documents are uploaded to. A bucket defined in this app gets EventBridge notifications
+   * turned on; for an imported bucket, turn them on yourself.
+   * @default - a new bucket: KMS-encrypted, versioned, public access blocked, SSL only, access-logged
+   */
+  readonly bucket?: s3.IBucket;
+  /**
+   * Only keys with this prefix start a run.
+   * @default - any key
+   */
+  readonly prefix?: string;
+  /**
+   * Only keys ending in one of these start a run (e.g. ['.pdf']).
+   * @default - any key
+   */
+  readonly suffixes?: string[];
+  /**
+   * How many runs the trigger starts at once at most (the buffer queue absorbs bursts).
+   * @default 5
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Deliveries of one upload event before it moves to the dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * What happens to a new bucket and its key when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * What starts a pipeline's runs. `DocumentTrigger.s3Upload(...)` starts one run per uploaded
+ * object, exactly once.
+ */
+export abstract class DocumentTrigger extends Construct {
+  /**
+   * One run per object uploaded to a bucket: S3 → EventBridge (no notification custom resource) →
+   * an encrypted buffer queue with a dead-letter queue → a starter that names each execution after
+   * bucket/key/version, so a duplicate event never starts a second run.
+   */
+  public static s3Upload(scope: Construct, id: string, props: S3UploadTriggerProps = {}): S3UploadTrigger {
+    return new S3UploadTrigger(scope, id, props);
+  }
+
+  /** The bucket runs read documents from. */
+  public abstract readonly documentBucket: s3.IBucket;
+  /** The key prefix documents are read under ('' for the whole bucket). */
+  public abstract readonly documentPrefix: string;
+
+  /**
+   * Connects the trigger to the state machine it starts. A Pipeline calls this.
+   * @param stateMachine the pipeline's state machine
+   */
+  public abstract bind(stateMachine: sfn.IStateMachine): void;
+}
+
+/** Starts one run per object uploaded to an S3 bucket, exactly once. */
+export class S3UploadTrigger extends DocumentTrigger {
+  public readonly documentBucket: s3.IBucket;
+  public readonly documentPrefix: string;
+  /** The key of a bucket the trigger created. */
+  public readonly encryptionKey: kms.IKey;
+  /** The queue buffering upload events. */
+  public readonly queue: sqs.Queue;
+  /** Where undeliverable upload events land; nothing is lost. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** The function that starts the runs. */
+  public readonly starter: lambda.Function;
+  /** The EventBridge rule matching uploads. */
+  public readonly rule: events.Rule;
+  /** Alarm: upload events in the dead-letter queue. */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+  private bound?: sfn.IStateMachine;
+
+  constructor(scope: Construct, id: string, props: S3UploadTriggerProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const maxConcurrency = props.maxConcurrency ?? 5;
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+      invalid(this, `\`maxConcurrency\` must be a whole number from 2 to 1000 (Lambda's SQS limits), got: ${maxConcurrency}.`);
+    }
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      invalid(this, `\`maxReceiveCount\` must be a whole number from 1 to 1000, got: ${maxReceiveCount}.`);
+    }
+    const prefix = props.prefix ?? '';
+    if (prefix.startsWith('/')) {
+      invalid(this, `\`prefix\` must not start with '/', got: '${prefix}'. S3 keys have no leading slash: use '${prefix.replace(/^\/+/, '')}'.`);
+    }
+    for (const s of props.suffixes ?? []) {
+      if (s.length === 0) invalid(this, '`suffixes` must not contain an empty string. Remove it, or leave `suffixes` unset to accept any key.');
+    }
+    this.documentPrefix = prefix;
+
+    this.encryptionKey = new kms.Key(this, 'Key', {
+      enableKeyRotation: true,
+      description: 'cdk-ai-pipeline trigger: uploads bucket and event queues',
+      removalPolicy,
+    });
+    if (props.bucket) {
+      this.documentBucket = props.bucket;
+      const cfn = props.bucket.node.defaultChild;
+      if (cfn instanceof s3.CfnBucket) {
+        cfn.addPropertyOverride('NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled', true);
+      } else {
+        Annotations.of(this).addWarningV2('cdk-ai-pipeline:importedBucketEventBridge',
+          `The bucket ${props.bucket.bucketName} is imported: turn on its EventBridge notifications (S3 console → Properties → Amazon EventBridge), or no run will start.`);
+      }
+    } else {
+      const logsBucket = new s3.Bucket(this, 'AccessLogs', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        versioned: true,
+        lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
+        removalPolicy,
+      });
+      acknowledgeRule(logsBucket, 'AwsSolutions-S1', 'This bucket receives server access logs; logging its own access would loop.');
+      const bucket = new s3.Bucket(this, 'Documents', {
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: this.encryptionKey,
+        bucketKeyEnabled: true,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        versioned: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        serverAccessLogsBucket: logsBucket,
+        serverAccessLogsPrefix: 'documents/',
+        lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+        removalPolicy,
+      });
+      // EventBridge notifications without the S3 notifications custom resource.
+      (bucket.node.defaultChild as s3.CfnBucket).addPropertyOverride('NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled', true);
+      this.documentBucket = bucket;
+    }
+
+    // EventBridge delivers to the encrypted queue with the key.
+    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: ['*'],
+    }));
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeRule(this.deadLetterQueue, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the upload buffer.');
+    const starterTimeout = Duration.seconds(60);
+    this.queue = new sqs.Queue(this, 'Buffer', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(starterTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+
+    this.rule = new events.Rule(this, 'ObjectCreated', {
+      description: 'cdk-ai-pipeline: uploaded documents start runs',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [this.documentBucket.bucketName] },
+          ...keyFilter(prefix, props.suffixes ?? []),
+        },
+      },
+      targets: [new targets.SqsQueue(this.queue)],
+    });
+
+    const role = new iam.Role(this, 'StarterRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'cdk-ai-pipeline trigger: starts one execution per uploaded document',
+    });
+    this.starter = new lambda.Function(this, 'Starter', {
+      description: 'cdk-ai-pipeline trigger: starts one execution per uploaded document, exactly once',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: bundleCode(Bundles.STARTER),
+      role,
+      timeout: starterTimeout,
+      memorySize: 256,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: new logs.LogGroup(this, 'StarterLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: { POWERTOOLS_SERVICE_NAME: 'cdk-ai-pipeline-trigger' },
+    });
+    this.starter.addEventSource(new SqsEventSource(this.queue, {
+      batchSize: 10,
+      maxConcurrency,
+      reportBatchItemFailures: true,
+    }));
+
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'Upload events could not start a run and wait in the dead-letter queue.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    acknowledgeWildcards(this, [XRAY_REASON]);
+    this.node.addValidation({
+      validate: () => this.bound ? [] : [`[S3UploadTrigger ${this.node.path}] the trigger starts nothing: pass it as a Pipeline's \`trigger\`.`],
+    });
+  }
+
+  public bind(stateMachine: sfn.IStateMachine): void {
+    if (this.bound) {
+      invalid(this, 'the trigger already starts another pipeline. Create one trigger per Pipeline.');
+    }
+    this.bound = stateMachine;
+    stateMachine.grantStartExecution(this.starter);
+    this.starter.addEnvironment(Env.STATE_MACHINE_ARN, stateMachine.stateMachineArn);
+  }
+}
+
+/** EventBridge key filters for a prefix and suffixes (wildcard when both are given). */
+function keyFilter(prefix: string, suffixes: string[]): { object?: { key: any[] } } {
+  const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/\*/g, '\\*');
+  if (prefix && suffixes.length > 0) return { object: { key: suffixes.map((s) => ({ wildcard: `${esc(prefix)}*${esc(s)}` })) } };
+  if (prefix) return { object: { key: [{ prefix }] } };
+  if (suffixes.length > 0) return { object: { key: suffixes.map((s) => ({ suffix: s })) } };
+  return {};
+}

@@ -1,0 +1,18 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
+/** Lambda entry of the trigger's starter: builds the Step Functions client once and calls the core. */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { startRuns, StarterDeps } from './starter';
+import { createLogger } from '../../runtime/logger';
+import { Env } from '../../shared';
+
+const stateMachineArn = process.env[Env.STATE_MACHINE_ARN];
+if (!stateMachineArn) throw new Error(`environment variable ${Env.STATE_MACHINE_ARN} is not set`);
+
+const deps: StarterDeps = {
+  sfn: new SFNClient({}),
+  stateMachineArn,
+  logger: createLogger('trigger-starter'),
+};
+
+export const handler = (event: SQSEvent): Promise<SQSBatchResponse> => startRuns(deps, event);

@@ -1,0 +1,93 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
+/**
+ * Core of the trigger's starter: turns the S3 "Object Created" events buffered in SQS into
+ * pipeline executions, each started at most once. Pure: clients and settings come in as arguments.
+ *
+ * Exactly-once: the execution name is derived from bucket, key and version (or ETag), so a
+ * duplicate event asks Step Functions for an execution that already exists, which it refuses with
+ * `ExecutionAlreadyExists`; that refusal counts as success. Any other failure reports the record
+ * in `batchItemFailures` so SQS delivers it again and, after `maxReceiveCount`, moves it to the DLQ.
+ */
+import { createHash } from 'crypto';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { LogPort } from '../../runtime/logger';
+import { DocumentRef } from '../../shared';
+
+export interface StarterDeps {
+  readonly sfn: SFNClient;
+  /** STATE_MACHINE_ARN */
+  readonly stateMachineArn: string;
+  readonly logger: LogPort;
+}
+
+/** The part of an EventBridge S3 "Object Created" event the starter reads. */
+interface ObjectCreatedEvent {
+  readonly detail?: {
+    readonly bucket?: { readonly name?: string };
+    readonly object?: { readonly 'key'?: string; readonly 'size'?: number; readonly 'etag'?: string; readonly 'version-id'?: string };
+  };
+}
+
+/** The execution name of a document: hex sha256 of `bucket/key/versionId-or-etag` (64 chars, a valid name). */
+export function executionName(document: DocumentRef): string {
+  return createHash('sha256')
+    .update(`${document.bucket}/${document.key}/${document.versionId ?? document.etag ?? ''}`)
+    .digest('hex')
+    .slice(0, 64);
+}
+
+/** The document an SQS record's EventBridge event is about; the key stays as EventBridge delivers it. */
+export function documentFromRecord(record: SQSRecord): DocumentRef {
+  let event: ObjectCreatedEvent;
+  try {
+    event = JSON.parse(record.body);
+  } catch {
+    throw new Error('the message body is not JSON');
+  }
+  const bucket = event?.detail?.bucket?.name;
+  const object = event?.detail?.object;
+  if (typeof bucket !== 'string' || !bucket || typeof object?.key !== 'string' || !object.key) {
+    throw new Error('the message is not an S3 Object Created event (detail.bucket.name, detail.object.key)');
+  }
+  return {
+    bucket,
+    key: object.key,
+    ...(object['version-id'] ? { versionId: object['version-id'] } : {}),
+    ...(typeof object.size === 'number' ? { size: object.size } : {}),
+    ...(object.etag ? { etag: object.etag } : {}),
+  };
+}
+
+/** Starts one execution per record; returns the records to retry (SQS partial batch response). */
+export async function startRuns(deps: StarterDeps, event: SQSEvent): Promise<SQSBatchResponse> {
+  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    const messageId = record.messageId;
+    let document: DocumentRef;
+    try {
+      document = documentFromRecord(record);
+    } catch (err: any) {
+      deps.logger.error('message not understood', { messageId, reason: err?.message });
+      failures.push({ itemIdentifier: messageId });
+      continue;
+    }
+    const name = executionName(document);
+    try {
+      const out = await deps.sfn.send(new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name,
+        input: JSON.stringify({ document }),
+      }));
+      deps.logger.info('run started', { messageId, runId: name, executionArn: out.executionArn, size: document.size });
+    } catch (err: any) {
+      if (err?.name === 'ExecutionAlreadyExists') {
+        deps.logger.info('duplicate event: run already exists', { messageId, runId: name });
+        continue;
+      }
+      deps.logger.error('run not started', { messageId, runId: name, errorName: err?.name ?? 'Error' });
+      failures.push({ itemIdentifier: messageId });
+    }
+  }
+  return { batchItemFailures: failures };
+}

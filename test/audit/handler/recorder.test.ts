@@ -1,0 +1,261 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import {
+  ExecutionStatusEvent,
+  failureDestination,
+  parseStageOrder,
+  recordRun,
+  RecorderDeps,
+} from '../../../src/audit/handler/recorder';
+import { sha256 } from '../../../src/runtime/s3';
+import { RunState } from '../../../src/shared';
+import { awsError, docRef, fixedClock, RecordingLogger } from '../../helpers/handler-test-kit';
+
+const s3 = mockClient(S3Client);
+const events = mockClient(EventBridgeClient);
+let logger: RecordingLogger;
+
+const RESULTS = {
+  Extract: { text: { bucket: 'work-bucket', key: 'stages/Extract/run-1/text.json', sha256: 'a'.repeat(64) }, pages: 2, mode: 'sync' },
+  Classify: { documentType: 'NDA', confidence: 0.93 },
+  Summarize: { riskScore: 0.1 },
+};
+
+beforeEach(() => {
+  s3.reset();
+  events.reset();
+  logger = new RecordingLogger();
+  s3.on(PutObjectCommand).resolves({ VersionId: 'av1' });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+});
+
+function deps(overrides: Partial<RecorderDeps> = {}): RecorderDeps {
+  return {
+    s3: new S3Client({}),
+    events: new EventBridgeClient({}),
+    pipeline: 'Contracts',
+    auditBucket: 'audit-bucket',
+    auditBus: 'audit-bus',
+    stageOrder: ['Extract', 'Classify', 'Summarize'],
+    logger,
+    now: fixedClock('2025-01-01T00:05:00.000Z'),
+    ...overrides,
+  };
+}
+
+function putBody(): any {
+  const calls = s3.commandCalls(PutObjectCommand);
+  expect(calls).toHaveLength(1);
+  return JSON.parse(calls[0].args[0].input.Body as string);
+}
+
+function putSha(): string {
+  return sha256(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string);
+}
+
+describe('action: run', () => {
+  test('writes the SUCCEEDED run record with each stage result hashed, in pipeline order', async () => {
+    const state: RunState = { document: docRef(), results: { Summarize: RESULTS.Summarize, Extract: RESULTS.Extract, Classify: RESULTS.Classify }, route: { rule: 'low-risk-nda', destination: 'auto-approve' } };
+
+    const out = await recordRun(deps(), { action: 'run', state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' });
+
+    expect(out).toEqual({ record: { bucket: 'audit-bucket', key: 'runs/run-1.json', versionId: 'av1', sha256: putSha() } });
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'audit-bucket', Key: 'runs/run-1.json', ContentType: 'application/json' });
+    expect(putBody()).toEqual({
+      schemaVersion: '1',
+      kind: 'run',
+      runId: 'run-1',
+      pipeline: 'Contracts',
+      document: docRef(),
+      startedAt: '2025-01-01T00:00:00.000Z',
+      endedAt: '2025-01-01T00:05:00.000Z',
+      outcome: 'SUCCEEDED',
+      route: { rule: 'low-risk-nda', destination: 'auto-approve' },
+      stages: [
+        { name: 'Extract', outputSha256: sha256(JSON.stringify(RESULTS.Extract)) },
+        { name: 'Classify', outputSha256: sha256(JSON.stringify(RESULTS.Classify)) },
+        { name: 'Summarize', outputSha256: sha256(JSON.stringify(RESULTS.Summarize)) },
+      ],
+    });
+    expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    const entry = events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
+    expect(entry).toMatchObject({ Source: 'cdk-ai-pipeline', DetailType: 'Run Succeeded', EventBusName: 'audit-bus' });
+    expect(JSON.parse(entry.Detail!)).toMatchObject({ runId: 'run-1', outcome: 'SUCCEEDED', route: { rule: 'low-risk-nda' } });
+  });
+
+  test('results of stages not in STAGE_ORDER are left out; no route when none was taken', async () => {
+    const state: RunState = { document: docRef(), results: { Extract: RESULTS.Extract, Stray: { x: 1 } } };
+    await recordRun(deps(), { action: 'run', state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' });
+    const body = putBody();
+    expect(body.stages).toEqual([{ name: 'Extract', outputSha256: sha256(JSON.stringify(RESULTS.Extract)) }]);
+    expect(body).not.toHaveProperty('route');
+  });
+});
+
+describe('action: failure', () => {
+  function failure(errorName: string, results: object = { Extract: RESULTS.Extract }) {
+    const state: RunState = {
+      document: docRef(),
+      results,
+      error: { Error: errorName, Cause: 'The model said: CONFIDENTIAL purchase price 4,200,000' },
+    };
+    return { action: 'failure' as const, state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' };
+  }
+
+  test('records the failed stage (first without a result) and routes by error', async () => {
+    const out = await recordRun(deps(), failure('Model.InvalidOutput'));
+
+    const record = { bucket: 'audit-bucket', key: 'runs/run-1.json', versionId: 'av1', sha256: putSha() };
+    expect(out).toEqual({
+      error: 'Model.InvalidOutput',
+      cause: 'run run-1 failed at stage Classify with Model.InvalidOutput; audit record s3://audit-bucket/runs/run-1.json',
+      record,
+      route: { rule: 'failure', destination: 'failed' },
+    });
+    expect(putBody()).toEqual({
+      schemaVersion: '1',
+      kind: 'run',
+      runId: 'run-1',
+      pipeline: 'Contracts',
+      stage: 'Classify',
+      document: docRef(),
+      startedAt: '2025-01-01T00:00:00.000Z',
+      endedAt: '2025-01-01T00:05:00.000Z',
+      outcome: 'FAILED',
+      errorName: 'Model.InvalidOutput',
+      route: { rule: 'failure', destination: 'failed' },
+      stages: [{ name: 'Extract', outputSha256: sha256(JSON.stringify(RESULTS.Extract)) }],
+    });
+    expect(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].DetailType).toBe('Run Failed');
+  });
+
+  test.each([
+    ['Document.Encrypted', 'quarantine'],
+    ['Document.Empty', 'quarantine'],
+    ['Source.Gone', 'quarantine'],
+    ['Document.NoText', 'review'],
+    ['Contract.OutputViolation', 'failed'],
+    ['States.Timeout', 'failed'],
+  ])('%s goes to %s', async (errorName, destination) => {
+    const out = await recordRun(deps(), failure(errorName, {}));
+    expect(out).toMatchObject({ error: errorName, route: { rule: 'failure', destination } });
+    expect(putBody()).toMatchObject({ stage: 'Extract', errorName, route: { rule: 'failure', destination } });
+  });
+
+  test('the original Cause is never repeated, neither in the output nor the record nor the logs', async () => {
+    const out = await recordRun(deps(), failure('Document.Corrupt'));
+    const written = s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string;
+    for (const text of [JSON.stringify(out), written, logger.text(), JSON.stringify(events.calls().map((c) => c.args[0].input))]) {
+      expect(text).not.toContain('4,200,000');
+    }
+  });
+
+  test('a failure after the last stage names no stage', async () => {
+    const out = await recordRun(deps(), failure('States.TaskFailed', RESULTS));
+    expect(out).toMatchObject({ cause: expect.stringContaining('failed after its last stage with States.TaskFailed') });
+    expect(putBody()).not.toHaveProperty('stage');
+  });
+
+  test('writes only the run record: nothing moved or deleted', async () => {
+    await recordRun(deps(), failure('Document.Encrypted'));
+    expect(s3.calls()).toHaveLength(1);
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+  });
+});
+
+describe('backstop: execution status change', () => {
+  function statusChange(status: string, input: string | null = JSON.stringify({ document: docRef() })): ExecutionStatusEvent {
+    return {
+      'version': '0',
+      'id': 'e1',
+      'detail-type': 'Step Functions Execution Status Change',
+      'source': 'aws.states',
+      'account': '111111111111',
+      'time': '2025-01-01T00:10:00Z',
+      'region': 'us-east-1',
+      'resources': [],
+      'detail': {
+        executionArn: 'arn:aws:states:us-east-1:111111111111:execution:Contracts:run-9',
+        stateMachineArn: 'arn:aws:states:us-east-1:111111111111:stateMachine:Contracts',
+        name: 'run-9',
+        status,
+        startDate: Date.parse('2025-01-01T00:00:00.000Z'),
+        stopDate: Date.parse('2025-01-01T00:09:00.000Z'),
+        input,
+      },
+    };
+  }
+
+  test.each(['FAILED', 'TIMED_OUT', 'ABORTED'])('%s without a run record: writes a FAILED record, quarantined', async (status) => {
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 404));
+
+    const out = await recordRun(deps(), statusChange(status));
+
+    expect(s3).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: 'audit-bucket', Key: 'runs/run-9.json' });
+    expect(out).toEqual({ record: { bucket: 'audit-bucket', key: 'runs/run-9.json', versionId: 'av1', sha256: putSha() } });
+    expect(putBody()).toEqual({
+      schemaVersion: '1',
+      kind: 'run',
+      runId: 'run-9',
+      pipeline: 'Contracts',
+      document: docRef(),
+      startedAt: '2025-01-01T00:00:00.000Z',
+      endedAt: '2025-01-01T00:09:00.000Z',
+      outcome: 'FAILED',
+      errorName: `Execution.${status}`,
+      route: { rule: 'backstop', destination: 'quarantine' },
+    });
+    expect(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].DetailType).toBe('Run Failed');
+  });
+
+  test('a run already recorded is left alone', async () => {
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 100 });
+
+    await expect(recordRun(deps(), statusChange('FAILED'))).resolves.toEqual({ skipped: 'exists' });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(events.calls()).toHaveLength(0);
+  });
+
+  test('other statuses are ignored', async () => {
+    await expect(recordRun(deps(), statusChange('SUCCEEDED'))).resolves.toEqual({ skipped: 'status' });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('an error other than 404 on HeadObject is thrown (EventBridge retries)', async () => {
+    s3.on(HeadObjectCommand).rejects(awsError('Forbidden', 403));
+    await expect(recordRun(deps(), statusChange('FAILED'))).rejects.toMatchObject({ name: 'Forbidden' });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  test('an input without a document still gets a record (empty pointer), and an error log', async () => {
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 404));
+    await recordRun(deps(), statusChange('ABORTED', 'not json'));
+    expect(putBody()).toMatchObject({ document: { bucket: '', key: '' }, errorName: 'Execution.ABORTED' });
+    expect(logger.entries).toContainEqual(expect.objectContaining({ level: 'error', message: 'execution input names no document' }));
+  });
+
+  test('only the pointer fields of the input document are kept', async () => {
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 404));
+    await recordRun(deps(), statusChange('FAILED', JSON.stringify({ document: { bucket: 'b', key: 'k', note: 'x' }, other: 1 })));
+    expect(putBody().document).toEqual({ bucket: 'b', key: 'k' });
+  });
+});
+
+test('an unknown event is an error', async () => {
+  await expect(recordRun(deps(), { hello: 'world' } as any)).rejects.toThrow(/does not know/);
+});
+
+test('failureDestination', () => {
+  expect(failureDestination('Document.TooLarge')).toBe('quarantine');
+  expect(failureDestination('Source.AccessDenied')).toBe('quarantine');
+  expect(failureDestination('Document.NoText')).toBe('review');
+  expect(failureDestination('Lambda.Unknown')).toBe('failed');
+});
+
+test('parseStageOrder', () => {
+  expect(parseStageOrder(' Extract, Classify ,,Summarize ')).toEqual(['Extract', 'Classify', 'Summarize']);
+  expect(parseStageOrder(undefined)).toEqual([]);
+  expect(parseStageOrder('')).toEqual([]);
+});

@@ -153,6 +153,13 @@ export class AuditSink extends Construct {
    */
   public grantWriteRunRecords(grantee: iam.IGrantable): iam.Grant {
     const grant = grantWritePrefix(grantee, this.bucket, Keys.runsPrefix, true);
+    // ListBucket lets the backstop tell a missing record (404) from a denied read (403).
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [this.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${Keys.runsPrefix}*`] } },
+    });
     this.grantPutEvents(grantee);
     return grant;
   }

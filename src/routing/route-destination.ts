@@ -93,7 +93,12 @@ export class RouteDestination {
   private readonly make: (scope: Construct, id: string, rule: string) => sfn.State;
   private readonly keys: kms.IKey[];
 
-  private constructor(name: string, kind: RouteDestinationKind, make: (scope: Construct, id: string, rule: string) => sfn.State, keys: kms.IKey[] = []) {
+  private constructor(
+    name: string,
+    kind: RouteDestinationKind,
+    make: (scope: Construct, id: string, rule: string) => sfn.State,
+    keys: kms.IKey[] = [],
+  ) {
     this.name = name;
     this.kind = kind;
     this.make = make;

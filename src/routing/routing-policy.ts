@@ -4,8 +4,8 @@ import { Construct } from 'constructs';
 import { RouteDestination, RouteDestinationKind } from './route-destination';
 import { RoutingRule } from './routing-rule';
 import { lookupPath, typesOf } from '../private/contract-check';
-import { RoutingBuildContext } from '../private/routing-context';
 import { grantKey } from '../private/grants';
+import { RoutingBuildContext } from '../private/routing-context';
 import { invalid, ROUTE_NAME } from '../private/validation';
 
 /** Props of a routing policy. */

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ErrorNames, PipelineError } from '../shared/errors';
 import { DocumentRef, ExtractedText, S3Pointer } from '../shared';
+import { ErrorNames, PipelineError } from '../shared/errors';
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

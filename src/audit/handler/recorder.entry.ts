@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
 /** Lambda entry of the audit recorder: builds the clients once, reads the environment, calls the core. */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';

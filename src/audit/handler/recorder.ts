@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
 /**
  * Core of the audit recorder: writes the record of each pipeline run. Pure: clients and settings
  * come in as arguments. Three events:

@@ -1,8 +1,8 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { StageContract } from '../../contracts/stage-contract';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA } from '../../contracts/schemas';
+import { StageContract } from '../../contracts/stage-contract';
 import { schemaRequiringPaths } from '../../private/contract-check';
 import { Bundles, stageCode } from '../../private/handler-asset';
 import { invalid } from '../../private/validation';

@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
 /** Lambda entry of the trigger's starter: builds the Step Functions client once and calls the core. */
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';

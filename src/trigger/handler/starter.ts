@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
 /**
  * Core of the trigger's starter: turns the S3 "Object Created" events buffered in SQS into
  * pipeline executions, each started at most once. Pure: clients and settings come in as arguments.

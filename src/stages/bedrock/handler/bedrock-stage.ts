@@ -1,10 +1,10 @@
 import { BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseCommandOutput, Message } from '@aws-sdk/client-bedrock-runtime';
 import { parseReply } from './model-reply';
 import { screenForInjection } from './screening';
-import { lookup, resolveInput, TEXT_ALIAS } from './stage-inputs';
 import { describeErrors, Validator } from '../../../runtime/contracts';
 import { renderTemplate, templateVariables } from '../../../runtime/paths';
 import { writeJson } from '../../../runtime/s3';
+import { lookup, resolveInput, TEXT_ALIAS } from '../../../runtime/stage-inputs';
 import { runStage, StageContext } from '../../../runtime/stage-runner';
 import { BedrockStageConfig, ErrorNames, Keys, PipelineError, StageInvocation, StageView } from '../../../shared';
 

@@ -1,7 +1,7 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { lookup, resolveInput, TEXT_ALIAS } from '../../../runtime/stage-inputs';
 import { runStage, StageContext } from '../../../runtime/stage-runner';
 import { ErrorNames, PipelineError, SageMakerStageConfig, StageInvocation, StageView } from '../../../shared';
-import { lookup, resolveInput, TEXT_ALIAS } from '../../bedrock/handler/stage-inputs';
 
 /** What the SageMaker stage core needs: the common stage context, its client, its config and the endpoint. */
 export interface SageMakerStageDeps {

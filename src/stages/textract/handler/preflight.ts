@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
 /**
  * Byte-level preflight of a document before it reaches Textract: size, type by magic bytes,
  * encryption and page count. Pure (no AWS calls), so the local runner can use it on its own.

@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
 import { Block } from '@aws-sdk/client-textract';
 import { ErrorNames, ExtractedText, PipelineError } from '../../../shared';
 

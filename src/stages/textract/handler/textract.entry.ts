@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
 /**
  * Lambda entry of the Textract stage: builds the SDK clients once per container, reads the
  * environment and the stage's synth-time files (`stage-config.json`, `validators.js`) beside the

@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler code: esbuild bundles the SDK and pdf-lib into the asset (devDependencies by design) */
 /**
  * Core of the Textract stage handler. Pure: it receives its clients and configuration and has no
  * module-level side effects, so it runs the same in Lambda, in unit tests and in the local runner.
@@ -142,8 +141,10 @@ export function isSnsEvent(event: unknown): event is SNSEvent {
 }
 
 /** Idempotency token of a run's job: the same run and stage never start two Textract jobs. */
-export function clientRequestToken(runId: string, stage: string): string {
-  return createHash('sha256').update(`${runId}/${stage}`).digest('hex'); // 64 chars of [0-9a-f]
+export function clientRequestToken(runId: string, stage: string, taskToken: string): string {
+  // The task token changes with each Step Functions attempt: a retried task starts a fresh job (whose
+  // completion carries the new token), while a Lambda retry of the same attempt reuses the job.
+  return createHash('sha256').update(`${runId}/${stage}/${taskToken}`).digest('hex'); // 64 chars of [0-9a-f]
 }
 
 /** A stage id as a Textract `JobTag` (`[a-zA-Z0-9_.\-:]+`, at most 64 characters). */
@@ -257,7 +258,7 @@ async function startJob(
   try {
     const out = await deps.textract.send(new StartDocumentTextDetectionCommand({
       DocumentLocation: { S3Object: s3Object(document) },
-      ClientRequestToken: clientRequestToken(invocation.runId, config.stage),
+      ClientRequestToken: clientRequestToken(invocation.runId, config.stage, invocation.taskToken ?? ''),
       JobTag: jobTag(config.stage),
       NotificationChannel: { SNSTopicArn: env.topicArn, RoleArn: env.roleArn },
     }));
@@ -288,7 +289,8 @@ async function completeJobs(deps: TextractHandlerDeps, event: SNSEvent): Promise
     try {
       await completeJob(deps, record);
     } catch (err) {
-      // Only transient errors escape completeJob: let Lambda's async retry run, after the other records.
+      // Named failures are answered inside completeJob; what escapes (throttling, S3 or SFN outages)
+      // is worth retrying: let Lambda's async retry run, after the other records.
       transient = transient ?? err;
     }
   }

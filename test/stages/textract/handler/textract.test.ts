@@ -625,10 +625,12 @@ describe('helpers', () => {
   });
 
   test('clientRequestToken is deterministic, 64 chars of the allowed alphabet', () => {
-    const token = clientRequestToken('a-very-long-run-id-'.repeat(10), 'Extract');
+    const token = clientRequestToken('a-very-long-run-id-'.repeat(10), 'Extract', 'token-1');
     expect(token).toMatch(/^[a-zA-Z0-9-_]{1,64}$/);
-    expect(clientRequestToken('r', 's')).toBe(clientRequestToken('r', 's'));
-    expect(clientRequestToken('r', 's')).not.toBe(clientRequestToken('r', 't'));
+    expect(clientRequestToken('r', 's', 'k')).toBe(clientRequestToken('r', 's', 'k'));
+    expect(clientRequestToken('r', 's', 'k')).not.toBe(clientRequestToken('r', 't', 'k'));
+    // a retried task (new task token) starts a fresh job whose completion carries the new token
+    expect(clientRequestToken('r', 's', 'k1')).not.toBe(clientRequestToken('r', 's', 'k2'));
   });
 
   test('jobTag sanitizes and cuts the stage id', () => {

@@ -68,9 +68,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 60_000,
       // Generated and vendored code is not ours to cover.
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      // The example imports the package by name, as a user would; in tests that is this source tree.
+      moduleNameMapper: { '^cdk-ai-pipeline$': '<rootDir>/src/index.ts' },
     },
   },
-  gitignore: ['/assets/', '/.tmp/', '*.meta.json'],
+  gitignore: ['/assets/', '/.tmp/', '*.meta.json', '/.demo/', 'cdk.out/'],
+  bin: { 'cdk-ai-pipeline': 'bin/cdk-ai-pipeline' },
 });
 
 // --- Lambda handlers: bundled and minified with esbuild when the library builds (no Docker, no esbuild
@@ -82,6 +85,9 @@ const HANDLERS = [
   'src/stages/lambda/handler/lambda-proxy.entry.ts',
   'src/trigger/handler/starter.entry.ts',
   'src/audit/handler/recorder.entry.ts',
+  // The local runner (the `cdk-ai-pipeline` bin): one self-contained bundle, so the npm package
+  // needs no runtime dependencies for it.
+  // 'src/cli/cli.entry.ts', (enabled once the runner lands)
 ];
 const bundling = {
   platform: 'node',
@@ -100,9 +106,17 @@ for (const entry of HANDLERS) {
 project.npmignore?.addPatterns(
   '/lib/**/handler/',
   '/lib/runtime/',
+  '/lib/cli/',
   '*.meta.json',
   '!/assets/',
+  '/.tmp/',
+  '/.ci/',
+  '/docs/',
+  '/examples/',
 );
+
+// The audit record schema is part of the API (AuditSink.RECORD_SCHEMA_FILE): ship it beside the code.
+project.postCompileTask.prependExec('cp src/audit/audit-record.schema.json lib/audit/audit-record.schema.json');
 
 // Handlers bundle the AWS SDK clients (dev dependencies on purpose: esbuild inlines them).
 project.eslint?.allowDevDeps('src/**/handler/**');
@@ -118,6 +132,23 @@ project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '2
 
 // The dev copy of aws-cdk-lib is deliberately newer than the peer minimum (tests run on the newest).
 project.compileTask.reset('jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency');
+
+// `npm run demo`: build what the example needs, then run it on the samples with the local runner.
+const demo = project.addTask('demo', {
+  description: 'Run the legal-contracts example on its sample documents, locally, with no AWS account',
+});
+demo.spawn(project.tasks.tryFind('bundle')!);
+demo.spawn(project.compileTask);
+// The example imports 'cdk-ai-pipeline' as a user would: resolve it to this build.
+demo.exec('ln -sfn .. node_modules/cdk-ai-pipeline');
+demo.exec('node ../../bin/cdk-ai-pipeline local --documents samples --out ../../.demo/legal-contracts', { cwd: 'examples/legal-contracts' });
+
+// `npm run bench`: the figures of docs/benchmarks.md, measured on this machine (not a test).
+const bench = project.addTask('bench', { description: 'Print synth time, transitions, bundle sizes and init times, runner throughput' });
+bench.spawn(project.tasks.tryFind('bundle')!);
+bench.spawn(project.compileTask);
+bench.exec('ln -sfn .. node_modules/cdk-ai-pipeline');
+bench.exec('ts-node --transpile-only projenrc/bench.ts', { receiveArgs: true });
 
 // Package the same way locally and in CI: the npm tarball, plus the Python and Java sources
 // (jsii-pacmak --code-only). Building the wheel or the jar needs PyPI / Maven Central.

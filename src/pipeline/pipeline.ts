@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -250,6 +250,18 @@ export class Pipeline extends Construct {
     for (const stage of props.stages) stage.grantTaskResponse(this.stateMachine);
     props.routing?._grant(this.stateMachine);
     props.trigger.bind(this.stateMachine);
+
+    // What tools that run the pipeline from its template (the local runner) need to know.
+    const logicalId = (c: Construct) => Stack.of(this).getLogicalId(c.node.defaultChild as CfnElement);
+    this.stateMachine.node.defaultChild!.node.addMetadata('cdk-ai-pipeline', {
+      version: 1,
+      pipeline: this.pipelineName,
+      stages: props.stages.map((s) => ({ id: s.stageId, kind: s.kind, handler: logicalId(s.handler) })),
+      recorder: logicalId(this.recorder),
+      records: { run: recordRun.stateId, failure: recordFailure.stateId },
+      documents: { prefix: props.trigger.documentPrefix, suffixes: props.trigger.documentSuffixes },
+      destinations: props.routing?._destinations ?? [],
+    });
 
     // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record.
     new events.Rule(this, 'Backstop', {

@@ -28,7 +28,7 @@ export class RoutingPolicy extends Construct {
   /** The route when no rule holds. */
   public readonly defaultRoute: RouteDestination;
   private built = false;
-  private readonly states: sfn.State[] = [];
+  private readonly delivered: Array<{ state: string; rule: string; destination: string; kind: string }> = [];
 
   constructor(scope: Construct, id: string, props: RoutingPolicyProps) {
     super(scope, id);
@@ -119,6 +119,14 @@ export class RoutingPolicy extends Construct {
     for (const key of keys) grantKey(role, key, ['kms:GenerateDataKey', 'kms:Decrypt']);
   }
 
+  /**
+   * The destination states built, for tools that run the pipeline (the local runner).
+   * @internal
+   */
+  public get _destinations(): Array<{ state: string; rule: string; destination: string; kind: string }> {
+    return [...this.delivered];
+  }
+
   private destinationState(rule: string, destination: RouteDestination, ctx: RoutingBuildContext): sfn.State {
     const state = destination._state(this, `${this.node.id}-${rule}`, rule);
     if (state instanceof sfn.TaskStateBase) {
@@ -126,7 +134,7 @@ export class RoutingPolicy extends Construct {
       state.addCatch(ctx.onError, { errors: ['States.ALL'], resultPath: '$.error' });
     }
     (state as unknown as sfn.INextable).next(ctx.next);
-    this.states.push(state);
+    this.delivered.push({ state: state.stateId, rule, destination: destination.name, kind: destination.kind });
     return state;
   }
 }

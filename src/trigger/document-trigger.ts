@@ -69,6 +69,8 @@ export abstract class DocumentTrigger extends Construct {
   public abstract readonly documentBucket: s3.IBucket;
   /** The key prefix documents are read under ('' for the whole bucket). */
   public abstract readonly documentPrefix: string;
+  /** Key suffixes that start a run (empty: any key). */
+  public abstract readonly documentSuffixes: string[];
 
   /**
    * Connects the trigger to the state machine it starts. A Pipeline calls this.
@@ -81,6 +83,7 @@ export abstract class DocumentTrigger extends Construct {
 export class S3UploadTrigger extends DocumentTrigger {
   public readonly documentBucket: s3.IBucket;
   public readonly documentPrefix: string;
+  public readonly documentSuffixes: string[];
   /** The key of a bucket the trigger created. */
   public readonly encryptionKey: kms.IKey;
   /** The queue buffering upload events. */
@@ -114,6 +117,7 @@ export class S3UploadTrigger extends DocumentTrigger {
       if (s.length === 0) invalid(this, '`suffixes` must not contain an empty string. Remove it, or leave `suffixes` unset to accept any key.');
     }
     this.documentPrefix = prefix;
+    this.documentSuffixes = [...(props.suffixes ?? [])];
 
     this.encryptionKey = new kms.Key(this, 'Key', {
       enableKeyRotation: true,

@@ -5,10 +5,14 @@
  *
  * Keep every helper free of module-level side effects.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, AssetStaging, CfnResource, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { IConstruct } from 'constructs';
 import { AuditSink } from '../../src/audit/audit-sink';
 import { InferenceStage, StageAttachOptions } from '../../src/stages/inference-stage';
 
@@ -84,4 +88,44 @@ function flattenJoin(value: any): string {
     return parts.map((p: any) => (typeof p === 'string' ? p : `<TOKEN:${JSON.stringify(p).replace(/"/g, '\'')}>`)).join(sep);
   }
   throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+/** The source folder of a stage handler's code asset (what `stageCode` staged). */
+export function stageAssetDir(stage: InferenceStage): string {
+  const asset = stage.handler.node.findChild('Code') as s3assets.Asset;
+  return (asset.node.findChild('Stage') as AssetStaging).sourcePath;
+}
+
+/** The asset hash of a stage handler's code. */
+export function stageAssetHash(stage: InferenceStage): string {
+  return (stage.handler.node.findChild('Code') as s3assets.Asset).assetHash;
+}
+
+/** The statements of the default policy of a role, as synthesized in `template`. */
+export function roleStatements(template: Template, role: iam.Role): any[] {
+  const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+  if (!policy) return [];
+  const id = Stack.of(role).getLogicalId(policy.node.defaultChild as iam.CfnPolicy);
+  return template.toJSON().Resources[id].Properties.PolicyDocument.Statement;
+}
+
+/** The statements that grant `action` (alone or with others). */
+export function statementsWith(statements: any[], action: string): any[] {
+  return statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action));
+}
+
+/** Every action the statements allow. */
+export function allActions(statements: any[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+}
+
+/** `{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId, 'Arn'] }, suffix]] }`: an object ARN under a bucket. */
+export function objectArn(stack: Stack, bucket: s3.IBucket, suffix: string): any {
+  return { 'Fn::Join': ['', [{ 'Fn::GetAtt': [stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket), 'Arn'] }, suffix]] };
+}
+
+/** `{ 'Fn::GetAtt': [logicalId, 'Arn'] }` of a resource construct. */
+export function arnOf(construct: IConstruct): any {
+  const cfn = (construct.node.defaultChild ?? construct) as CfnResource;
+  return { 'Fn::GetAtt': [Stack.of(construct).getLogicalId(cfn), 'Arn'] };
 }

@@ -1,0 +1,127 @@
+/**
+ * `npm run bench`: prints the library's figures on this machine. A benchmark, not a test: it
+ * measures and prints, and fails only when something cannot be measured.
+ *
+ *   synth     synth time of the legal-contracts example (CloudFormation validation off), median of N
+ *   runs      local runner: documents/s on the samples, transitions per happy-path document
+ *   bundles   each handler bundle: raw and gzip size, init time (load in a fresh process), median of N
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { gzipSync } from 'zlib';
+
+const ROOT = path.join(__dirname, '..');
+const N = Number(process.env.BENCH_RUNS ?? 5);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function row(cells: Array<string | number>, widths: number[]) {
+  return cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+}
+
+function printTable(title: string, header: string[], rows: Array<Array<string | number>>) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  console.log(`\n${title}`);
+  console.log(row(header, widths));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(row(r, widths));
+}
+
+/** Handler bundles: sizes, and the time to load each in a fresh Node process (its cold-start share). */
+function benchBundles() {
+  const bundles = [
+    ['textract', 'stages/textract/handler/textract.entry', { kind: 'textract', stage: 'Extract', maxDocumentBytes: 1, maxPages: 1 }],
+    ['bedrock', 'stages/bedrock/handler/bedrock.entry', undefined],
+    ['sagemaker', 'stages/sagemaker/handler/sagemaker.entry', undefined],
+    ['lambda-proxy', 'stages/lambda/handler/lambda-proxy.entry', undefined],
+    ['trigger starter', 'trigger/handler/starter.entry', undefined],
+    ['audit recorder', 'audit/handler/recorder.entry', undefined],
+  ] as const;
+  const env = {
+    ...process.env,
+    PIPELINE_NAME: 'bench', WORK_BUCKET: 'work', AUDIT_BUCKET: 'audit', AUDIT_BUS: 'bus', STAGE_ORDER: 'Extract',
+    TEXTRACT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:t', TEXTRACT_ROLE_ARN: 'arn:aws:iam::000000000000:role/r',
+    ENDPOINT_NAME: 'e', TARGET_FUNCTION: 'f', STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:s',
+    AWS_REGION: 'us-east-1',
+  };
+  const rows: Array<Array<string | number>> = [];
+  for (const [name, bundle, config] of bundles) {
+    const file = path.join(ROOT, 'assets', bundle, 'index.js');
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npx projen bundle first`);
+    const code = fs.readFileSync(file);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+    fs.copyFileSync(file, path.join(dir, 'index.js'));
+    fs.writeFileSync(path.join(dir, 'stage-config.json'), JSON.stringify(config ?? { kind: 'x', stage: 'Bench' }));
+    fs.writeFileSync(path.join(dir, 'validators.js'), 'exports.input = () => true; exports.output = () => true;');
+    const times: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const out = execFileSync(process.execPath, ['-e',
+        `const t = process.hrtime.bigint(); require(${JSON.stringify(path.join(dir, 'index.js'))}); ` +
+        'process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));'], { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+      times.push(Number(out));
+    }
+    rows.push([name, (code.length / 1024).toFixed(1), (gzipSync(code).length / 1024).toFixed(1), median(times).toFixed(1)]);
+  }
+  printTable(`Handler bundles (init = load in a fresh process, median of ${N})`, ['handler', 'raw KiB', 'gzip KiB', 'init ms'], rows);
+}
+
+/** Synth time of the example app, in process, CloudFormation validation off. */
+function benchSynth() {
+  const script = `
+    process.env.CDK_VALIDATION = 'false';
+    const { App } = require('aws-cdk-lib');
+    const { LegalContractsStack } = require('./examples/legal-contracts/lib/legal-contracts-stack');
+    const t = process.hrtime.bigint();
+    const app = new App({ outdir: require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'bench-synth-')) });
+    new LegalContractsStack(app, 'LegalContractIntake', { env: { account: '111111111111', region: 'us-east-1' } });
+    app.synth();
+    process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
+  const times: number[] = [];
+  for (let i = 0; i < N; i++) {
+    times.push(Number(execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+      cwd: ROOT,
+      env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'examples/legal-contracts/tsconfig.json') },
+    }).toString()));
+  }
+  printTable(`Synth of the legal-contracts example (in process, CloudFormation validation off, median of ${N})`, ['what', 'ms'], [
+    ['first synth in a fresh process', median(times).toFixed(0)],
+  ]);
+}
+
+/** The local runner on the samples: throughput and transitions. */
+function benchRunner() {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
+  const wall: number[] = [];
+  let summary: any[] = [];
+  for (let i = 0; i < Math.max(1, Math.min(N, 3)); i++) {
+    const t = Date.now();
+    execFileSync(process.execPath, [path.join(ROOT, 'bin/cdk-ai-pipeline'), 'local', '--documents', 'samples', '--out', out, '--quiet'], {
+      cwd: path.join(ROOT, 'examples/legal-contracts'),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    wall.push(Date.now() - t);
+    summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  }
+  const docs = summary.length;
+  const runMs = summary.reduce((s, o) => s + o.ms, 0);
+  const happy = summary.filter((o) => o.status === 'SUCCEEDED');
+  printTable('Local runner on the samples (synth included in wall time)', ['what', 'value'], [
+    ['documents', docs],
+    ['wall time, median (ms)', median(wall).toFixed(0)],
+    ['documents/s, runs only', (docs / (runMs / 1000)).toFixed(1)],
+    ['transitions per happy-path document (max)', Math.max(...happy.map((o) => o.transitions))],
+    ['stages + 3', 3 + 3],
+  ]);
+}
+
+const only = process.argv[2];
+console.log(`cdk-ai-pipeline benchmark — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model?.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`);
+if (!only || only === 'bundles') benchBundles();
+if (!only || only === 'synth') benchSynth();
+if (!only || only === 'runner') benchRunner();

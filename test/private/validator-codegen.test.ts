@@ -1,0 +1,63 @@
+import { generateValidators } from '../../src/private/validator-codegen';
+import { describeErrors, loadValidatorsSource } from '../../src/runtime/contracts';
+
+const INPUT = { type: 'object', required: ['document'], properties: { document: { type: 'object', required: ['bucket', 'key'], properties: { bucket: { type: 'string' }, key: { type: 'string' } } } } };
+const OUTPUT = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://example.com/classification.json',
+  type: 'object',
+  required: ['documentType'],
+  properties: { documentType: { enum: ['NDA', 'MSA'] }, when: { type: 'string', format: 'date-time' }, name: { type: 'string', maxLength: 3 } },
+};
+
+describe('generateValidators', () => {
+  const source = generateValidators({ input: INPUT, output: OUTPUT });
+
+  test('emits CommonJS exporting one function per schema, compiling nothing at load', () => {
+    expect(source).toMatch(/exports\.input\s*=/);
+    expect(source).toMatch(/exports\.output\s*=/);
+    expect(source).not.toMatch(/require\("ajv"\)/);
+    const v = loadValidatorsSource(source);
+    expect(typeof v.input).toBe('function');
+    expect(typeof v.output).toBe('function');
+    expect(v.model).toBeUndefined();
+  });
+
+  test('validators accept and reject; errors are described without values', () => {
+    const v = loadValidatorsSource(source);
+    expect(v.input({ document: { bucket: 'b', key: 'k' } })).toBe(true);
+    expect(v.input({ document: { bucket: 'b' } })).toBe(false);
+    expect(describeErrors(v.input)).toBe("/document: missing required property 'key'");
+    expect(v.output({ documentType: 'NDA' })).toBe(true);
+    expect(v.output({ documentType: 'SECRET TEXT' })).toBe(false);
+    expect(describeErrors(v.output)).toBe('/documentType: must be one of ["NDA","MSA"]');
+    expect(describeErrors(v.output)).not.toContain('SECRET');
+  });
+
+  test('allErrors: every violation is reported', () => {
+    const v = loadValidatorsSource(source);
+    expect(v.output({ name: 'toolong' })).toBe(false);
+    expect(v.output.errors!.map((e) => e.keyword).sort()).toEqual(['maxLength', 'required']);
+  });
+
+  test('format is an annotation only (no format validators bundled)', () => {
+    const v = loadValidatorsSource(source);
+    expect(v.output({ documentType: 'MSA', when: 'not a date' })).toBe(true);
+  });
+
+  test('the user $id is replaced, so equal schemas under two names do not clash', () => {
+    const twice = loadValidatorsSource(generateValidators({ output: OUTPUT, model: OUTPUT }));
+    expect(twice.model!({ documentType: 'MSA' })).toBe(true);
+    expect(source).not.toContain('example.com/classification.json');
+  });
+
+  test('deterministic: same schemas, same source', () => {
+    expect(generateValidators({ input: INPUT, output: OUTPUT })).toBe(source);
+  });
+
+  test('string lengths count code points (runtime helper ucs2length is resolved)', () => {
+    const v = loadValidatorsSource(source);
+    expect(v.output({ documentType: 'NDA', name: '😀😀😀' })).toBe(true);
+    expect(v.output({ documentType: 'NDA', name: '😀😀😀😀' })).toBe(false);
+  });
+});

@@ -1,0 +1,88 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { StageContract } from '../../src/contracts/stage-contract';
+import { loadValidatorsSource } from '../../src/runtime/contracts';
+import { InferenceStage, StageKind } from '../../src/stages/inference-stage';
+import { LambdaStage } from '../../src/stages/lambda/lambda-stage';
+import {
+  arnOf, attachStage, newAttachment, newStack, roleStatements, stageAssetDir, stateMachineOf, statementsWith,
+} from '../helpers/construct-test-kit';
+
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:enrich';
+
+describe('LambdaStage with an imported function', () => {
+  let stack: Stack;
+  let stage: LambdaStage;
+  let template: Template;
+  let asl: any;
+
+  beforeAll(() => {
+    stack = newStack({ withEnv: true });
+    stage = InferenceStage.lambda(stack, 'Enrich', {
+      function: lambda.Function.fromFunctionArn(stack, 'Target', FUNCTION_ARN),
+      output: StageContract.fromObject({ type: 'object', required: ['parties'], properties: { parties: { type: 'array', items: { type: 'string' } } } }),
+    });
+    attachStage(stage, newAttachment(stack));
+    asl = stateMachineOf(stage).asl;
+    template = Template.fromStack(stack);
+  });
+
+  test('kind and function', () => {
+    expect(stage).toBeInstanceOf(LambdaStage);
+    expect(stage.kind).toBe(StageKind.LAMBDA);
+    expect(stage.function.functionArn).toBe(FUNCTION_ARN);
+    expect(stage.readsText).toBe(false);
+  });
+
+  test('InvokeFunction on exactly your function ARN (no version wildcard)', () => {
+    expect(statementsWith(roleStatements(template, stage.role), 'lambda:InvokeFunction')).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: FUNCTION_ARN },
+    ]);
+  });
+
+  test('the proxy handler knows your function; 256 MiB by default', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 256,
+      Environment: { Variables: { TARGET_FUNCTION: FUNCTION_ARN, POWERTOOLS_SERVICE_NAME: 'cdk-ai-pipeline-lambda' } },
+    });
+  });
+
+  test('retries Lambda throttling of both the stage task and the call to your function', () => {
+    expect(asl.States.Enrich.Retry[0].ErrorEquals).toEqual(expect.arrayContaining([
+      'Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'TooManyRequestsException', 'ServiceException',
+    ]));
+  });
+
+  test('config and validators of your contracts', () => {
+    const dir = stageAssetDir(stage);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'stage-config.json'), 'utf8'))).toEqual({ stage: 'Enrich', kind: 'lambda' });
+    const v = loadValidatorsSource(fs.readFileSync(path.join(dir, 'validators.js'), 'utf8'));
+    expect(v.output({ parties: ['ACME', 'Globex'] })).toBe(true);
+    expect(v.output({ parties: [1] })).toBe(false);
+    expect(v.output({})).toBe(false);
+    expect(v.model).toBeUndefined();
+  });
+});
+
+describe('LambdaStage with a function in the same stack', () => {
+  test('InvokeFunction on the function ARN attribute; default contracts', () => {
+    const stack = newStack();
+    const fn = new lambda.Function(stack, 'Mine', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    const stage = InferenceStage.lambda(stack, 'Enrich', { function: fn });
+    attachStage(stage, newAttachment(stack));
+    expect(stage.outputContract.schema).toEqual({ type: 'object' });
+    expect(stage.inputContract.schema.required).toEqual(['document']);
+    const template = Template.fromStack(stack);
+    expect(statementsWith(roleStatements(template, stage.role), 'lambda:InvokeFunction')).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: arnOf(fn) },
+    ]);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+  });
+});

@@ -69,15 +69,20 @@ export class AuditSink extends Construct {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const ia = props.infrequentAccessAfter ?? Duration.days(90);
-    if (ia.toDays() < 30) {
+    const days = (d: Duration) => d.toDays({ integral: false });
+    if (days(ia) < 30) {
       invalid(this, `\`infrequentAccessAfter\` must be at least 30 days (S3's minimum for Standard-IA), got: ${ia.toHumanString()}.`);
     }
-    if (props.expireAfter && props.expireAfter.toDays() <= ia.toDays()) {
+    if (props.expireAfter && days(props.expireAfter) <= days(ia)) {
       invalid(this, `\`expireAfter\` (${props.expireAfter.toHumanString()}) must be longer than \`infrequentAccessAfter\` (${ia.toHumanString()}).`);
     }
-    if (props.objectLockRetention && (props.objectLockRetention.toDays() < 1)) {
+    if (props.objectLockRetention && days(props.objectLockRetention) < 1) {
       invalid(this, `\`objectLockRetention\` must be at least 1 day, got: ${props.objectLockRetention.toHumanString()}.`);
     }
+
+    wholeDays(this, 'infrequentAccessAfter', ia);
+    if (props.expireAfter) wholeDays(this, 'expireAfter', props.expireAfter);
+    if (props.objectLockRetention) wholeDays(this, 'objectLockRetention', props.objectLockRetention);
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
       enableKeyRotation: true,
@@ -171,5 +176,13 @@ export class AuditSink extends Construct {
   public grantPutEvents(grantee: iam.IGrantable): iam.Grant {
     grantKey(grantee, this.encryptionKey, ['kms:GenerateDataKey']);
     return this.eventBus.grantPutEventsTo(grantee);
+  }
+}
+
+/** S3 lifecycle rules and Object Lock count in whole days. */
+function wholeDays(scope: Construct, prop: string, d: Duration) {
+  const days = d.toDays({ integral: false });
+  if (!Number.isInteger(days)) {
+    invalid(scope, `\`${prop}\` must be a whole number of days (S3 lifecycle and Object Lock count in days), got: ${d.toHumanString()}. Use Duration.days(...).`);
   }
 }

@@ -161,7 +161,7 @@ export class Pipeline extends Construct {
     });
     this.recorder = new lambda.Function(this, 'Recorder', {
       description: `cdk-ai-pipeline ${this.pipelineName}: writes run audit records`,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: bundleCode(Bundles.RECORDER),
@@ -291,8 +291,13 @@ export class Pipeline extends Construct {
     acknowledgeWildcards(this, [
       XRAY_REASON,
       {
-        matches: (f) => /^Resource::<.*Handler[0-9A-F]{8}\.Arn>:\*$/.test(f) || /^Resource::<.*Recorder[0-9A-F]{8}\.Arn>:\*$/.test(f),
+        matches: (f) => [...props.stages.map((st) => st.handler), this.recorder]
+          .some((fn) => f === `Resource::<${Stack.of(this).resolve(logicalId(fn))}.Arn>:*`),
         reason: 'Step Functions may invoke the versions of the pipeline\'s own stage and recorder functions (CDK grants function:*).',
+      },
+      {
+        matches: (f, actions) => f === 'Action::kms:GenerateDataKey*' && actions.length === 2 && actions.includes('kms:Decrypt'),
+        reason: 'CDK\'s SQS delivery task grants kms:GenerateDataKey* on the encrypted review queue\'s key (one key, data-key generation only).',
       },
       {
         matches: (f, actions) => f === 'Resource::*' && actions.every((a) => a.startsWith('logs:')),

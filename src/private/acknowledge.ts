@@ -51,28 +51,44 @@ export function wildcardFindings(doc: any): Array<{ finding: string; actions: st
  * policies are complete when this runs.
  */
 class AcknowledgeWildcards implements IAspect {
-  constructor(private readonly reasons: WildcardReason[]) {}
-
   public visit(node: IConstruct): void {
     if (!(node instanceof iam.CfnPolicy) && !(node instanceof iam.CfnRole)) return;
+    // The reasons registered on this policy's construct and on every scope above it.
+    const reasons: WildcardReason[] = [];
+    for (let c: IConstruct | undefined = node; c; c = c.node.scope) reasons.push(...((c as any)[REASONS] ?? []));
     const stack = Stack.of(node);
     const docs: any[] = node instanceof iam.CfnPolicy
       ? [stack.resolve(node.policyDocument)]
       : list(stack.resolve(node.policies)).map((p: any) => stack.resolve(p.policyDocument));
+    // A finding id covers every statement of the policy that produces it: acknowledge it only when
+    // a known reason explains each of those statements, so a user's own wildcard stays reported.
+    const byFinding = new Map<string, string[][]>();
     for (const doc of docs) {
       for (const { finding, actions } of wildcardFindings(doc)) {
-        const reason = this.reasons.find((r) => r.matches(finding, actions));
-        if (reason) {
-          Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: reason.reason });
-        }
+        byFinding.set(finding, [...(byFinding.get(finding) ?? []), actions]);
+      }
+    }
+    for (const [finding, statements] of byFinding) {
+      const found = statements.map((actions) => reasons.find((r) => r.matches(finding, actions)));
+      if (found.every((r) => r !== undefined)) {
+        const why = [...new Set(found.map((r) => r!.reason))].join(' ');
+        Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: why });
       }
     }
   }
 }
 
-/** Registers wildcard reasons for the IAM policies under `scope`. */
+/** Where a construct keeps the wildcard reasons registered on it. */
+const REASONS = Symbol.for('cdk-ai-pipeline.wildcard-reasons');
+
+/** Registers wildcard reasons for the IAM policies under `scope` (together with those of its ancestors). */
 export function acknowledgeWildcards(scope: IConstruct, reasons: WildcardReason[]): void {
-  Aspects.of(scope).add(new AcknowledgeWildcards(reasons));
+  const holder = scope as any;
+  if (!holder[REASONS]) {
+    holder[REASONS] = [];
+    Aspects.of(scope).add(new AcknowledgeWildcards());
+  }
+  holder[REASONS].push(...reasons);
 }
 
 /** Acknowledges one whole-resource finding (not IAM5) on a resource, with its reason. */

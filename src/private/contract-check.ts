@@ -16,12 +16,22 @@ type Schema = { [key: string]: any };
 const COMBINATORS = ['anyOf', 'oneOf', 'allOf', '$ref', 'if', 'not'];
 
 function hasCombinator(s: Schema | undefined): boolean {
-  return !!s && COMBINATORS.some((k) => k in s);
+  return isSchemaObject(s) && COMBINATORS.some((k) => k in s!);
+}
+
+/** Boolean subschemas (`true`/`false`) are valid JSON Schema: they constrain no field we reason about. */
+function isSchemaObject(s: unknown): boolean {
+  return typeof s === 'object' && s !== null && !Array.isArray(s);
+}
+
+function asSchema(s: unknown): Schema {
+  return isSchemaObject(s) ? (s as Schema) : {};
 }
 
 /** The set of JSON types a schema allows; undefined when it does not say. */
 export function typesOf(s: Schema | undefined): string[] | undefined {
-  if (!s) return undefined;
+  if (!isSchemaObject(s)) return undefined;
+  s = s as Schema;
   if (typeof s.type === 'string') return [s.type];
   if (Array.isArray(s.type)) return s.type;
   if ('const' in s) return [jsonType(s.const)];
@@ -51,8 +61,10 @@ function valuesOf(s: Schema): unknown[] | undefined {
  * Lists the ways `produced` may fail `required`. `path` is the dotted location for messages.
  * `produced` undefined means nothing declares the field at all.
  */
-export function checkSatisfies(required: Schema, produced: Schema | undefined, path: string): ContractProblem[] {
+export function checkSatisfies(requiredIn: Schema, producedIn: Schema | undefined, path: string): ContractProblem[] {
   const problems: ContractProblem[] = [];
+  const required = asSchema(requiredIn);
+  const produced = producedIn === undefined ? undefined : asSchema(producedIn);
   if (hasCombinator(required) || hasCombinator(produced)) return problems;
   if (produced === undefined) {
     return [{ path, problem: 'is not declared by any earlier contract' }];
@@ -132,6 +144,7 @@ export function lookupPath(root: Schema, dotted: string): PathLookup {
   let alwaysPresent = true;
   for (const part of dotted.split('.')) {
     if (!cur) return { alwaysPresent: false, opaque: false };
+    if (!isSchemaObject(cur)) return { alwaysPresent: false, opaque: true };
     if (hasCombinator(cur)) return { alwaysPresent: false, opaque: true };
     const props: Schema = cur.properties ?? {};
     if (!(part in props)) return { alwaysPresent: false, opaque: false };
@@ -155,4 +168,16 @@ export function schemaRequiringPaths(paths: string[]): Schema {
     }
   }
   return root;
+}
+
+/** Merges object schemas that only use `required`/`properties`, deeply (inputs derived from paths). */
+export function mergeObjectSchemas(a: Schema, b: Schema): Schema {
+  const out: Schema = { ...a, type: 'object' };
+  out.required = [...new Set([...(a.required ?? []), ...(b.required ?? [])])];
+  out.properties = { ...(a.properties ?? {}) };
+  for (const [k, v] of Object.entries<any>(b.properties ?? {})) {
+    const mine = out.properties[k];
+    out.properties[k] = mine === undefined ? v : isSchemaObject(v) && v.properties ? mergeObjectSchemas(mine, v) : mine;
+  }
+  return out;
 }

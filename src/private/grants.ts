@@ -2,13 +2,25 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 
-/** Read of the objects under a prefix (and their versions), plus decrypt with the bucket's key. */
-export function grantReadPrefix(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: string): iam.Grant {
+/**
+ * Read of the objects under a prefix (and their versions), plus decrypt with the bucket's key.
+ * With `list`, also ListBucket under the prefix: S3 then answers 404 for a missing object (Source.Gone)
+ * instead of 403.
+ */
+export function grantReadPrefix(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: string, list = false): iam.Grant {
   const grant = iam.Grant.addToPrincipal({
     grantee,
     actions: ['s3:GetObject', 's3:GetObjectVersion'],
     resourceArns: [bucket.arnForObjects(`${prefix}*`)],
   });
+  if (list) {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+    });
+  }
   if (bucket.encryptionKey) grantKey(grantee, bucket.encryptionKey, ['kms:Decrypt']);
   return grant;
 }

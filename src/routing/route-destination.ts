@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -18,6 +19,19 @@ export enum RouteDestinationKind {
   /** An event on an EventBridge bus. */
   EVENT_BUS = 'event-bus',
 }
+
+/** How long one delivery call may take. */
+const DELIVERY_TIMEOUT = sfn.Timeout.duration(Duration.seconds(30));
+
+/**
+ * Throttling and transient errors of the delivery calls, as Step Functions names the errors of its
+ * SNS, SQS and EventBridge integrations (`<Service>.<Exception>`), plus a timed-out call.
+ */
+const DELIVERY_TRANSIENT_ERRORS: { [kind: string]: string[] } = {
+  'sns-topic': ['SNS.ThrottledException', 'SNS.InternalErrorException', 'SNS.KMSThrottlingException', 'States.Timeout'],
+  'sqs-queue': ['SQS.RequestThrottled', 'SQS.KmsThrottled', 'SQS.InternalError', 'SQS.ServiceUnavailable', 'States.Timeout'],
+  'event-bus': ['EventBridge.ThrottlingException', 'EventBridge.InternalException', 'States.Timeout'],
+};
 
 /** The message every notifying destination sends: who, where, and the results (pointers, never text). */
 function routedMessage(rule: string, destination: string): { [key: string]: any } {
@@ -51,6 +65,7 @@ export class RouteDestination {
   /** Publish the routed run to an SNS topic (for example a legal team's). */
   public static snsTopic(name: string, topic: sns.ITopic): RouteDestination {
     return new RouteDestination(name, RouteDestinationKind.SNS_TOPIC, (scope, id, rule) => new tasks.SnsPublish(scope, id, {
+      taskTimeout: DELIVERY_TIMEOUT,
       topic,
       message: sfn.TaskInput.fromObject(routedMessage(rule, name)),
       subject: `cdk-ai-pipeline: ${name}`,
@@ -63,6 +78,7 @@ export class RouteDestination {
   /** Send the routed run to an SQS queue (for example a review queue). */
   public static sqsQueue(name: string, queue: sqs.IQueue): RouteDestination {
     return new RouteDestination(name, RouteDestinationKind.SQS_QUEUE, (scope, id, rule) => new tasks.SqsSendMessage(scope, id, {
+      taskTimeout: DELIVERY_TIMEOUT,
       queue,
       messageBody: sfn.TaskInput.fromObject(routedMessage(rule, name)),
       resultSelector: { rule, destination: name, messageId: sfn.JsonPath.stringAt('$.MessageId') },
@@ -74,6 +90,7 @@ export class RouteDestination {
   /** Put the routed run as an event (`Document Routed`) on an EventBridge bus. */
   public static eventBus(name: string, bus: events.IEventBus): RouteDestination {
     return new RouteDestination(name, RouteDestinationKind.EVENT_BUS, (scope, id, rule) => new tasks.EventBridgePutEvents(scope, id, {
+      taskTimeout: DELIVERY_TIMEOUT,
       entries: [{
         eventBus: bus,
         source: AUDIT_EVENT_SOURCE,
@@ -111,6 +128,14 @@ export class RouteDestination {
    */
   public _state(scope: Construct, id: string, rule: string): sfn.State {
     return this.make(scope, id, rule);
+  }
+
+  /**
+   * The delivery errors worth retrying.
+   * @internal
+   */
+  public get _transientErrors(): string[] {
+    return DELIVERY_TRANSIENT_ERRORS[this.kind] ?? [];
   }
 
   /**

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -98,6 +99,10 @@ export class RoutingPolicy extends Construct {
       }
     }
 
+    if (this.rules.length === 0) {
+      // No rule to choose with: every run takes the default route (a Choice needs at least one rule).
+      return this.destinationState('default', this.defaultRoute, ctx);
+    }
     const choice = new sfn.Choice(this, this.node.id, { comment: 'first matching rule wins' });
     for (const rule of this.rules) {
       let condition = rule.condition._toCondition((p) => optional.has(p));
@@ -130,7 +135,14 @@ export class RoutingPolicy extends Construct {
   private destinationState(rule: string, destination: RouteDestination, ctx: RoutingBuildContext): sfn.State {
     const state = destination._state(this, `${this.node.id}-${rule}`, rule);
     if (state instanceof sfn.TaskStateBase) {
-      state.addRetry({ errors: ['States.TaskFailed'], maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+      state.addRetry({
+        errors: [...destination._transientErrors],
+        interval: Duration.seconds(1),
+        maxAttempts: 4,
+        backoffRate: 2,
+        maxDelay: Duration.seconds(20),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
       state.addCatch(ctx.onError, { errors: ['States.ALL'], resultPath: '$.error' });
     }
     (state as unknown as sfn.INextable).next(ctx.next);

@@ -71,6 +71,7 @@ export class RuleCondition {
 
   /** A value is present at `path`. */
   public static isPresent(path: string): RuleCondition {
+    RuleCondition.checkPath(path);
     return new RuleCondition(`${path} is present`, [{ path, expects: 'any' }], () => sfn.Condition.isPresent(jsonPath(path)));
   }
 

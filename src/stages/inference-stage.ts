@@ -227,7 +227,7 @@ export abstract class InferenceStage extends sfn.StateMachineFragment implements
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
     this.handler = new lambda.Function(this, 'Handler', {
       description: `cdk-ai-pipeline ${props.kind} stage ${id}: ${props.description}`,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: props.code,
@@ -249,7 +249,8 @@ export abstract class InferenceStage extends sfn.StateMachineFragment implements
       executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
     };
     if (props.waitForCallback) payload.taskToken = sfn.JsonPath.taskToken;
-    const task = new tasks.LambdaInvoke(this, id, {
+    const task = new tasks.LambdaInvoke(this, 'Task', {
+      stateName: id,
       lambdaFunction: this.handler,
       payload: sfn.TaskInput.fromObject(payload),
       ...(props.waitForCallback
@@ -302,7 +303,7 @@ export abstract class InferenceStage extends sfn.StateMachineFragment implements
       invalid(this, `the stage is already attached (to pipeline '${this.attachment.pipelineName}'); a stage belongs to one pipeline. Create another stage for '${options.pipelineName}'.`);
     }
     this.attachment = options;
-    grantReadPrefix(this.role, options.documentBucket, options.documentPrefix ?? '');
+    grantReadPrefix(this.role, options.documentBucket, options.documentPrefix ?? '', true);
     grantWritePrefix(this.role, options.workingBucket, Keys.stagePrefix(this.stageId));
     for (const up of options.upstreamStages ?? []) {
       grantReadPrefix(this.role, options.workingBucket, Keys.stagePrefix(up));

@@ -203,7 +203,7 @@ export class S3UploadTrigger extends DocumentTrigger {
     });
     this.starter = new lambda.Function(this, 'Starter', {
       description: 'cdk-ai-pipeline trigger: starts one execution per uploaded document, exactly once',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: bundleCode(Bundles.STARTER),

@@ -11,8 +11,8 @@
  *
  * aws-local-stepfunctions 3 calls `Promise.withResolvers` (Node 22+): it is polyfilled when missing.
  */
-import type * as Sfn from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { Template } from 'aws-cdk-lib/assertions';
+import type * as Sfn from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { ACCOUNT, REGION } from './pipeline-fixture';
 
 type PromiseWithResolversFn = <T>() => { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };

@@ -12,6 +12,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
 import {
   BedrockModel,
   BedrockStage,
@@ -66,22 +67,22 @@ export function summaryContract(): StageContract {
   });
 }
 
-export function uploadTrigger(scope: Stack, id = 'Upload'): S3UploadTrigger {
+export function uploadTrigger(scope: Construct, id = 'Upload'): S3UploadTrigger {
   return DocumentTrigger.s3Upload(scope, id, { prefix: 'incoming/', suffixes: ['.pdf'] });
 }
 
-export function extractStage(scope: Stack, id = 'Extract'): TextractStage {
+export function extractStage(scope: Construct, id = 'Extract'): TextractStage {
   return InferenceStage.textract(scope, id);
 }
 
-export function classifyStage(scope: Stack, id = 'Classify'): SageMakerEndpointStage {
+export function classifyStage(scope: Construct, id = 'Classify'): SageMakerEndpointStage {
   return InferenceStage.sagemakerEndpoint(scope, id, {
     endpointName: 'contract-classifier',
     output: classificationContract(),
   });
 }
 
-export function summarizeStage(scope: Stack, id = 'Summarize', prompt?: string): BedrockStage {
+export function summarizeStage(scope: Construct, id = 'Summarize', prompt?: string): BedrockStage {
   return InferenceStage.bedrock(scope, id, {
     model: BedrockModel.inferenceProfile(INFERENCE_PROFILE),
     prompt: PromptTemplate.fromText(prompt ?? 'Document type: {{results.Classify.documentType}}\n\nContract:\n{{text}}', { version: '3' }),

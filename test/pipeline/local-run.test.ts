@@ -3,8 +3,8 @@
  * local function standing in for each Task (stage handlers, SNS/SQS destinations, the recorder).
  */
 import { failureDestination } from '../../src/audit/handler/recorder';
-import { buildPipelineStack, templateOf } from '../helpers/pipeline-fixture';
 import { Definition, definitionFromTemplate, LocalHandler, namedError, runLocal } from '../helpers/local-sfn';
+import { buildPipelineStack, templateOf } from '../helpers/pipeline-fixture';
 
 const SHA = 'a'.repeat(64);
 const WORK = 'contracts-working';
@@ -26,13 +26,13 @@ interface Scenario {
 /** Local stand-ins for every Task of the flagship pipeline. */
 function handlers(s: Scenario = {}): { [state: string]: LocalHandler } {
   return {
-    Extract: (input) => {
+    'Extract': (input) => {
       // waitForTaskToken: the task sends { FunctionName, Payload }; the callback result is the stage output.
       expect(input.Payload.taskToken).toBe('local-task-token');
       return { text: pointer(`stages/Extract/${input.Payload.runId}/text.json`), pages: 2, mode: 'async' };
     },
-    Classify: () => ({ documentType: s.documentType ?? 'NDA', confidence: 0.93 }),
-    Summarize: (input) => ({
+    'Classify': () => ({ documentType: s.documentType ?? 'NDA', confidence: 0.93 }),
+    'Summarize': (input) => ({
       riskScore: s.riskScore ?? 0.1,
       summary: pointer(`stages/Summarize/${input.runId}/summary.json`),
       response: pointer(`stages/Summarize/${input.runId}/response.json`),

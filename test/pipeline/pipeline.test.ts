@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -256,6 +256,7 @@ describe('Pipeline: the flagship template', () => {
 
   test('the full stack synthesizes with the built-in CloudFormation validator on', () => {
     const withValidation = buildPipelineStack({ validation: true });
+    expect(withValidation.app._builtinCloudFormationValidation).toBe(true);
     expect(() => withValidation.app.synth()).not.toThrow();
     const assembly = withValidation.app.synth();
     expect(assembly.getStackByName(withValidation.stack.stackName).template.Resources).toBeDefined();
@@ -302,7 +303,7 @@ describe('Pipeline validation', () => {
 
   test('stage ids must be unique (they are keys under $.results)', () => {
     const { stack } = newStack();
-    const a = classifyStage(new Stack(stack, 'A') as any);
+    const a = classifyStage(new Construct(stack, 'A'));
     const b = InferenceStage.sagemakerEndpoint(new Construct(stack, 'B'), 'Classify', { endpointName: 'other' });
     expect(() => new Pipeline(stack, 'P', { trigger: uploadTrigger(stack), stages: [extractStage(stack), a, b] }))
       .toThrow(/`stages` holds two stages with the id 'Classify'\. Each stage id is a key under \$\.results/);
@@ -442,7 +443,7 @@ describe('Pipeline validation', () => {
     const stack = parts.stack;
     expect(() => new Pipeline(stack, 'Second', {
       trigger: uploadTrigger(stack, 'Upload2'),
-      stages: [extractStage(stack, 'Extract2'), classifyStage(stack, 'Classify'.concat('2')), summarizeStage(stack, 'Summarize2', 'Summarize {{text}}')],
+      stages: [extractStage(stack, 'Extract2'), classifyStage(stack, 'Classify2'), summarizeStage(stack, 'Summarize2', 'Summarize {{text}}')],
       routing: parts.routing,
     })).toThrow(/the routing policy is already used by another pipeline/);
   });

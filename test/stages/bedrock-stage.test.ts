@@ -203,7 +203,7 @@ describe('BedrockModel ids', () => {
   test.each(['', 'claude', 'Anthropic.claude', 'arn:aws:bedrock:us-east-1::foundation-model/x.y', 'anthropic.claude v1'])(
     'foundationModel rejects %p', (id) => {
       expect(() => BedrockModel.foundationModel(id))
-        .toThrow(new RegExp(`^BedrockModel\\.foundationModel: '.*' is not a Bedrock model or profile id \\(provider\\.model\\[:version\\]`));
+        .toThrow(new RegExp('^BedrockModel\\.foundationModel: \'.*\' is not a Bedrock model or profile id \\(provider\\.model\\[:version\\]'));
     });
 
   test('inferenceProfile rejects a malformed id', () => {
@@ -361,7 +361,7 @@ describe('PromptTemplate', () => {
 
   test.each(['', 'v 1', 'a'.repeat(33), '1/2'])('rejects version %p', (version) => {
     expect(() => PromptTemplate.fromText('{{text}}', { version }))
-      .toThrow(new RegExp(`PromptTemplate\\.fromText: \`version\` must be 1-32 letters, digits, '\\.', '_' or '-', got: '`));
+      .toThrow(new RegExp('PromptTemplate\\.fromText: `version` must be 1-32 letters, digits, \'\\.\', \'_\' or \'-\', got: \''));
   });
 
   test.each([

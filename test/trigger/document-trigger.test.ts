@@ -6,9 +6,12 @@ import { DocumentTrigger, Pipeline, S3UploadTrigger, S3UploadTriggerProps } from
 import { extractStage, logicalIdOf, newStack } from '../helpers/pipeline-fixture';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:contracts';
+const EVENTBRIDGE_ON = { EventBridgeConfiguration: { EventBridgeEnabled: true } };
 
 /** A trigger bound to an imported state machine (as a Pipeline would bind it). */
-function boundTrigger(props: S3UploadTriggerProps = {}, prepare?: (stack: Stack) => S3UploadTriggerProps): { stack: Stack; trigger: S3UploadTrigger; template: Template } {
+type Prepare = (stack: Stack) => S3UploadTriggerProps;
+
+function boundTrigger(props: S3UploadTriggerProps = {}, prepare?: Prepare): { stack: Stack; trigger: S3UploadTrigger; template: Template } {
   const { stack } = newStack();
   const trigger = DocumentTrigger.s3Upload(stack, 'Upload', { ...props, ...prepare?.(stack) });
   trigger.bind(sfn.StateMachine.fromStateMachineArn(stack, 'Machine', STATE_MACHINE_ARN));
@@ -61,7 +64,7 @@ describe('S3UploadTrigger with a new bucket', () => {
 
   test('EventBridge notifications are on, without the S3 notifications custom resource', () => {
     const bucket = logicalIdOf(stack, trigger.documentBucket);
-    expect(template.toJSON().Resources[bucket].Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(template.toJSON().Resources[bucket].Properties.NotificationConfiguration).toEqual(EVENTBRIDGE_ON);
     template.resourceCountIs('Custom::S3BucketNotifications', 0);
     // No custom-resource handler function either: only the starter.
     template.resourceCountIs('AWS::Lambda::Function', 1);
@@ -182,7 +185,7 @@ describe('S3UploadTrigger key filters and options', () => {
     });
     expect(trigger.documentBucket).toBe(bucket);
     const resources = template.toJSON().Resources;
-    expect(resources[logicalIdOf(stack, bucket)].Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(resources[logicalIdOf(stack, bucket)].Properties.NotificationConfiguration).toEqual(EVENTBRIDGE_ON);
     template.resourceCountIs('Custom::S3BucketNotifications', 0);
     // The trigger creates no bucket of its own.
     template.resourceCountIs('AWS::S3::Bucket', 1);

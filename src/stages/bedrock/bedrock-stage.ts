@@ -5,7 +5,7 @@ import { BedrockModel } from './bedrock-model';
 import { PromptTemplate } from './prompt-template';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA, POINTER_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
-import { schemaRequiringPaths } from '../../private/contract-check';
+import { mergeObjectSchemas, schemaRequiringPaths } from '../../private/contract-check';
 import { Bundles, stageCode } from '../../private/handler-asset';
 import { invalid } from '../../private/validation';
 import { BedrockStageConfig, TRANSIENT_ERRORS } from '../../shared';
@@ -115,7 +115,7 @@ export class BedrockStage extends InferenceStage {
     output.required = [...new Set([...(output.required ?? []), ...Object.keys(ADDED_OUTPUT)])];
 
     const vars = props.prompt.variables.filter((v) => v !== 'text');
-    const input = props.input ?? StageContract.fromObject(mergeRequired(cloneSchema(DOCUMENT_INPUT_SCHEMA), schemaRequiringPaths(vars)));
+    const input = props.input ?? StageContract.fromObject(mergeObjectSchemas(cloneSchema(DOCUMENT_INPUT_SCHEMA), schemaRequiringPaths(vars)));
     const config: BedrockStageConfig = {
       stage: id,
       kind: 'bedrock',
@@ -157,15 +157,4 @@ export class BedrockStage extends InferenceStage {
       }));
     }
   }
-}
-
-/** Merges two object schemas that only use `required`/`properties` (deep). */
-function mergeRequired(a: any, b: any): any {
-  const out = { ...a, type: 'object' };
-  out.required = [...new Set([...(a.required ?? []), ...(b.required ?? [])])];
-  out.properties = { ...(a.properties ?? {}) };
-  for (const [k, v] of Object.entries(b.properties ?? {})) {
-    out.properties[k] = k in out.properties && (v as any).properties ? mergeRequired(out.properties[k], v) : out.properties[k] ?? v;
-  }
-  return out;
 }

@@ -57,7 +57,7 @@ export class PromptTemplate {
       throw new Error(`${source}: \`version\` must be 1-32 letters, digits, '.', '_' or '-', got: '${options.version}'. Set a version such as '3'.`);
     }
     const variables = templateVariables(text);
-    const bad = variables.filter((v) => !ROOTS.includes(v.split('.')[0]) || v === 'document' || v === 'results');
+    const bad = variables.filter((v) => !ROOTS.includes(v.split('.')[0]) || v === 'document' || v === 'results' || v.startsWith('text.'));
     if (bad.length > 0) {
       throw new Error(`${source}: the placeholders ${bad.map((b) => `{{${b}}}`).join(', ')} read nothing a stage can see. Use {{text}}, {{document.<field>}} or {{results.<Stage>.<field>}}.`);
     }

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
-import { schemaRequiringPaths } from '../../private/contract-check';
+import { mergeObjectSchemas, schemaRequiringPaths } from '../../private/contract-check';
 import { Bundles, stageCode } from '../../private/handler-asset';
 import { invalid } from '../../private/validation';
 import { Env, SageMakerStageConfig, TRANSIENT_ERRORS } from '../../shared';
@@ -57,7 +57,7 @@ export class SageMakerEndpointStage extends InferenceStage {
     }
     const maxInputChars = props.maxInputChars ?? 100_000;
     const paths = fields.map(([, p]) => p).filter((p) => p !== 'text');
-    const input = props.input ?? StageContract.fromObject(mergeInto(cloneSchema(DOCUMENT_INPUT_SCHEMA), schemaRequiringPaths(paths)));
+    const input = props.input ?? StageContract.fromObject(mergeObjectSchemas(cloneSchema(DOCUMENT_INPUT_SCHEMA), schemaRequiringPaths(paths)));
     const output = props.output ?? StageContract.anyObject();
     const config: SageMakerStageConfig = { stage: id, kind: 'sagemaker', request, maxInputChars };
     super(scope, id, {
@@ -82,12 +82,4 @@ export class SageMakerEndpointStage extends InferenceStage {
     }));
     this.handler.addEnvironment(Env.ENDPOINT_NAME, props.endpointName);
   }
-}
-
-function mergeInto(a: any, b: any): any {
-  const out = { ...a, type: 'object' };
-  out.required = [...new Set([...(a.required ?? []), ...(b.required ?? [])])];
-  out.properties = { ...(a.properties ?? {}), ...(b.properties ?? {}) };
-  if (a.properties?.document && b.properties?.document) out.properties.document = a.properties.document;
-  return out;
 }

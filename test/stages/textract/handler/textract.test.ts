@@ -354,7 +354,7 @@ describe('asynchronous start (multi-page)', () => {
     expect(textract).toHaveReceivedCommandTimes(StartDocumentTextDetectionCommand, 1);
     expect(textract.commandCalls(StartDocumentTextDetectionCommand)[0].args[0].input).toEqual({
       DocumentLocation: { S3Object: { Bucket: 'docs-bucket', Name: 'incoming/contract.pdf', Version: 'v1' } },
-      ClientRequestToken: sha256('run-0001/Extract'),
+      ClientRequestToken: sha256(`run-0001/Extract/${TOKEN}`),
       JobTag: 'Extract',
       NotificationChannel: { SNSTopicArn: ENV.topicArn, RoleArn: ENV.roleArn },
     });

@@ -1,0 +1,188 @@
+/**
+ * A SageMaker endpoint for the local runner: a deterministic keyword classifier for contracts
+ * (NDA, MSA, SOW, EMPLOYMENT, OTHER), behind `SageMakerRuntimeClient.send(InvokeEndpointCommand)`.
+ *
+ * The document's heading weighs most: a phrase like "Non-Disclosure Agreement" in the first lines
+ * decides the type, so an NDA that mentions employees stays an NDA. Body keywords add evidence
+ * (each counted at most three times). Confidence comes from the margin between the best and the
+ * second-best score, rounded to 2 decimals.
+ */
+import { commandName, serviceError, unsupportedCommand } from './errors';
+
+export type ContractType = 'NDA' | 'MSA' | 'SOW' | 'EMPLOYMENT' | 'OTHER';
+
+/** What the local endpoint answers. */
+export interface Classification {
+  readonly documentType: ContractType;
+  readonly confidence: number;
+}
+
+/** A classification with the scores behind it (for tests and explanations). */
+export interface ScoredClassification extends Classification {
+  readonly scores: { readonly [type in Exclude<ContractType, 'OTHER'>]: number };
+}
+
+type Known = Exclude<ContractType, 'OTHER'>;
+
+interface Keyword { readonly pattern: RegExp; readonly weight: number }
+
+/** Phrases that name the contract in its heading. */
+const TITLE_PHRASES: { readonly [type in Known]: readonly RegExp[] } = {
+  NDA: [/\bnon[- ]?disclosure\b/i, /\bconfidentiality agreement\b/i, /\bNDA\b/, /\bsecrecy agreement\b/i],
+  MSA: [/\bmaster (?:services?|subscription|supply|consulting) agreement\b/i, /\bmaster agreement\b/i, /\bMSA\b/],
+  SOW: [/\bstatement of work\b/i, /\bSOW\b/, /\bwork order\b/i, /\bproject order\b/i],
+  EMPLOYMENT: [/\bemployment (?:agreement|contract)\b/i, /\boffer (?:letter|of employment)\b/i, /\bcontract of employment\b/i],
+};
+
+/** Body keywords and their weights. */
+const BODY_KEYWORDS: { readonly [type in Known]: readonly Keyword[] } = {
+  NDA: [
+    { pattern: /\bnon[- ]?disclosure\b/gi, weight: 2 },
+    { pattern: /\bconfidential information\b/gi, weight: 2 },
+    { pattern: /\bdisclosing party\b/gi, weight: 2 },
+    { pattern: /\breceiving party\b/gi, weight: 2 },
+    { pattern: /\btrade secrets?\b/gi, weight: 1 },
+    { pattern: /\bconfidentiality\b/gi, weight: 1 },
+  ],
+  MSA: [
+    { pattern: /\bmaster services? agreement\b/gi, weight: 3 },
+    { pattern: /\bmaster agreement\b/gi, weight: 2 },
+    { pattern: /\bstatements of work\b/gi, weight: 1 },
+    { pattern: /\bservice levels?\b/gi, weight: 1 },
+    { pattern: /\border forms?\b/gi, weight: 1 },
+    { pattern: /\bfees\b/gi, weight: 0.5 },
+  ],
+  SOW: [
+    { pattern: /\bstatement of work\b/gi, weight: 2 },
+    { pattern: /\bdeliverables?\b/gi, weight: 2 },
+    { pattern: /\bmilestones?\b/gi, weight: 2 },
+    { pattern: /\bacceptance criteria\b/gi, weight: 1 },
+    { pattern: /\bproject (?:schedule|plan|timeline)\b/gi, weight: 1 },
+  ],
+  EMPLOYMENT: [
+    { pattern: /\bemployment agreement\b/gi, weight: 3 },
+    { pattern: /\bemployee\b/gi, weight: 1 },
+    { pattern: /\bemployer\b/gi, weight: 1 },
+    { pattern: /\b(?:base )?salary\b/gi, weight: 2 },
+    { pattern: /\bat[- ]will\b/gi, weight: 1 },
+    { pattern: /\b(?:paid time off|vacation days?)\b/gi, weight: 0.5 },
+    { pattern: /\bjob title\b|\bposition of\b/gi, weight: 0.5 },
+  ],
+};
+
+const TYPES: readonly Known[] = ['NDA', 'MSA', 'SOW', 'EMPLOYMENT'];
+/** Weight of a heading phrase: one decides the type over any body evidence a normal document has. */
+const TITLE_WEIGHT = 12;
+/** Times one body keyword counts at most. */
+const MAX_KEYWORD_COUNT = 3;
+/** Least score for a known type; below it the document is OTHER. */
+const MIN_SCORE = 4;
+/** Lines read as the heading. */
+const HEADING_LINES = 4;
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/** The first non-empty short lines of a text: where a contract names itself. */
+export function headingOf(text: string): string {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0 && l.length <= 120).slice(0, HEADING_LINES).join('\n');
+}
+
+/**
+ * The types named by the document's title: the first heading line that names any type (a SOW's
+ * title line comes before the line naming the MSA it falls under).
+ */
+function titleTypes(text: string): Known[] {
+  for (const line of headingOf(text).split('\n')) {
+    const named = TYPES.filter((type) => TITLE_PHRASES[type].some((p) => p.test(line)));
+    if (named.length > 0) return named;
+  }
+  return [];
+}
+
+/** Classifies a contract's text, with the scores behind the answer. Pure and deterministic. */
+export function classifyContract(text: string): ScoredClassification {
+  const titled = titleTypes(text);
+  const body = text.replace(/\s+/g, ' ');
+  const scores = {} as { [type in Known]: number };
+  for (const type of TYPES) {
+    let score = titled.includes(type) ? TITLE_WEIGHT : 0;
+    for (const { pattern, weight } of BODY_KEYWORDS[type]) {
+      const count = body.match(pattern)?.length ?? 0;
+      score += weight * Math.min(count, MAX_KEYWORD_COUNT);
+    }
+    scores[type] = score;
+  }
+  const ranked = [...TYPES].sort((a, b) => scores[b] - scores[a] || TYPES.indexOf(a) - TYPES.indexOf(b));
+  const best = scores[ranked[0]];
+  const second = scores[ranked[1]];
+  if (best < MIN_SCORE) {
+    // Nothing clear: the less evidence for any known type, the surer the OTHER.
+    return { documentType: 'OTHER', confidence: round2(0.9 - 0.4 * (best / MIN_SCORE)), scores };
+  }
+  const margin = (best - second) / best;
+  const strength = Math.min(1, best / TITLE_WEIGHT);
+  return { documentType: ranked[0], confidence: round2(0.5 + 0.45 * margin * strength), scores };
+}
+
+export interface LocalSageMakerOptions {
+  /** Endpoints that exist; others answer ValidationError as SageMaker does. Default: any name. */
+  readonly endpointNames?: readonly string[];
+}
+
+const SUPPORTED = ['InvokeEndpointCommand'];
+
+/** `SageMakerRuntimeClient` stand-in: InvokeEndpoint with a JSON body `{ text }` answers `{ documentType, confidence }`. */
+export class LocalSageMaker {
+  /** The endpoint invocations so far (endpoint name and request body), for assertions. */
+  public readonly invocations: Array<{ readonly endpointName: string; readonly request: unknown }> = [];
+
+  constructor(private readonly options: LocalSageMakerOptions = {}) {}
+
+  public async send(command: any): Promise<any> {
+    if (commandName(command) !== 'InvokeEndpointCommand') throw unsupportedCommand('LocalSageMaker', command, SUPPORTED);
+    const input = command.input ?? {};
+    const endpointName: string = input.EndpointName ?? '';
+    if (this.options.endpointNames && !this.options.endpointNames.includes(endpointName)) {
+      throw serviceError('ValidationError', 400, `Endpoint ${endpointName} not found.`);
+    }
+    const raw = typeof input.Body === 'string' ? input.Body
+      : input.Body instanceof Uint8Array ? new TextDecoder().decode(input.Body) : '';
+    let request: unknown;
+    try {
+      request = JSON.parse(raw);
+    } catch {
+      throw modelError(400, 'the request body is not JSON');
+    }
+    this.invocations.push({ endpointName, request });
+    const text = requestText(request);
+    if (text === undefined) throw modelError(400, 'the request has no text');
+    const { documentType, confidence } = classifyContract(text);
+    return {
+      $metadata: { httpStatusCode: 200 },
+      ContentType: 'application/json',
+      InvokedProductionVariant: 'AllTraffic',
+      Body: new TextEncoder().encode(JSON.stringify({ documentType, confidence })),
+    };
+  }
+}
+
+/** The text to classify: the request's `text` field, else all its string fields joined. */
+function requestText(request: unknown): string | undefined {
+  if (typeof request === 'string') return request;
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) return undefined;
+  const r = request as { [key: string]: unknown };
+  if (typeof r.text === 'string') return r.text;
+  const strings = Object.values(r).filter((v): v is string => typeof v === 'string');
+  return strings.length > 0 ? strings.join('\n\n') : undefined;
+}
+
+/** What SageMaker raises when the container answers with an error status. */
+function modelError(status: number, message: string): Error {
+  const err = serviceError('ModelError', 424, `Received client error (${status}) from primary with message "${message}"`) as Error & {
+    OriginalStatusCode?: number;
+  };
+  err.OriginalStatusCode = status;
+  return err;
+}

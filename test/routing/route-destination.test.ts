@@ -1,0 +1,98 @@
+import { Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { RouteDestination, RouteDestinationKind } from '../../src/routing/route-destination';
+import { newStack } from '../helpers/construct-test-kit';
+
+function stateJson(stack: Stack, destination: RouteDestination, rule = 'high-risk'): any {
+  const state = destination._state(stack, `Route-${rule}`, rule);
+  return stack.resolve(state.toStateJson());
+}
+
+const MESSAGE = (rule: string, destination: string) => ({
+  'runId.$': '$$.Execution.Name',
+  'document.$': '$.document',
+  'route': { rule, destination },
+  'results.$': '$.results',
+});
+
+describe('RouteDestination', () => {
+  test('autoApprove: a Pass that records the route; default name', () => {
+    const stack = newStack();
+    const d = RouteDestination.autoApprove();
+    expect(d.name).toBe('auto-approve');
+    expect(d.kind).toBe(RouteDestinationKind.AUTO_APPROVE);
+    expect(d._keys).toEqual([]);
+    expect(stateJson(stack, d, 'low-risk-nda')).toEqual({
+      Type: 'Pass',
+      Comment: 'route low-risk-nda -> auto-approve (auto-approve)',
+      Result: { rule: 'low-risk-nda', destination: 'auto-approve' },
+      ResultPath: '$.route',
+      End: true,
+    });
+    expect(RouteDestination.autoApprove('approved').name).toBe('approved');
+  });
+
+  test('snsTopic: publishes pointers and results, records rule, destination and message id', () => {
+    const stack = newStack();
+    const topic = new sns.Topic(stack, 'Legal');
+    const d = RouteDestination.snsTopic('legal', topic);
+    expect(d.kind).toBe(RouteDestinationKind.SNS_TOPIC);
+    expect(d._keys).toEqual([]);
+    const json = stateJson(stack, d);
+    expect(json.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::sns:publish']] });
+    expect(json.Parameters).toEqual({ TopicArn: { Ref: stack.getLogicalId(topic.node.defaultChild as any) }, Message: MESSAGE('high-risk', 'legal'), Subject: 'cdk-ai-pipeline: legal' });
+    expect(json.ResultSelector).toEqual({ 'rule': 'high-risk', 'destination': 'legal', 'messageId.$': '$.MessageId' });
+    expect(json.ResultPath).toBe('$.route');
+  });
+
+  test('snsTopic with a KMS key: the key must be granted', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'K');
+    expect(RouteDestination.snsTopic('legal', new sns.Topic(stack, 'T', { masterKey: key }))._keys).toEqual([key]);
+  });
+
+  test('sqsQueue: sends the routed message; an encrypted queue exposes its key', () => {
+    const stack = newStack();
+    const queue = new sqs.Queue(stack, 'Review', { encryption: sqs.QueueEncryption.KMS });
+    const d = RouteDestination.sqsQueue('review', queue);
+    expect(d.kind).toBe(RouteDestinationKind.SQS_QUEUE);
+    expect(d._keys).toEqual([queue.encryptionMasterKey]);
+    const json = stateJson(stack, d, 'default');
+    expect(json.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::sqs:sendMessage']] });
+    expect(json.Parameters).toEqual({ QueueUrl: { Ref: stack.getLogicalId(queue.node.defaultChild as any) }, MessageBody: MESSAGE('default', 'review') });
+    expect(json.ResultSelector).toEqual({ 'rule': 'default', 'destination': 'review', 'messageId.$': '$.MessageId' });
+    expect(json.ResultPath).toBe('$.route');
+    expect(RouteDestination.sqsQueue('plain', new sqs.Queue(stack, 'Plain', { encryption: sqs.QueueEncryption.SQS_MANAGED }))._keys).toEqual([]);
+  });
+
+  test('eventBus: a "Document Routed" event from cdk-ai-pipeline', () => {
+    const stack = newStack();
+    const bus = new events.EventBus(stack, 'Bus');
+    const d = RouteDestination.eventBus('ops', bus);
+    expect(d.kind).toBe(RouteDestinationKind.EVENT_BUS);
+    const json = stateJson(stack, d);
+    expect(json.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::events:putEvents']] });
+    expect(json.Parameters).toEqual({
+      Entries: [{
+        Detail: MESSAGE('high-risk', 'ops'),
+        DetailType: 'Document Routed',
+        EventBusName: { 'Fn::GetAtt': [stack.getLogicalId(bus.node.defaultChild as any), 'Arn'] },
+        Source: 'cdk-ai-pipeline',
+      }],
+    });
+    expect(json.ResultSelector).toEqual({ 'rule': 'high-risk', 'destination': 'ops', 'failedEntryCount.$': '$.FailedEntryCount' });
+  });
+
+  test('each call makes a new state', () => {
+    const stack = newStack();
+    const d = RouteDestination.autoApprove();
+    const a = d._state(stack, 'A', 'r1');
+    const b = d._state(stack, 'B', 'r2');
+    expect(a).not.toBe(b);
+    expect(a).toBeInstanceOf(sfn.Pass);
+  });
+});

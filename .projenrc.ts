@@ -85,9 +85,6 @@ const HANDLERS = [
   'src/stages/lambda/handler/lambda-proxy.entry.ts',
   'src/trigger/handler/starter.entry.ts',
   'src/audit/handler/recorder.entry.ts',
-  // The local runner (the `cdk-ai-pipeline` bin): one self-contained bundle, so the npm package
-  // needs no runtime dependencies for it.
-  // 'src/cli/cli.entry.ts', (enabled once the runner lands)
 ];
 const bundling = {
   platform: 'node',
@@ -101,6 +98,9 @@ const bundling = {
 for (const entry of HANDLERS) {
   project.bundler.addBundle(entry, { ...bundling });
 }
+// The local runner (the `cdk-ai-pipeline` bin): one self-contained bundle, so the npm package needs no
+// runtime dependency for it. Its local adapters dispatch on SDK command class names: keep names.
+project.bundler.addBundle('src/cli/cli.entry.ts', { ...bundling, keepNames: true });
 
 // Handlers (and their SDK-using helpers) are compiled by jsii too; only the esbuild bundles ship.
 project.npmignore?.addPatterns(

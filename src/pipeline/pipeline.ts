@@ -1,4 +1,4 @@
-import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -253,7 +253,7 @@ export class Pipeline extends Construct {
 
     // What tools that run the pipeline from its template (the local runner) need to know.
     const logicalId = (c: Construct) => Stack.of(this).getLogicalId(c.node.defaultChild as CfnElement);
-    this.stateMachine.node.defaultChild!.node.addMetadata('cdk-ai-pipeline', {
+    (this.stateMachine.node.defaultChild as CfnResource).addMetadata('cdk-ai-pipeline', {
       version: 1,
       pipeline: this.pipelineName,
       stages: props.stages.map((s) => ({ id: s.stageId, kind: s.kind, handler: logicalId(s.handler) })),

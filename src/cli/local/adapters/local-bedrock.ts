@@ -120,8 +120,17 @@ const RULES: ReadonlyArray<{ readonly type: RiskClauseType; readonly severity: (
 const INJECTION_IGNORE = /\b(?:ignore|disregard)\s+(?:all\s+)?(?:the\s+|your\s+)?(?:previous|prior|above|earlier)\s+instructions\b/i;
 const INJECTION_GOAL = /\bauto[\s_-]?approv|\brisk\s*score\s*(?:of\s+|to\s+|=\s*|:\s*)?0(?:\.0+)?\b/i;
 
-/** The contract text of a rendered prompt: between `<contract>` and the last `</contract>`, else the whole prompt. */
+/**
+ * The contract text of a rendered prompt: between the `<contract>` and `</contract>` tags (tags on
+ * lines of their own first, since a prompt may mention the tags in its prose), else the whole prompt.
+ */
 export function contractText(prompt: string): string {
+  const open = /^[ \t]*<contract>[ \t]*$/m.exec(prompt);
+  const closes = [...prompt.matchAll(/^[ \t]*<\/contract>[ \t]*$/gm)];
+  const close = closes[closes.length - 1];
+  if (open && close && close.index! > open.index) {
+    return prompt.slice(open.index + open[0].length, close.index).replace(/^\r?\n/, '');
+  }
   const start = prompt.indexOf('<contract>');
   const end = prompt.lastIndexOf('</contract>');
   if (start >= 0 && end > start) return prompt.slice(start + '<contract>'.length, end);

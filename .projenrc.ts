@@ -121,6 +121,7 @@ project.postCompileTask.prependExec('cp src/audit/audit-record.schema.json lib/a
 // Handlers bundle the AWS SDK clients (dev dependencies on purpose: esbuild inlines them).
 project.eslint?.allowDevDeps('src/**/handler/**');
 project.eslint?.allowDevDeps('src/runtime/**');
+project.eslint?.allowDevDeps('src/cli/**');
 
 // Tests are transpiled only by ts-jest: type-check them as part of the test task. The handler bundles
 // must exist before any construct test synthesizes, so `npm test` works on a fresh clone.

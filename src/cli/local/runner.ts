@@ -77,6 +77,24 @@ function polyfill() {
 /** Runs each document through the pipeline's real definition, with the real handler cores and local adapters. */
 export async function runDocuments(options: RunDocumentsOptions): Promise<DocumentOutcome[]> {
   polyfill();
+  // pdf-lib reports parse positions of broken PDFs on the console; the run's outcome already names the error.
+  const quiet = quietPdfParser();
+  try {
+    return await runAll(options);
+  } finally {
+    quiet.restore();
+  }
+}
+
+function quietPdfParser() {
+  const { log, warn } = console;
+  const noisy = (args: unknown[]) => typeof args[0] === 'string' && /^(Trying to parse invalid object|Invalid object ref)/.test(args[0]);
+  console.log = (...args: unknown[]) => { if (!noisy(args)) log(...args); };
+  console.warn = (...args: unknown[]) => { if (!noisy(args)) warn(...args); };
+  return { restore: () => { console.log = log; console.warn = warn; } };
+}
+
+async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> {
   const { StateMachine } = loadInterpreter();
   const { pipeline, outDir } = options;
   const bucketsDir = path.join(outDir, 'buckets');
@@ -169,6 +187,13 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     }
   }
 
+  // The definition is validated once; each document is one execution of it.
+  const machine = new StateMachine(pipeline.definition, { validationOptions: { checkArn: false } });
+  const retryIntervalOverrides: { [state: string]: number } = {};
+  for (const [state, def] of Object.entries<any>(pipeline.definition.States)) {
+    if (def.Retry) retryIntervalOverrides[state] = 0;
+  }
+
   const outcomes: DocumentOutcome[] = [];
   const { prefix, suffixes } = pipeline.meta.documents;
   let index = 0;
@@ -211,12 +236,6 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         return d.kind === 'event-bus' ? { FailedEntryCount: 0, Entries: [{ EventId: `local-${runId}` }] } : { MessageId: `local-${runId}` };
       };
     }
-    const retryIntervalOverrides: { [state: string]: number } = {};
-    for (const [state, def] of Object.entries<any>(pipeline.definition.States)) {
-      if (def.Retry) retryIntervalOverrides[state] = 0;
-    }
-
-    const machine = new StateMachine(pipeline.definition, { validationOptions: { checkArn: false } });
     const startTime = new Date().toISOString();
     const execution = machine.run({ document } as any, {
       overrides: { taskResourceLocalHandlers: handlers as any, retryIntervalOverrides },

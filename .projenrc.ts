@@ -59,6 +59,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-lambda@${AWS_SDK}`,
     'pdf-lib@^1.17.1',
     'aws-local-stepfunctions@3.0.0',
+    // `npx cdk synth` in the example folder, offline.
+    'aws-cdk@^2.1148.1',
   ],
 
   jestOptions: {
@@ -143,6 +145,14 @@ demo.spawn(project.compileTask);
 // The example imports 'cdk-ai-pipeline' as a user would: resolve it to this build.
 demo.exec('ln -sfn .. node_modules/cdk-ai-pipeline');
 demo.exec('node ../../bin/cdk-ai-pipeline local --documents samples --out ../../.demo/legal-contracts', { cwd: 'examples/legal-contracts' });
+
+// The example's sample documents, made by a deterministic script (committed; regenerate with this task).
+project.addTask('samples', {
+  description: 'Regenerate the legal-contracts sample documents (deterministic)',
+  exec: 'ts-node --transpile-only projenrc/make-samples.ts',
+});
+// Sample PDFs include deliberately broken ones that look like text: never convert their line endings.
+project.gitattributes.addAttributes('*.pdf', 'binary');
 
 // `npm run bench`: the figures of docs/benchmarks.md, measured on this machine (not a test).
 const bench = project.addTask('bench', { description: 'Print synth time, transitions, bundle sizes and init times, runner throughput' });

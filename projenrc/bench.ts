@@ -45,9 +45,16 @@ function benchBundles() {
   ] as const;
   const env = {
     ...process.env,
-    PIPELINE_NAME: 'bench', WORK_BUCKET: 'work', AUDIT_BUCKET: 'audit', AUDIT_BUS: 'bus', STAGE_ORDER: 'Extract',
-    TEXTRACT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:t', TEXTRACT_ROLE_ARN: 'arn:aws:iam::000000000000:role/r',
-    ENDPOINT_NAME: 'e', TARGET_FUNCTION: 'f', STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:s',
+    PIPELINE_NAME: 'bench',
+    WORK_BUCKET: 'work',
+    AUDIT_BUCKET: 'audit',
+    AUDIT_BUS: 'bus',
+    STAGE_ORDER: 'Extract',
+    TEXTRACT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:t',
+    TEXTRACT_ROLE_ARN: 'arn:aws:iam::000000000000:role/r',
+    ENDPOINT_NAME: 'e',
+    TARGET_FUNCTION: 'f',
+    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:s',
     AWS_REGION: 'us-east-1',
   };
   const rows: Array<Array<string | number>> = [];

@@ -16,7 +16,7 @@ import { DocumentOutcome } from '../../../src/cli/local/runner';
 const EXAMPLE = path.join(__dirname, '..', '..', '..', 'examples', 'legal-contracts');
 const SAMPLES = path.join(EXAMPLE, 'samples');
 const expected: { [file: string]: { route: string; error?: string } } = JSON.parse(
-  fs.readFileSync(path.join(SAMPLES, 'expected-routes.json'), 'utf8'));
+  fs.readFileSync(path.join(EXAMPLE, 'expected-routes.json'), 'utf8'));
 
 function synthExample(): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'legal-cdkout-'));

@@ -128,6 +128,8 @@ project.eslint?.allowDevDeps('src/cli/**');
 // Tests are transpiled only by ts-jest: type-check them as part of the test task. The handler bundles
 // must exist before any construct test synthesizes, so `npm test` works on a fresh clone.
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+// The example imports the package by name, as a user would; tests type-check it against this source tree.
+project.tryFindObjectFile('test/tsconfig.json')?.addOverride('compilerOptions.paths', { 'cdk-ai-pipeline': ['../src/index.ts'] });
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 
 // Node 20 is end-of-life but still what many users and this CI run: keep jsii quiet about it.

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import * as fs from 'fs';
 import * as path from 'path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalBedrock } from './adapters/local-bedrock';
 import { LocalEvents } from './adapters/local-events';
 import { LocalLambda } from './adapters/local-lambda';
@@ -179,10 +179,12 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
         stageHandlers[stage.id] = (input) => runBedrockStage({ bedrock: bedrock as any, config, ctx }, input);
         break;
       case 'sagemaker':
-        stageHandlers[stage.id] = (input) => runSageMakerStage({ sagemaker: sagemaker as any, config, endpointName: fn.env[Env.ENDPOINT_NAME], ctx }, input);
+        stageHandlers[stage.id] = (input) =>
+          runSageMakerStage({ sagemaker: sagemaker as any, config, endpointName: fn.env[Env.ENDPOINT_NAME], ctx }, input);
         break;
       case 'lambda':
-        stageHandlers[stage.id] = (input) => runLambdaProxyStage({ lambda: lambda as any, config, functionName: fn.env[Env.TARGET_FUNCTION], ctx }, input);
+        stageHandlers[stage.id] = (input) =>
+          runLambdaProxyStage({ lambda: lambda as any, config, functionName: fn.env[Env.TARGET_FUNCTION], ctx }, input);
         break;
     }
   }

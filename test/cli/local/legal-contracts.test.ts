@@ -7,7 +7,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { LegalContractsStack } from '../../../examples/legal-contracts/lib/legal-contracts-stack';
 import { RunnerError } from '../../../src/cli/local/cloud-assembly';
 import { parseArgs, runLocalCommand } from '../../../src/cli/local/command';
@@ -114,7 +114,7 @@ describe('runner errors are clear and non-zero', () => {
   test('an app without a pipeline', async () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'empty-cdkout-'));
     const app = new App({ outdir });
-    new (require('aws-cdk-lib').Stack)(app, 'Empty');
+    new Stack(app, 'Empty');
     app.synth();
     await expect(runLocalCommand({ documents: [SAMPLES], out: path.join(outdir, 'run'), assembly: outdir, cwd: EXAMPLE, quiet: true }, () => undefined))
       .rejects.toThrow(/no pipeline: the app defines no cdk-ai-pipeline Pipeline/);

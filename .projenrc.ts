@@ -117,6 +117,11 @@ project.npmignore?.addPatterns(
   '/examples/',
 );
 
+// README examples compile, strictly (Construct Hub transliterates them to Python and Java).
+project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+project.postCompileTask.exec('jsii-rosetta extract --strict --compile');
+project.gitignore.exclude('.jsii.tabl.json');
+
 // The audit record schema is part of the API (AuditSink.RECORD_SCHEMA_FILE): ship it beside the code.
 project.postCompileTask.prependExec('cp src/audit/audit-record.schema.json lib/audit/audit-record.schema.json');
 

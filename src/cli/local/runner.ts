@@ -277,7 +277,7 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
     const finalRoute = status === 'SUCCEEDED'
       ? (output?.route ?? route ?? { rule: 'none', destination: 'none' })
       : (failure?.route ?? { rule: 'failure', destination: 'failed' });
-    const audit = listAudit(s3, auditBucket, runId, bucketsDir, outDir);
+    const audit = listAudit(path.join(bucketsDir, auditBucket), runId, outDir);
     const resultFile = path.join('results', `${name}.json`);
     writeJson(path.join(outDir, resultFile), {
       document: name,
@@ -327,8 +327,8 @@ function deliver(outDir: string, destination: string, record: any) {
   fs.appendFileSync(file, JSON.stringify(record) + '\n');
 }
 
-function listAudit(s3: LocalS3, bucket: string, runId: string, bucketsDir: string, outDir: string): string[] {
-  const root = path.join(bucketsDir, bucket);
+/** The audit records of one run (stage records and the run record), relative to the output folder. */
+function listAudit(root: string, runId: string, outDir: string): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
     if (!fs.existsSync(dir)) return;
@@ -338,7 +338,6 @@ function listAudit(s3: LocalS3, bucket: string, runId: string, bucketsDir: strin
       else if (entry.name === `${runId}.json`) found.push(path.relative(outDir, p));
     }
   };
-  void s3;
   walk(root);
   return found.sort();
 }

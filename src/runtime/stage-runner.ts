@@ -20,6 +20,10 @@ export interface StageContext {
   readonly auditBus: string;
   /** Clock, injectable for tests. */
   readonly now?: () => Date;
+  /** The model the stage calls, when known up front: audit records carry it even when the call fails. */
+  readonly modelId?: string;
+  /** The prompt's version, when the stage has one. */
+  readonly promptVersion?: string;
 }
 
 /** What a stage body returns: its output, and the model facts the audit record carries. */
@@ -73,8 +77,8 @@ export async function runStage(
     await audit.stage({
       ...base,
       outputSha256: sha256(serialized),
-      modelId: result.modelId,
-      promptVersion: result.promptVersion,
+      modelId: result.modelId ?? ctx.modelId,
+      promptVersion: result.promptVersion ?? ctx.promptVersion,
       endedAt: now().toISOString(),
       outcome: 'SUCCEEDED',
     });
@@ -86,8 +90,8 @@ export async function runStage(
     try {
       await audit.stage({
         ...base,
-        modelId: result?.modelId,
-        promptVersion: result?.promptVersion,
+        modelId: result?.modelId ?? ctx.modelId,
+        promptVersion: result?.promptVersion ?? ctx.promptVersion,
         endedAt: now().toISOString(),
         outcome: 'FAILED',
         errorName,

@@ -176,7 +176,8 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
         break;
       }
       case 'bedrock':
-        stageHandlers[stage.id] = (input) => runBedrockStage({ bedrock: bedrock as any, config, ctx }, input);
+        stageHandlers[stage.id] = (input) =>
+          runBedrockStage({ bedrock: bedrock as any, config, ctx: { ...ctx, modelId: config.modelId, promptVersion: config.promptVersion } }, input);
         break;
       case 'sagemaker':
         stageHandlers[stage.id] = (input) =>

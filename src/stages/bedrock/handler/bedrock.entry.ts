@@ -40,6 +40,8 @@ function load(): BedrockStageDeps {
         workBucket: requireEnv(Env.WORK_BUCKET),
         auditBucket: requireEnv(Env.AUDIT_BUCKET),
         auditBus: requireEnv(Env.AUDIT_BUS),
+        modelId: config.modelId,
+        promptVersion: config.promptVersion,
       },
     };
   }

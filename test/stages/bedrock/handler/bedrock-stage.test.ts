@@ -277,7 +277,9 @@ describe('Bedrock stage', () => {
   });
 
   test('throttling propagates with its SDK name and a FAILED audit record and event are written', async () => {
-    const { deps, bedrockMock, s3Mock, eventsMock } = setup();
+    const { deps: base, bedrockMock, s3Mock, eventsMock } = setup();
+    // As the entry builds it: the model and prompt version are known before the call.
+    const deps = { ...base, ctx: { ...base.ctx, modelId: base.config.modelId, promptVersion: base.config.promptVersion } };
     bedrockMock.on(ConverseCommand).rejects(awsError('ThrottlingException', 429, 'Too many requests'));
 
     const err = await caught(() => runBedrockStage(deps, event()));
@@ -286,6 +288,7 @@ describe('Bedrock stage', () => {
     expect(bedrockMock).toHaveReceivedCommandTimes(ConverseCommand, 1);
     expect(auditRecords(s3Mock)).toEqual([expect.objectContaining({
       kind: 'stage', stage: 'Summarize', outcome: 'FAILED', errorName: 'ThrottlingException', runId: 'run-0001',
+      modelId: base.config.modelId, promptVersion: base.config.promptVersion,
     })]);
     expect(eventsMock).toHaveReceivedCommandWith(PutEventsCommand, {
       Entries: [expect.objectContaining({ DetailType: 'Stage Failed', Source: 'cdk-ai-pipeline', EventBusName: 'audit-bus' })],

@@ -2,14 +2,9 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { parseStageOrder, recordRun, RecorderDeps, RecorderEvent } from './recorder';
+import { requireEnv } from '../../runtime/environment';
 import { createLogger } from '../../runtime/logger';
 import { Env } from '../../shared';
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
 
 const deps: RecorderDeps = {
   s3: new S3Client({}),

@@ -11,9 +11,9 @@ import { LocalSfn } from './adapters/local-sfn';
 import { LocalTextract, toSnsEvent } from './adapters/local-textract';
 import { LocalPipeline, LOCAL_ACCOUNT, LOCAL_REGION, RunnerError } from './cloud-assembly';
 import { parseStageOrder, recordRun } from '../../audit/handler/recorder';
-import { loadValidators } from '../../runtime/contracts';
+import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
 import { SILENT_LOGGER } from '../../runtime/logger';
-import { Env, StageAssetFiles } from '../../shared';
+import { Env } from '../../shared';
 import { runBedrockStage } from '../../stages/bedrock/handler/bedrock-stage';
 import { runLambdaProxyStage } from '../../stages/lambda/handler/lambda-proxy-stage';
 import { runSageMakerStage } from '../../stages/sagemaker/handler/sagemaker-stage';
@@ -125,19 +125,10 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
   for (const stage of pipeline.meta.stages) {
     const fn = pipeline.functions[stage.handler];
     if (!fn?.assetDir) throw new RunnerError(`stage ${stage.id}: its handler's asset folder is not in the cloud assembly (synthesize with asset metadata on)`);
-    const config = JSON.parse(fs.readFileSync(path.join(fn.assetDir, StageAssetFiles.CONFIG), 'utf8'));
-    const validators = loadValidators(fn.assetDir);
-    const ctx = {
-      ...clients,
-      validators,
-      logger: SILENT_LOGGER,
-      pipeline: fn.env[Env.PIPELINE_NAME],
-      stage: config.stage,
-      stageKind: config.kind,
-      workBucket: fn.env[Env.WORK_BUCKET],
-      auditBucket: fn.env[Env.AUDIT_BUCKET],
-      auditBus: fn.env[Env.AUDIT_BUS],
-    };
+    // The handler's own synth-time files and environment, as Lambda would give them to it.
+    const config = loadStageConfig<any>(fn.assetDir);
+    const ctx = stageContextFromEnv(config, fn.assetDir, clients, {}, { env: fn.env, logger: SILENT_LOGGER });
+    const validators = ctx.validators;
     switch (stage.kind) {
       case 'textract': {
         const deps = {

@@ -12,14 +12,9 @@ import { TextractClient } from '@aws-sdk/client-textract';
 import type { SNSEvent } from 'aws-lambda';
 import { handleTextractEvent, TextractHandlerDeps } from './textract';
 import { loadValidators } from '../../../runtime/contracts';
+import { requireEnv } from '../../../runtime/environment';
 import { createLogger } from '../../../runtime/logger';
 import { Env, StageAssetFiles, StageInvocation, TextractStageConfig } from '../../../shared';
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
 
 const config: TextractStageConfig = JSON.parse(fs.readFileSync(path.join(__dirname, StageAssetFiles.CONFIG), 'utf8'));
 

@@ -14,6 +14,8 @@ text extraction for Textract, a keyword classifier for SageMaker, a rule-based s
   --out         where results, audit records and summary.json are written
   --app         the CDK app command (default: "app" of ./cdk.json)
   --pipeline    the pipeline name or construct id, when the app has several
+  --function    <id>=<module>[#export]: run your Lambda stage's function (by construct or logical id)
+                from a module of your own instead of its asset (default export: handler)
   --quiet       print only the final table`;
 
 export interface LocalCommandOptions {
@@ -25,6 +27,8 @@ export interface LocalCommandOptions {
   readonly cwd?: string;
   /** A cloud assembly already synthesized (skips running the app). */
   readonly assembly?: string;
+  /** User functions to run from named modules: function id → `module[#export]`. */
+  readonly functions?: { [id: string]: string };
 }
 
 /** Parses `local ...` arguments. */
@@ -36,6 +40,7 @@ export function parseArgs(argv: string[]): LocalCommandOptions {
   let pipeline: string | undefined;
   let quiet = false;
   let assembly: string | undefined;
+  const functions: { [id: string]: string } = {};
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -53,13 +58,20 @@ export function parseArgs(argv: string[]): LocalCommandOptions {
       case '--pipeline': pipeline = value(); break;
       case '--assembly': assembly = value(); break;
       case '--quiet': quiet = true; break;
+      case '--function': {
+        const spec = value();
+        const eq = spec.indexOf('=');
+        if (eq <= 0 || eq === spec.length - 1) throw new RunnerError(`--function must be <id>=<module>[#export], got: '${spec}'.\n${USAGE}`);
+        functions[spec.slice(0, eq)] = spec.slice(eq + 1);
+        break;
+      }
       case '--help': case '-h': throw new RunnerError(USAGE);
       default: throw new RunnerError(`unknown option '${arg}'.\n${USAGE}`);
     }
   }
   if (documents.length === 0) throw new RunnerError(`--documents is required.\n${USAGE}`);
   if (!out) throw new RunnerError(`--out is required.\n${USAGE}`);
-  return { documents, out, app, pipeline, quiet, assembly };
+  return { documents, out, app, pipeline, quiet, assembly, functions };
 }
 
 /** The input documents: every file of a folder (sorted), or the files given. */
@@ -123,6 +135,7 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
     pipeline,
     documents,
     outDir,
+    userFunction: (logicalId) => namedModule(options.functions ?? {}, logicalId, cwd),
     progress: options.quiet ? undefined : {
       documentStarted: (doc, i, n) => { line = [`[${i}/${n}] ${doc}:`]; },
       stateEntered: (_doc, state) => { line.push(state); },
@@ -167,4 +180,25 @@ export function table(outcomes: DocumentOutcome[]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const fmt = (r: string[]) => r.map((cell, c) => (c >= 5 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
   return [fmt(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(fmt)].join('\n');
+}
+
+/**
+ * A user function from a module named with --function: matched by logical id, or by a construct id
+ * the logical id starts with (CDK appends a hash).
+ */
+function namedModule(functions: { [id: string]: string }, logicalId: string, cwd: string): ((event: any) => Promise<any>) | undefined {
+  const key = Object.keys(functions).find((id) => logicalId === id || logicalId.startsWith(id.replace(/[^A-Za-z0-9]/g, '')));
+  if (!key) return undefined;
+  const [file, exportName = 'handler'] = functions[key].split('#');
+  const modulePath = path.resolve(cwd, file);
+  let mod: any;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(modulePath);
+  } catch (err: any) {
+    throw new RunnerError(`--function ${key}: cannot load ${modulePath} (${err?.code ?? err?.message})`);
+  }
+  const handler = mod?.[exportName];
+  if (typeof handler !== 'function') throw new RunnerError(`--function ${key}: ${modulePath} exports no function '${exportName}'`);
+  return async (event: any) => handler(event, { functionName: logicalId, awsRequestId: 'local' });
 }

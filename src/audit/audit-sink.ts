@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeRule } from '../private/acknowledge';
+import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantKey, grantWritePrefix } from '../private/grants';
 import { invalid } from '../private/validation';
 import { Keys } from '../shared';
@@ -98,28 +98,12 @@ export class AuditSink extends Construct {
       conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
     }));
 
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED, // server access logs support SSE-S3 only
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
-      removalPolicy,
-    });
-    acknowledgeRule(this.accessLogsBucket, 'AwsSolutions-S1', 'This bucket receives server access logs; logging its own access would loop.');
-
-    this.bucket = new s3.Bucket(this, 'Records', {
-      encryption: s3.BucketEncryption.KMS,
+    this.accessLogsBucket = accessLogsBucket(this, 'AccessLogs', removalPolicy);
+    this.bucket = secureBucket(this, 'Records', {
       encryptionKey: this.encryptionKey,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'audit-records/',
-      objectLockEnabled: props.objectLockRetention ? true : undefined,
-      objectLockDefaultRetention: props.objectLockRetention ? s3.ObjectLockRetention.governance(props.objectLockRetention) : undefined,
+      accessLogs: this.accessLogsBucket,
+      accessLogsPrefix: 'audit-records/',
+      objectLockRetention: props.objectLockRetention,
       lifecycleRules: [{
         abortIncompleteMultipartUploadAfter: Duration.days(7),
         transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: ia }],

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { AuditSink } from '../audit/audit-sink';
 import { DOCUMENT_SCHEMA } from '../contracts/schemas';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
+import { secureBucket } from '../private/buckets';
 import { checkSatisfies, lookupPath } from '../private/contract-check';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { invalid } from '../private/validation';
@@ -127,16 +128,10 @@ export class Pipeline extends Construct {
       description: `cdk-ai-pipeline ${this.pipelineName}: working data`,
       removalPolicy,
     });
-    this.workingBucket = new s3.Bucket(this, 'Working', {
-      encryption: s3.BucketEncryption.KMS,
+    this.workingBucket = secureBucket(this, 'Working', {
       encryptionKey: this.encryptionKey,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: this.auditSink.accessLogsBucket,
-      serverAccessLogsPrefix: `working/${this.pipelineName}/`,
+      accessLogs: this.auditSink.accessLogsBucket,
+      accessLogsPrefix: `working/${this.pipelineName}/`,
       lifecycleRules: [{
         expiration: props.workingDataExpiration ?? Duration.days(30),
         noncurrentVersionExpiration: Duration.days(1),

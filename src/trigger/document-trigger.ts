@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
+import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { invalid } from '../private/validation';
 import { Env } from '../shared';
@@ -134,25 +135,10 @@ export class S3UploadTrigger extends DocumentTrigger {
           `The bucket ${props.bucket.bucketName} is imported: turn on its EventBridge notifications (S3 console → Properties → Amazon EventBridge), or no run will start.`);
       }
     } else {
-      const logsBucket = new s3.Bucket(this, 'AccessLogs', {
-        encryption: s3.BucketEncryption.S3_MANAGED,
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        enforceSSL: true,
-        versioned: true,
-        lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
-        removalPolicy,
-      });
-      acknowledgeRule(logsBucket, 'AwsSolutions-S1', 'This bucket receives server access logs; logging its own access would loop.');
-      const bucket = new s3.Bucket(this, 'Documents', {
-        encryption: s3.BucketEncryption.KMS,
+      const bucket = secureBucket(this, 'Documents', {
         encryptionKey: this.encryptionKey,
-        bucketKeyEnabled: true,
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        enforceSSL: true,
-        versioned: true,
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        serverAccessLogsBucket: logsBucket,
-        serverAccessLogsPrefix: 'documents/',
+        accessLogs: accessLogsBucket(this, 'AccessLogs', removalPolicy),
+        accessLogsPrefix: 'documents/',
         lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
         removalPolicy,
       });

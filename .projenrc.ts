@@ -161,6 +161,12 @@ project.addTask('samples', {
 // Sample PDFs include deliberately broken ones that look like text: never convert their line endings.
 project.gitattributes.addAttributes('*.pdf', 'binary');
 
+// The construct code must compile against the peer minimum of aws-cdk-lib, not only the newest.
+project.addTask('check:cdk-min', {
+  description: 'Type-check the constructs against the oldest aws-cdk-lib the package accepts',
+  exec: 'bash projenrc/check-cdk-min.sh',
+});
+
 // `npm run bench`: the figures of docs/benchmarks.md, measured on this machine (not a test).
 const bench = project.addTask('bench', { description: 'Print synth time, transitions, bundle sizes and init times, runner throughput' });
 bench.spawn(project.tasks.tryFind('bundle')!);

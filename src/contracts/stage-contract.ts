@@ -66,13 +66,22 @@ export class StageContract {
     if (type !== undefined && type !== 'object') {
       throw new Error(`${source}: a stage contract describes an object, so its \`type\` must be 'object', got: ${JSON.stringify(type)}.`);
     }
-    const ajv = new Ajv2020({ strict: false, validateFormats: false });
-    try {
-      ajv.compile(schema);
-    } catch (err: any) {
-      throw new Error(`${source}: the schema is not a valid draft 2020-12 JSON Schema: ${err?.message}. Fix the schema.`);
+    const problem = metaSchemaProblem(schema);
+    if (problem) {
+      throw new Error(`${source}: the schema is not a valid draft 2020-12 JSON Schema: ${problem}. Fix the schema.`);
     }
     this.schema = cloneSchema(schema);
     this.source = source;
   }
+}
+
+/**
+ * Checks a schema against the draft 2020-12 meta-schema. Only the meta-schemas live in this
+ * validator (no user schema is ever added to it), so one per process is enough; the stage compiles
+ * the schema itself once, when it generates its validators.
+ */
+let metaValidator: Ajv2020 | undefined;
+function metaSchemaProblem(schema: object): string | undefined {
+  metaValidator = metaValidator ?? new Ajv2020({ strict: false, validateFormats: false });
+  return metaValidator.validateSchema(schema) ? undefined : metaValidator.errorsText(metaValidator.errors, { dataVar: 'schema' });
 }

@@ -41,7 +41,13 @@ export function bundleCode(bundle: string): lambda.Code {
 export function stageCode(bundle: string, config: object, schemas: { [name: string]: object }): lambda.Code {
   const index = fs.readFileSync(bundleFile(bundle));
   const configJson = JSON.stringify(config, null, 2);
-  const validators = generateValidators(schemas);
+  let validators: string;
+  try {
+    validators = generateValidators(schemas);
+  } catch (err: any) {
+    const stage = (config as { stage?: string }).stage ?? bundle;
+    throw new Error(`stage ${stage}: its contracts cannot be compiled into validators: ${err?.message}. Fix the schema (a $ref must point inside the schema).`);
+  }
   const hash = createHash('sha256').update(index).update(configJson).update(validators).digest('hex').slice(0, 32);
   const dir = path.join(os.tmpdir(), 'cdk-ai-pipeline-assets', hash);
   if (!fs.existsSync(path.join(dir, 'index.js'))) {

@@ -28,6 +28,7 @@ import {
   StandardFontEmbedder,
 } from 'pdf-lib';
 import { ErrorNames, PipelineError } from '../../../shared/errors';
+import { openPdf } from '../../../stages/textract/handler/preflight';
 
 /** Extracts the text lines of every page of a PDF (one array of lines per page, in page order). */
 export type PdfTextExtractor = (bytes: Uint8Array) => Promise<string[][]>;
@@ -38,24 +39,7 @@ export type PdfTextExtractor = (bytes: Uint8Array) => Promise<string[][]>;
  * cannot be parsed.
  */
 export async function extractPdfPages(bytes: Uint8Array): Promise<string[][]> {
-  let doc: PDFDocument;
-  try {
-    doc = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
-  } catch {
-    throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF cannot be parsed');
-  }
-  if (doc.isEncrypted) {
-    throw new PipelineError(ErrorNames.DOCUMENT_ENCRYPTED, 'the PDF is encrypted');
-  }
-  let pages;
-  try {
-    pages = doc.getPages();
-  } catch {
-    throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no readable page tree');
-  }
-  if (pages.length === 0) {
-    throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no pages');
-  }
+  const { doc, pages } = await openPdf(bytes);
   const fonts = new FontCache();
   return pages.map((page, i) => {
     try {

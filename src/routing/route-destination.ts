@@ -84,7 +84,8 @@ export class RouteDestination {
       resultSelector: { rule, destination: name, messageId: sfn.JsonPath.stringAt('$.MessageId') },
       resultPath: '$.route',
       comment: `route ${rule} -> ${name} (SQS)`,
-    }), queue.encryptionMasterKey ? [queue.encryptionMasterKey] : []);
+    }));
+    // No key here: CDK's SqsSendMessage task already grants the encrypted queue's key.
   }
 
   /** Put the routed run as an event (`Document Routed`) on an EventBridge bus. */
@@ -139,7 +140,8 @@ export class RouteDestination {
   }
 
   /**
-   * Keys the state machine must use to deliver (encrypted topics and queues).
+   * Keys the state machine must be granted to deliver, beyond what the CDK task grants itself
+   * (SnsPublish grants none for an encrypted topic; SqsSendMessage grants its queue's key).
    * @internal
    */
   public get _keys(): kms.IKey[] {

@@ -55,12 +55,17 @@ describe('RouteDestination', () => {
     expect(RouteDestination.snsTopic('legal', new sns.Topic(stack, 'T', { masterKey: key }))._keys).toEqual([key]);
   });
 
-  test('sqsQueue: sends the routed message; an encrypted queue exposes its key', () => {
+  test('sqsQueue: sends the routed message; the CDK task itself grants an encrypted queue\'s key', () => {
     const stack = newStack();
     const queue = new sqs.Queue(stack, 'Review', { encryption: sqs.QueueEncryption.KMS });
     const d = RouteDestination.sqsQueue('review', queue);
     expect(d.kind).toBe(RouteDestinationKind.SQS_QUEUE);
-    expect(d._keys).toEqual([queue.encryptionMasterKey]);
+    expect(d._keys).toEqual([]);
+    const task = d._state(stack, 'Deliver', 'default') as any;
+    expect(task.taskPolicies.map((p: any) => stack.resolve(p.toStatementJson()))).toContainEqual(expect.objectContaining({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: stack.resolve(queue.encryptionMasterKey!.keyArn),
+    }));
     const json = stateJson(stack, d, 'default');
     expect(json.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::sqs:sendMessage']] });
     expect(json.Parameters).toEqual({ QueueUrl: { Ref: stack.getLogicalId(queue.node.defaultChild as any) }, MessageBody: MESSAGE('default', 'review') });

@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { getPath, isPointer } from './paths';
 import { dereference } from './s3';
 import { S3Pointer, StageView } from '../shared';
+import { getPath, isPointer } from '../shared/paths';
 
 /**
  * The alias every model stage accepts besides stage-view paths: `text` is the text of the most

@@ -215,7 +215,6 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
     };
     const runId = executionName(document);
     let failure: any;
-    let route: any;
     const handlers: { [state: string]: (input: any) => Promise<any> } = {};
     for (const [state, h] of Object.entries(stageHandlers)) handlers[state] = h;
     handlers[pipeline.meta.records.run] = (input) => recordRun(recorderDeps, input);
@@ -226,7 +225,6 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
     for (const d of pipeline.meta.destinations) {
       handlers[d.state] = async (input) => {
         deliver(outDir, d.destination, { rule: d.rule, destination: d.destination, kind: d.kind, message: input });
-        route = { rule: d.rule, destination: d.destination };
         return d.kind === 'event-bus' ? { FailedEntryCount: 0, Entries: [{ EventId: `local-${runId}` }] } : { MessageId: `local-${runId}` };
       };
     }
@@ -267,7 +265,7 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
 
     const results = output?.results ?? {};
     const finalRoute = status === 'SUCCEEDED'
-      ? (output?.route ?? route ?? { rule: 'none', destination: 'none' })
+      ? (output?.route ?? { rule: 'none', destination: 'none' }) // $.route, set by the destination state
       : (failure?.route ?? { rule: 'failure', destination: 'failed' });
     const audit = listAudit(path.join(bucketsDir, auditBucket), runId, outDir);
     const resultFile = path.join('results', `${name}.json`);

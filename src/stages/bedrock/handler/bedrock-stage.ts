@@ -2,11 +2,11 @@ import { BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseCommandOut
 import { parseReply } from './model-reply';
 import { screenForInjection } from './screening';
 import { describeErrors, Validator } from '../../../runtime/contracts';
-import { renderTemplate, templateVariables } from '../../../runtime/paths';
 import { writeJson } from '../../../runtime/s3';
 import { lookup, resolveInput, TEXT_ALIAS } from '../../../runtime/stage-inputs';
 import { runStage, StageContext } from '../../../runtime/stage-runner';
 import { BedrockStageConfig, ErrorNames, Keys, PipelineError, StageInvocation, StageView } from '../../../shared';
+import { renderTemplate, templateVariables } from '../../../shared/paths';
 
 /** What the Bedrock stage core needs: the common stage context, its Bedrock client and its config. */
 export interface BedrockStageDeps {

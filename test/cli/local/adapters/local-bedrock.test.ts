@@ -10,7 +10,7 @@ import {
   riskScoreOf,
   summarizeContract,
 } from '../../../../src/cli/local/adapters/local-bedrock';
-import { renderTemplate } from '../../../../src/runtime/paths';
+import { renderTemplate } from '../../../../src/shared/paths';
 import { screenForInjection } from '../../../../src/stages/bedrock/handler/screening';
 
 const PROMPT = fs.readFileSync(path.join(__dirname, '../../../../examples/legal-contracts/prompts/summarize.txt'), 'utf8');

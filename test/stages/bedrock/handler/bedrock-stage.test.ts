@@ -287,8 +287,13 @@ describe('Bedrock stage', () => {
     expect(err.name).toBe('ThrottlingException');
     expect(bedrockMock).toHaveReceivedCommandTimes(ConverseCommand, 1);
     expect(auditRecords(s3Mock)).toEqual([expect.objectContaining({
-      kind: 'stage', stage: 'Summarize', outcome: 'FAILED', errorName: 'ThrottlingException', runId: 'run-0001',
-      modelId: base.config.modelId, promptVersion: base.config.promptVersion,
+      kind: 'stage',
+      stage: 'Summarize',
+      outcome: 'FAILED',
+      errorName: 'ThrottlingException',
+      runId: 'run-0001',
+      modelId: base.config.modelId,
+      promptVersion: base.config.promptVersion,
     })]);
     expect(eventsMock).toHaveReceivedCommandWith(PutEventsCommand, {
       Entries: [expect.objectContaining({ DetailType: 'Stage Failed', Source: 'cdk-ai-pipeline', EventBusName: 'audit-bus' })],

@@ -102,7 +102,16 @@ for (const entry of HANDLERS) {
 }
 // The local runner (the `cdk-ai-pipeline` bin): one self-contained bundle, so the npm package needs no
 // runtime dependency for it. Its local adapters dispatch on SDK command class names: keep names.
-project.bundler.addBundle('src/cli/cli.entry.ts', { ...bundling, keepNames: true });
+// Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions calls: the bundle points that one
+// call at an injected function instead of patching the global (see src/cli/local/interpreter.ts).
+project.bundler.addBundle('src/cli/cli.entry.ts', {
+  ...bundling,
+  keepNames: true,
+  esbuildArgs: {
+    '--define:Promise.withResolvers': '__cdkAiPipelineWithResolvers',
+    '--inject:src/cli/local/with-resolvers.inject.ts': true,
+  },
+});
 
 // Handlers (and their SDK-using helpers) are compiled by jsii too; only the esbuild bundles ship.
 project.npmignore?.addPatterns(

@@ -9,37 +9,11 @@
  *   and returns the outcome, the event log, the states entered and what each handler was called with.
  *   A Task with no handler fails with `LocalRun.NoHandler` (it never calls AWS).
  *
- * aws-local-stepfunctions 3 calls `Promise.withResolvers` (Node 22+): it is polyfilled when missing.
+ * The interpreter is loaded by the runner's own loader (no global polyfill on Node 20).
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import type * as Sfn from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { ACCOUNT, REGION } from './pipeline-fixture';
-
-type PromiseWithResolversFn = <T>() => { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
-
-/** Node 20 lacks Promise.withResolvers (Node 22); the interpreter needs it. */
-export function polyfillPromiseWithResolvers(): void {
-  const P = Promise as unknown as { withResolvers?: PromiseWithResolversFn };
-  if (typeof P.withResolvers === 'function') return;
-  P.withResolvers = <T>() => {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
-
-type LocalSfnModule = typeof Sfn;
-
-function loadInterpreter(): LocalSfnModule {
-  polyfillPromiseWithResolvers();
-  // The package is an ES module with a CommonJS build; load that one with a typed require.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('aws-local-stepfunctions') as LocalSfnModule;
-}
+import { loadInterpreter } from '../../src/cli/local/interpreter';
 
 // ---------------------------------------------------------------------------------------------
 // Definition

@@ -35,7 +35,8 @@ export function bundleCode(bundle: string): lambda.Code {
 
 /**
  * Code of a stage handler: its prebuilt bundle plus, beside it, the stage's configuration and the
- * contract validators generated now, at synth time (so no schema is compiled in a cold start).
+ * contract validators generated now, at synth time (so no schema is compiled in a cold start), and
+ * the contracts themselves (`contracts.json`, read only by the local runner's stand-ins).
  * The folder is content-addressed, so the asset hash only changes when the code, config or schemas do.
  */
 export function stageCode(bundle: string, config: object, schemas: { [name: string]: object }): lambda.Code {
@@ -48,13 +49,15 @@ export function stageCode(bundle: string, config: object, schemas: { [name: stri
     const stage = (config as { stage?: string }).stage ?? bundle;
     throw new Error(`stage ${stage}: its contracts cannot be compiled into validators: ${err?.message}. Fix the schema (a $ref must point inside the schema).`);
   }
-  const hash = createHash('sha256').update(index).update(configJson).update(validators).digest('hex').slice(0, 32);
+  const contractsJson = JSON.stringify(schemas);
+  const hash = createHash('sha256').update(index).update(configJson).update(validators).update(contractsJson).digest('hex').slice(0, 32);
   const dir = path.join(os.tmpdir(), 'cdk-ai-pipeline-assets', hash);
   if (!fs.existsSync(path.join(dir, 'index.js'))) {
     const staging = `${dir}.${process.pid}.tmp`;
     fs.mkdirSync(staging, { recursive: true });
     fs.writeFileSync(path.join(staging, StageAssetFiles.CONFIG), configJson);
     fs.writeFileSync(path.join(staging, StageAssetFiles.VALIDATORS), validators);
+    fs.writeFileSync(path.join(staging, StageAssetFiles.CONTRACTS), contractsJson);
     fs.writeFileSync(path.join(staging, 'index.js'), index);
     try {
       fs.renameSync(staging, dir);

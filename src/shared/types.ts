@@ -124,4 +124,6 @@ export const MAX_INLINE_OUTPUT_BYTES = 32 * 1024;
 export const StageAssetFiles = {
   CONFIG: 'stage-config.json',
   VALIDATORS: 'validators.js',
+  /** The stage's contracts as JSON Schemas (`input`, `output`, `model`): what the local runner's stand-ins answer. */
+  CONTRACTS: 'contracts.json',
 } as const;

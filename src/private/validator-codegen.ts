@@ -14,7 +14,8 @@ export function generateValidators(schemas: { [name: string]: object }): string 
     validateFormats: false,
   });
   const exportsMap: { [name: string]: string } = {};
-  for (const [name, schema] of Object.entries(schemas)) {
+  // In name order, so the source (and the asset hash) does not depend on the order the caller used.
+  for (const [name, schema] of Object.entries(schemas).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const id = `cdk-ai-pipeline:${name}`;
     const { $id: _ignored, ...rest } = schema as any;
     ajv.addSchema({ ...rest, $id: id });

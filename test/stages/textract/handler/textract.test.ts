@@ -624,10 +624,10 @@ describe('helpers', () => {
     expect(() => blocksToText([{ BlockType: 'PAGE' }])).toThrow(expect.objectContaining({ name: 'Document.NoText' }));
   });
 
-  test('clientRequestToken is deterministic, 64 chars of the allowed alphabet', () => {
+  test('clientRequestToken: 64 chars of the allowed alphabet, one per run, stage and task token', () => {
     const token = clientRequestToken('a-very-long-run-id-'.repeat(10), 'Extract', 'token-1');
     expect(token).toMatch(/^[a-zA-Z0-9-_]{1,64}$/);
-    expect(clientRequestToken('r', 's', 'k')).toBe(clientRequestToken('r', 's', 'k'));
+    expect(clientRequestToken('r', 's', 'k')).not.toBe(clientRequestToken('q', 's', 'k'));
     expect(clientRequestToken('r', 's', 'k')).not.toBe(clientRequestToken('r', 't', 'k'));
     // a retried task (new task token) starts a fresh job whose completion carries the new token
     expect(clientRequestToken('r', 's', 'k1')).not.toBe(clientRequestToken('r', 's', 'k2'));

@@ -127,6 +127,7 @@ function toPointer(path: string): string {
 }
 
 function escapeSegment(s: string): string {
+  if (!s.includes('~') && !s.includes('/')) return s;
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -162,6 +163,11 @@ function randExpOf(pattern: string): RandExp {
   return r;
 }
 
+/** A copy of a JSON value (primitives as they are). */
+function clone<T>(v: T): T {
+  return typeof v === 'object' && v !== null ? structuredClone(v) : v;
+}
+
 function round(n: number, decimals: number): number {
   return Number(n.toFixed(Math.min(decimals, 20)));
 }
@@ -186,7 +192,7 @@ class Generator {
   constructor(private readonly rng: Rng) {}
 
   public value(node: Node, path: string, key: string | undefined, pins: Pins | undefined, depth: number): unknown {
-    if (pins?.has) return structuredClone(pins.value);
+    if (pins?.has) return clone(pins.value);
     if (node.problem) throw new GenError(path, node.problem, true);
     if (depth > MAX_DEPTH) {
       throw new GenError(path, { keyword: '$ref', detail: `the schema nests deeper than ${MAX_DEPTH} levels (a recursive '$ref' that is always required?)` }, true);
@@ -194,7 +200,7 @@ class Generator {
     const values = node.enumValues;
     if (values) {
       if (values.length === 0) throw new GenError(path, { keyword: 'enum', detail: 'no value of \'enum\'/\'const\' meets the other keywords' }, true);
-      return structuredClone(this.rng.pick(values));
+      return clone(this.rng.pick(values));
     }
     const f = node.flat;
     if (f.groups.length > 0) return this.group(node, path, key, pins, depth);
@@ -413,7 +419,7 @@ class Generator {
         for (let t = 0; t < 10 && !found; t++) {
           const unused = f.uniqueItems && !pin ? el.enumValues?.filter((e) => !out.some((x) => jsonEqual(x, e))) : undefined;
           if (unused && unused.length === 0) break;
-          v = unused ? structuredClone(rng.pick(unused)) : this.value(el, at, key, pin, depth + 1);
+          v = unused ? clone(rng.pick(unused)) : this.value(el, at, key, pin, depth + 1);
           found = !f.uniqueItems || !out.some((x) => jsonEqual(x, v));
         }
       } catch (err) {
@@ -454,20 +460,27 @@ class Generator {
     const pinned = new Set(pins ? pins.children.keys() : []);
     const must = (k: string) => required.has(k) || pinned.has(k);
     const pOptional = depth >= 6 ? 0 : depth >= 3 ? 0.4 : 0.7;
-    const declared = [...f.properties.keys()];
-    const include = new Set<string>([...declared.filter(must), ...required, ...pinned]);
-    for (const k of declared) if (!include.has(k) && node.applicable(k) && rng.chance(pOptional)) include.add(k);
-    for (let changed = true; changed;) {
-      changed = false;
-      for (const [k, deps] of f.dependentRequired) {
-        if (!include.has(k)) continue;
-        for (const d of deps) if (!include.has(d)) [changed] = [true, include.add(d)];
+    const declared = node.declared;
+    const include = new Set<string>();
+    for (const k of declared) if (must(k) || (rng.chance(pOptional) && node.property(k))) include.add(k);
+    for (const k of required) include.add(k);
+    for (const k of pinned) include.add(k);
+    if (f.dependentRequired.size > 0) {
+      for (let changed = true; changed;) {
+        changed = false;
+        for (const [k, deps] of f.dependentRequired) {
+          if (!include.has(k)) continue;
+          for (const d of deps) if (!include.has(d)) [changed] = [true, include.add(d)];
+        }
       }
     }
-    const optional = () => [...include].filter((k) => !must(k) && ![...f.dependentRequired].some(([d, deps]) => include.has(d) && deps.includes(k)));
-    while (f.maxProperties !== undefined && include.size > f.maxProperties && optional().length > 0) include.delete(optional().pop()!);
+    if (f.maxProperties !== undefined && include.size > f.maxProperties) {
+      const needed = (k: string) => must(k) || [...f.dependentRequired].some(([d, deps]) => include.has(d) && deps.includes(k));
+      const optional = [...include].filter((k) => !needed(k));
+      while (include.size > f.maxProperties && optional.length > 0) include.delete(optional.pop()!);
+    }
     const min = f.minProperties ?? 0;
-    for (const k of declared) if (include.size < min && node.applicable(k)) include.add(k);
+    for (const k of declared) if (include.size < min && node.property(k)) include.add(k);
     for (let i = 0; include.size < min && i < min * 4 + 8; i++) {
       const extra = this.extraKey(node, i);
       if (extra !== undefined) include.add(extra);
@@ -479,7 +492,7 @@ class Generator {
       const child = node.property(k);
       const at = `${path}/${escapeSegment(k)}`;
       if (!child) {
-        if (pinned.has(k)) out[k] = structuredClone(pins!.children.get(k)!.value);
+        if (pinned.has(k)) out[k] = clone(pins!.children.get(k)!.value);
         continue;
       }
       if (f.propertyNames.length > 0 && !node.propertyNames.matches(k) && !pinned.has(k)) {

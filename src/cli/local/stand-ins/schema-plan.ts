@@ -455,6 +455,8 @@ export class Node {
   public readonly regexes: readonly RegExp[];
   private enumCache?: readonly unknown[];
   private readonly children = new Map<string, Node>();
+  private readonly props = new Map<string, Node | undefined>();
+  private declaredCache?: readonly string[];
   private readonly ranges = new Map<boolean, Range | Problem>();
 
   constructor(private readonly plan: Plan, public readonly flat: Flat) {
@@ -531,10 +533,17 @@ export class Node {
 
   /** The node of property `key`, or undefined when the key is not allowed. */
   public property(key: string): Node | undefined {
-    return this.cached(`prop:${key}`, () => {
-      const applicable = this.applicable(key);
-      return applicable ? this.plan.nodeOfAll(applicable) : undefined;
-    });
+    if (this.props.has(key)) return this.props.get(key);
+    const applicable = this.applicable(key);
+    const n = applicable ? this.plan.nodeOfAll(applicable) : undefined;
+    this.props.set(key, n);
+    return n;
+  }
+
+  /** The names in `properties`, in declaration order. */
+  public get declared(): readonly string[] {
+    this.declaredCache = this.declaredCache ?? [...this.flat.properties.keys()];
+    return this.declaredCache;
   }
 
   /** The sub-schemas that apply to property `key`; undefined when one of them is `false`. */

@@ -59,6 +59,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-lambda@${AWS_SDK}`,
     'pdf-lib@^1.17.1',
     'aws-local-stepfunctions@3.0.0',
+    // Strings that match a contract's `pattern`, for the local runner's stand-in models (bundled into the CLI).
+    'randexp@^0.6.1',
     // `npx cdk synth` in the example folder, offline.
     'aws-cdk@^2.1148.1',
   ],

@@ -57,6 +57,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-sfn@${AWS_SDK}`,
     `@aws-sdk/client-eventbridge@${AWS_SDK}`,
     `@aws-sdk/client-lambda@${AWS_SDK}`,
+    // Tests only: the local runner's unserved-service endpoint answers in their protocols (JSON 1.0, query).
+    `@aws-sdk/client-dynamodb@${AWS_SDK}`,
+    `@aws-sdk/client-sns@${AWS_SDK}`,
     'pdf-lib@^1.17.1',
     'aws-local-stepfunctions@3.0.0',
     // Strings that match a contract's `pattern`, for the local runner's stand-in models (bundled into the CLI).

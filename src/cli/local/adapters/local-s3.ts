@@ -1,7 +1,10 @@
 /**
  * S3 on the local file system, behind the `S3Client.send(command)` interface the cores use.
- * Bucket `b`, key `k` is the file `<root>/<b>/<k>`. Versions are not kept (one object per key);
- * the VersionId of a PutObject is derived from the content, so it is deterministic.
+ * Bucket `b`, key `k` is the file `<root>/<b>/<k>`. Buckets behave as versioned: the VersionId of
+ * an object is derived from its content (so it is deterministic), and the version an overwrite or
+ * a delete supersedes is kept under `<root>/.versions/` and can still be read by its VersionId.
+ * Content types and user metadata given to PutObject live in memory (others are guessed from the
+ * key's extension).
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -28,7 +31,19 @@ const CONTENT_TYPES: { [ext: string]: string } = {
   '.csv': 'text/csv',
 };
 
-const SUPPORTED = ['PutObjectCommand', 'GetObjectCommand', 'HeadObjectCommand', 'ListObjectsV2Command'];
+const SUPPORTED = [
+  'PutObjectCommand', 'GetObjectCommand', 'HeadObjectCommand', 'DeleteObjectCommand', 'CopyObjectCommand',
+  'ListObjectsV2Command', 'HeadBucketCommand', 'CreateBucketCommand',
+];
+
+/** The folder (beside the buckets) that keeps superseded versions; no bucket name starts with a dot. */
+const VERSIONS_DIR = '.versions';
+
+/** What PutObject was told about an object besides its bytes. */
+interface ObjectAttributes {
+  readonly contentType?: string;
+  readonly metadata?: { readonly [name: string]: string };
+}
 
 /** The content type S3 would report for a key with no explicit type (by its extension). */
 export function contentTypeOf(key: string): string {
@@ -63,8 +78,8 @@ export function localBody(bytes: Uint8Array): LocalBody {
 }
 
 export class LocalS3 {
-  /** Content types given to PutObject, by `bucket/key` (others are guessed from the extension). */
-  private readonly contentTypes = new Map<string, string>();
+  /** Content types and metadata given to PutObject, by `bucket/key` and by `bucket/key@versionId`. */
+  private readonly attributes = new Map<string, ObjectAttributes>();
 
   /** @param rootDir the folder that holds one sub-folder per bucket. */
   constructor(public readonly rootDir: string) {}
@@ -103,36 +118,64 @@ export class LocalS3 {
     }
   }
 
+  /** True when the bucket's folder exists. */
+  public bucketExists(bucket: string): boolean {
+    return isDirectory(this.bucketPath(bucket));
+  }
+
+  /** The buckets there are (their folders), in name order. */
+  public listBuckets(): string[] {
+    if (!isDirectory(this.rootDir)) return [];
+    return fs.readdirSync(this.rootDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort(compareKeys);
+  }
+
   public async send(command: any): Promise<any> {
     const input = command?.input ?? {};
     switch (commandName(command)) {
       case 'PutObjectCommand': return this.put(input);
       case 'GetObjectCommand': return this.get(input);
       case 'HeadObjectCommand': return this.head(input);
+      case 'DeleteObjectCommand': return this.delete(input);
+      case 'CopyObjectCommand': return this.copy(input);
       case 'ListObjectsV2Command': return this.list(input);
+      case 'HeadBucketCommand': return this.headBucket(input);
+      case 'CreateBucketCommand': return this.createBucket(input);
       default: throw unsupportedCommand('LocalS3', command, SUPPORTED);
     }
   }
 
-  private put(input: { Bucket?: string; Key?: string; Body?: unknown; ContentType?: string }) {
+  private put(input: { Bucket?: string; Key?: string; Body?: unknown; ContentType?: string; Metadata?: { [name: string]: string } }) {
     const { bucket, key } = this.requireLocation(input);
-    const bytes = toBytes(input.Body);
-    const file = this.localPath(bucket, key);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, bytes);
-    if (input.ContentType) this.contentTypes.set(`${bucket}/${key}`, input.ContentType);
-    else this.contentTypes.delete(`${bucket}/${key}`);
-    return { $metadata: { httpStatusCode: 200 }, VersionId: localVersionId(bytes), ETag: localETag(bytes) };
+    return this.write(bucket, key, toBytes(input.Body), { contentType: input.ContentType, metadata: input.Metadata });
   }
 
-  private get(input: { Bucket?: string; Key?: string; Range?: string }) {
+  private write(bucket: string, key: string, bytes: Uint8Array, attributes: ObjectAttributes) {
+    const file = this.localPath(bucket, key);
+    const versionId = localVersionId(bytes);
+    this.keepSuperseded(bucket, key, versionId);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, bytes);
+    const kept: ObjectAttributes = {
+      ...(attributes.contentType ? { contentType: attributes.contentType } : {}),
+      ...(attributes.metadata && Object.keys(attributes.metadata).length > 0 ? { metadata: { ...attributes.metadata } } : {}),
+    };
+    this.attributes.set(`${bucket}/${key}`, kept);
+    this.attributes.set(`${bucket}/${key}@${versionId}`, kept);
+    return { $metadata: { httpStatusCode: 200 }, VersionId: versionId, ETag: localETag(bytes) };
+  }
+
+  private get(input: { Bucket?: string; Key?: string; Range?: string; VersionId?: string }) {
     const { bucket, key } = this.requireLocation(input);
-    const bytes = this.read(bucket, key, 'NoSuchKey');
+    const { bytes, versionId, modified } = this.readVersion(bucket, key, input.VersionId, 'NoSuchKey');
     const common = {
-      ContentType: this.contentType(bucket, key),
+      ...this.described(bucket, key, versionId, input.VersionId !== undefined),
       ETag: localETag(bytes),
-      VersionId: localVersionId(bytes),
+      VersionId: versionId,
       AcceptRanges: 'bytes',
+      LastModified: modified,
     };
     if (input.Range) {
       const [start, end] = parseRange(input.Range, bytes.length);
@@ -148,27 +191,107 @@ export class LocalS3 {
     return { $metadata: { httpStatusCode: 200 }, ...common, Body: localBody(bytes), ContentLength: bytes.length };
   }
 
-  private head(input: { Bucket?: string; Key?: string }) {
+  private head(input: { Bucket?: string; Key?: string; VersionId?: string }) {
     const { bucket, key } = this.requireLocation(input);
-    const bytes = this.read(bucket, key, 'NotFound');
+    const { bytes, versionId, modified } = this.readVersion(bucket, key, input.VersionId, 'NotFound');
     return {
       $metadata: { httpStatusCode: 200 },
       ContentLength: bytes.length,
-      ContentType: this.contentType(bucket, key),
+      ...this.described(bucket, key, versionId, input.VersionId !== undefined),
       ETag: localETag(bytes),
-      VersionId: localVersionId(bytes),
+      VersionId: versionId,
       AcceptRanges: 'bytes',
+      LastModified: modified,
     };
   }
 
-  private list(input: { Bucket?: string; Prefix?: string; MaxKeys?: number; ContinuationToken?: string; StartAfter?: string }) {
+  /**
+   * Without a VersionId, the object goes (its version is kept, as a versioned bucket keeps it
+   * behind a delete marker); with one, that version goes. Deleting what is not there succeeds.
+   */
+  private delete(input: { Bucket?: string; Key?: string; VersionId?: string }) {
+    const { bucket, key } = this.requireLocation(input);
+    if (!this.bucketExists(bucket)) throw noSuchBucket(bucket);
+    const file = this.localPath(bucket, key);
+    const current = readIfFile(file);
+    if (input.VersionId === undefined) {
+      if (current) {
+        this.keepSuperseded(bucket, key, undefined);
+        this.attributes.delete(`${bucket}/${key}`);
+        removeEmptyFolders(path.dirname(file), this.bucketPath(bucket));
+      }
+      return { $metadata: { httpStatusCode: 204 } };
+    }
+    if (current && localVersionId(current) === input.VersionId) {
+      fs.rmSync(file);
+      this.attributes.delete(`${bucket}/${key}`);
+      removeEmptyFolders(path.dirname(file), this.bucketPath(bucket));
+    } else {
+      const kept = this.versionPath(bucket, key, input.VersionId);
+      if (kept) fs.rmSync(kept, { force: true });
+    }
+    this.attributes.delete(`${bucket}/${key}@${input.VersionId}`);
+    return { $metadata: { httpStatusCode: 204 }, VersionId: input.VersionId };
+  }
+
+  /** `CopySource` is `bucket/key` (URL-encoded, optionally `?versionId=`), as S3 takes it. */
+  private copy(input: {
+    Bucket?: string;
+    Key?: string;
+    CopySource?: string;
+    MetadataDirective?: string;
+    ContentType?: string;
+    Metadata?: { [name: string]: string };
+  }) {
+    const { bucket, key } = this.requireLocation(input);
+    const source = parseCopySource(input.CopySource ?? '');
+    const from = this.readVersion(source.bucket, source.key, source.versionId, 'NoSuchKey');
+    const attributes: ObjectAttributes = input.MetadataDirective === 'REPLACE'
+      ? { contentType: input.ContentType, metadata: input.Metadata }
+      : this.attributesOf(source.bucket, source.key, from.versionId, source.versionId !== undefined);
+    if (!this.bucketExists(bucket)) throw noSuchBucket(bucket);
+    const out = this.write(bucket, key, from.bytes, attributes);
+    return {
+      $metadata: { httpStatusCode: 200 },
+      VersionId: out.VersionId,
+      CopySourceVersionId: from.versionId,
+      CopyObjectResult: { ETag: out.ETag, LastModified: fs.statSync(this.localPath(bucket, key)).mtime },
+    };
+  }
+
+  private headBucket(input: { Bucket?: string }) {
+    if (!this.bucketExists(input.Bucket ?? '')) throw serviceError('NotFound', 404, `The specified bucket does not exist: ${input.Bucket}`);
+    return { $metadata: { httpStatusCode: 200 } };
+  }
+
+  private createBucket(input: { Bucket?: string }) {
+    this.ensureBucket(input.Bucket ?? '');
+    return { $metadata: { httpStatusCode: 200 }, Location: `/${input.Bucket}` };
+  }
+
+  private list(input: {
+    Bucket?: string; Prefix?: string; Delimiter?: string; MaxKeys?: number; ContinuationToken?: string; StartAfter?: string;
+  }) {
     const bucket = input.Bucket ?? '';
     const dir = this.bucketPath(bucket);
-    if (!isDirectory(dir)) throw serviceError('NoSuchBucket', 404, `The specified bucket does not exist: ${bucket}`);
+    if (!isDirectory(dir)) throw noSuchBucket(bucket);
     const prefix = input.Prefix ?? '';
-    const keys = walk(dir).filter((k) => k.startsWith(prefix)).sort(compareKeys);
+    const delimiter = input.Delimiter ?? '';
+    // With a delimiter, the keys that have it after the prefix roll up into one common prefix each;
+    // the page counts keys and common prefixes alike, in one order.
+    const items: Array<{ key: string; common: boolean }> = [];
+    for (const k of walk(dir).filter((x) => x.startsWith(prefix)).sort(compareKeys)) {
+      const at = delimiter ? k.indexOf(delimiter, prefix.length) : -1;
+      if (at < 0) {
+        items.push({ key: k, common: false });
+      } else {
+        const common = k.slice(0, at + delimiter.length);
+        const last = items[items.length - 1];
+        if (!last || !last.common || last.key !== common) items.push({ key: common, common: true });
+      }
+    }
     const after = input.ContinuationToken !== undefined ? decodeToken(input.ContinuationToken) : input.StartAfter;
-    const from = after === undefined ? keys : keys.filter((k) => compareKeys(k, after) > 0);
+    const from = after === undefined ? items : items.filter((i) => compareKeys(i.key, after) > 0);
     const max = Math.max(0, Math.min(input.MaxKeys ?? 1000, 1000));
     const page = from.slice(0, max);
     const truncated = from.length > page.length;
@@ -176,15 +299,75 @@ export class LocalS3 {
       $metadata: { httpStatusCode: 200 },
       Name: bucket,
       Prefix: prefix,
+      ...(delimiter ? { Delimiter: delimiter } : {}),
+      ...(input.StartAfter !== undefined ? { StartAfter: input.StartAfter } : {}),
       MaxKeys: max,
       KeyCount: page.length,
       IsTruncated: truncated,
       ...(input.ContinuationToken !== undefined ? { ContinuationToken: input.ContinuationToken } : {}),
-      ...(truncated && page.length > 0 ? { NextContinuationToken: encodeToken(page[page.length - 1]) } : {}),
-      Contents: page.map((Key) => {
-        const bytes = fs.readFileSync(this.localPath(bucket, Key));
-        return { Key, Size: bytes.length, ETag: localETag(bytes), StorageClass: 'STANDARD' };
+      ...(truncated && page.length > 0 ? { NextContinuationToken: encodeToken(page[page.length - 1].key) } : {}),
+      Contents: page.filter((i) => !i.common).map(({ key: Key }) => {
+        const file = this.localPath(bucket, Key);
+        const bytes = fs.readFileSync(file);
+        return { Key, Size: bytes.length, ETag: localETag(bytes), StorageClass: 'STANDARD', LastModified: fs.statSync(file).mtime };
       }),
+      ...(delimiter ? { CommonPrefixes: page.filter((i) => i.common).map((i) => ({ Prefix: i.key })) } : {}),
+    };
+  }
+
+  /** The current object, or the version named (NoSuchVersion when it was never kept). */
+  private readVersion(bucket: string, key: string, versionId: string | undefined, missing: 'NoSuchKey' | 'NotFound') {
+    if (versionId !== undefined) {
+      const current = readIfFile(this.localPath(bucket, key));
+      if (current && localVersionId(current) === versionId) {
+        return { bytes: current, versionId, modified: fs.statSync(this.localPath(bucket, key)).mtime };
+      }
+      const kept = this.versionPath(bucket, key, versionId);
+      const bytes = kept ? readIfFile(kept) : undefined;
+      if (kept && bytes && localVersionId(bytes) === versionId) return { bytes, versionId, modified: fs.statSync(kept).mtime };
+      if (!this.bucketExists(bucket)) throw noSuchBucket(bucket);
+      throw missing === 'NotFound'
+        ? serviceError('NotFound', 404, 'Not Found')
+        : serviceError('NoSuchVersion', 404, `The specified version does not exist: ${key} ${versionId}`);
+    }
+    const bytes = this.read(bucket, key, missing);
+    return { bytes, versionId: localVersionId(bytes), modified: fs.statSync(this.localPath(bucket, key)).mtime };
+  }
+
+  /** Moves the current object (if its version differs from the one about to replace it) to the kept versions. */
+  private keepSuperseded(bucket: string, key: string, nextVersionId: string | undefined) {
+    const file = this.localPath(bucket, key);
+    const current = readIfFile(file);
+    if (!current) return;
+    const versionId = localVersionId(current);
+    if (versionId === nextVersionId) return;
+    const kept = this.versionPath(bucket, key, versionId)!;
+    fs.mkdirSync(path.dirname(kept), { recursive: true });
+    fs.renameSync(file, kept);
+    const attributes = this.attributes.get(`${bucket}/${key}`);
+    if (attributes) this.attributes.set(`${bucket}/${key}@${versionId}`, attributes);
+  }
+
+  /**
+   * `<root>/.versions/<bucket>/<sha256(key)>/<versionId>`: a flat name per key, so no key can clash;
+   * undefined for a string that is not a local VersionId.
+   */
+  private versionPath(bucket: string, key: string, versionId: string): string | undefined {
+    if (!/^[0-9a-f]{32}$/.test(versionId)) return undefined;
+    const keyHash = createHash('sha256').update(key, 'utf8').digest('hex');
+    return path.join(this.rootDir, VERSIONS_DIR, this.bucketName(bucket), keyHash, versionId);
+  }
+
+  private attributesOf(bucket: string, key: string, versionId: string, byVersion: boolean): ObjectAttributes {
+    return (byVersion ? this.attributes.get(`${bucket}/${key}@${versionId}`) : this.attributes.get(`${bucket}/${key}`)) ?? {};
+  }
+
+  /** ContentType (as put, or by the key's extension) and Metadata (when any was put). */
+  private described(bucket: string, key: string, versionId: string, byVersion: boolean) {
+    const attributes = this.attributesOf(bucket, key, versionId, byVersion);
+    return {
+      ContentType: attributes.contentType ?? contentTypeOf(key),
+      ...(attributes.metadata ? { Metadata: { ...attributes.metadata } } : {}),
     };
   }
 
@@ -194,19 +377,13 @@ export class LocalS3 {
       return new Uint8Array(fs.readFileSync(file));
     } catch (err: any) {
       if (err?.code === 'ENOENT' || err?.code === 'EISDIR' || err?.code === 'ENOTDIR') {
-        if (missing === 'NoSuchKey' && !isDirectory(this.bucketPath(bucket))) {
-          throw serviceError('NoSuchBucket', 404, `The specified bucket does not exist: ${bucket}`);
-        }
+        if (missing === 'NoSuchKey' && !isDirectory(this.bucketPath(bucket))) throw noSuchBucket(bucket);
         throw missing === 'NotFound'
           ? serviceError('NotFound', 404, 'Not Found')
           : serviceError('NoSuchKey', 404, `The specified key does not exist: ${key}`);
       }
       throw err;
     }
-  }
-
-  private contentType(bucket: string, key: string): string {
-    return this.contentTypes.get(`${bucket}/${key}`) ?? contentTypeOf(key);
   }
 
   private requireLocation(input: { Bucket?: string; Key?: string }): { bucket: string; key: string } {
@@ -217,10 +394,15 @@ export class LocalS3 {
   }
 
   private bucketPath(bucket: string): string {
-    if (!bucket || bucket === '.' || bucket === '..' || /[\\/]/.test(bucket)) {
+    return path.join(this.rootDir, this.bucketName(bucket));
+  }
+
+  /** A bucket name that is one folder name; no S3 bucket name starts with a dot (`.versions` is ours). */
+  private bucketName(bucket: string): string {
+    if (!bucket || bucket.startsWith('.') || /[\\/\0]/.test(bucket)) {
       throw serviceError('InvalidBucketName', 400, `The specified bucket is not valid: ${JSON.stringify(bucket)}`);
     }
-    return path.join(this.rootDir, bucket);
+    return bucket;
   }
 
   private keySegments(key: string): string[] {
@@ -247,6 +429,43 @@ export function parseRange(range: string, size: number): [number, number] {
   const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
   if (start >= size || end < start) throw invalid();
   return [start, end];
+}
+
+function noSuchBucket(bucket: string) {
+  return serviceError('NoSuchBucket', 404, `The specified bucket does not exist: ${bucket}`);
+}
+
+/** `bucket/key` or `/bucket/key`, URL-encoded, optionally with `?versionId=`. */
+export function parseCopySource(source: string): { bucket: string; key: string; versionId?: string } {
+  const [location, query] = source.split('?', 2);
+  const decoded = decodeURIComponent(location.replace(/^\//, ''));
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) {
+    throw serviceError('InvalidArgument', 400, `Copy Source must mention the source bucket and key: sourcebucket/sourcekey, got ${JSON.stringify(source)}`);
+  }
+  const versionId = query ? new URLSearchParams(query).get('versionId') ?? undefined : undefined;
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), ...(versionId !== undefined ? { versionId } : {}) };
+}
+
+/** A file's bytes, or undefined when there is no file there. */
+function readIfFile(file: string): Uint8Array | undefined {
+  try {
+    return new Uint8Array(fs.readFileSync(file));
+  } catch (err: any) {
+    if (err?.code === 'ENOENT' || err?.code === 'EISDIR' || err?.code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** Removes `dir` and its parents while they are empty, up to (not including) `stop`. */
+function removeEmptyFolders(dir: string, stop: string) {
+  for (let d = dir; d.startsWith(stop + path.sep); d = path.dirname(d)) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
 }
 
 function isDirectory(dir: string): boolean {

@@ -1,8 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
+  ListObjectsV2Command, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
 import { tempDir } from './fixtures';
-import { LocalS3, localVersionId } from '../../../../src/cli/local/adapters/local-s3';
+import { LocalS3, localVersionId, parseCopySource } from '../../../../src/cli/local/adapters/local-s3';
 import { headObject, readObject, sourceError, writeJson } from '../../../../src/runtime/s3';
 import { ErrorNames } from '../../../../src/shared';
 
@@ -30,7 +33,7 @@ describe('LocalS3', () => {
   test('GetObject round-trips bytes and strings, with a Range', async () => {
     const bytes = Uint8Array.from([0x25, 0x50, 0x44, 0x46, 0x2d, 1, 2, 3, 4, 5]);
     await s3.send(new PutObjectCommand({ Bucket: 'docs', Key: 'x.pdf', Body: bytes }));
-    const whole = await s3.send(new GetObjectCommand({ Bucket: 'docs', Key: 'x.pdf', VersionId: 'ignored' }));
+    const whole = await s3.send(new GetObjectCommand({ Bucket: 'docs', Key: 'x.pdf', VersionId: localVersionId(bytes) }));
     expect(await whole.Body.transformToByteArray()).toEqual(bytes);
     expect(whole.ContentLength).toBe(10);
     expect(whole.ContentType).toBe('application/pdf');
@@ -81,7 +84,7 @@ describe('LocalS3', () => {
     for (const Key of ['../etc/passwd', 'a/../../b', 'a/./b', 'a\\b', '', 'dir/']) {
       await expect(s3.send(new PutObjectCommand({ Bucket: 'docs', Key, Body: 'x' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
     }
-    for (const Bucket of ['..', 'a/b', '.']) {
+    for (const Bucket of ['..', 'a/b', '.', '.versions']) {
       await expect(s3.send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'x' }))).rejects.toMatchObject({ name: 'InvalidBucketName' });
     }
     expect(() => s3.localPath('docs', '../x')).toThrow(/cannot store the key/);
@@ -116,8 +119,73 @@ describe('LocalS3', () => {
     expect(s3.getJson('docs', 'a.json')).toEqual({ k: 'v' });
   });
 
+  test('an overwrite or a delete keeps the version it supersedes, readable by its VersionId (with its content type)', async () => {
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket: 'docs', Key: 'a/t.json', Body: 'one', ContentType: 'text/x-one' }))).VersionId;
+    const v2 = (await s3.send(new PutObjectCommand({ Bucket: 'docs', Key: 'a/t.json', Body: 'two' }))).VersionId;
+    const read = async (VersionId?: string) => (await s3.send(new GetObjectCommand({ Bucket: 'docs', Key: 'a/t.json', VersionId }))).Body.transformToString();
+    expect([await read(), await read(v1), await read(v2)]).toEqual(['two', 'one', 'two']);
+    expect(await s3.send(new HeadObjectCommand({ Bucket: 'docs', Key: 'a/t.json', VersionId: v1 }))).toMatchObject({ ContentType: 'text/x-one', VersionId: v1 });
+    expect(await s3.send(new HeadObjectCommand({ Bucket: 'docs', Key: 'a/t.json' }))).toMatchObject({ ContentType: 'application/json', VersionId: v2 });
+    // Putting the same bytes again is the same version: nothing more is kept.
+    await s3.send(new PutObjectCommand({ Bucket: 'docs', Key: 'a/t.json', Body: 'two' }));
+
+    expect((await s3.send(new DeleteObjectCommand({ Bucket: 'docs', Key: 'a/t.json' }))).$metadata.httpStatusCode).toBe(204);
+    expect(s3.exists('docs', 'a/t.json')).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'docs', 'a'))).toBe(false); // empty folders go with the object
+    await expect(read()).rejects.toMatchObject({ name: 'NoSuchKey' });
+    expect([await read(v1), await read(v2)]).toEqual(['one', 'two']);
+    // Deleting a version removes it; unknown or malformed versions are NoSuchVersion (NotFound on HEAD).
+    await s3.send(new DeleteObjectCommand({ Bucket: 'docs', Key: 'a/t.json', VersionId: v1 }));
+    await expect(read(v1)).rejects.toMatchObject({ name: 'NoSuchVersion', $metadata: { httpStatusCode: 404 } });
+    await expect(read('not-a-version')).rejects.toMatchObject({ name: 'NoSuchVersion' });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: 'docs', Key: 'a/t.json', VersionId: v1 }))).rejects.toMatchObject({ name: 'NotFound' });
+    // Deleting what is not there succeeds, as in S3; in a missing bucket it does not.
+    expect((await s3.send(new DeleteObjectCommand({ Bucket: 'docs', Key: 'never' }))).$metadata.httpStatusCode).toBe(204);
+    await expect(s3.send(new DeleteObjectCommand({ Bucket: 'none', Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    // The kept versions live beside the buckets, in a folder no bucket can be named.
+    expect(fs.readdirSync(dir).sort()).toEqual(['.versions', 'docs']);
+    expect(s3.listBuckets()).toEqual(['docs']);
+  });
+
+  test('CopyObject copies bytes, type and metadata (or replaces them), from a version too', async () => {
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket: 'docs', Key: 'src.bin', Body: 'one', ContentType: 'text/x-a', Metadata: { k: 'v' } }))).VersionId;
+    await s3.send(new PutObjectCommand({ Bucket: 'docs', Key: 'src.bin', Body: 'two', ContentType: 'text/x-b' }));
+    const out = await s3.send(new CopyObjectCommand({ Bucket: 'docs', Key: 'copy/1.bin', CopySource: `docs/src.bin?versionId=${v1}` }));
+    expect(out).toMatchObject({ VersionId: v1, CopySourceVersionId: v1, CopyObjectResult: { ETag: expect.stringMatching(/^"/) } });
+    expect(await s3.send(new HeadObjectCommand({ Bucket: 'docs', Key: 'copy/1.bin' }))).toMatchObject({ ContentType: 'text/x-a', Metadata: { k: 'v' } });
+    await s3.send(new CopyObjectCommand({ Bucket: 'docs', Key: 'copy/2.bin', CopySource: '/docs/src.bin', MetadataDirective: 'REPLACE', ContentType: 'text/x-c' }));
+    const second = await s3.send(new HeadObjectCommand({ Bucket: 'docs', Key: 'copy/2.bin' }));
+    expect(second.ContentType).toBe('text/x-c');
+    expect(second.Metadata).toBeUndefined();
+    expect(Buffer.from(s3.getBytes('docs', 'copy/2.bin')).toString()).toBe('two');
+    await expect(s3.send(new CopyObjectCommand({ Bucket: 'docs', Key: 'x', CopySource: 'docs' }))).rejects.toMatchObject({ name: 'InvalidArgument' });
+    await expect(s3.send(new CopyObjectCommand({ Bucket: 'none', Key: 'x', CopySource: 'docs/src.bin' }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    expect(parseCopySource('b/a%20b%2Fc.txt')).toEqual({ bucket: 'b', key: 'a b/c.txt' });
+  });
+
+  test('ListObjectsV2 with a delimiter rolls keys up into common prefixes, paged with the keys', async () => {
+    for (const key of ['a.json', 'd/1', 'd/2', 'e/x/1', 'f.json']) await s3.putObject('docs', key, key);
+    const all = await s3.send(new ListObjectsV2Command({ Bucket: 'docs', Delimiter: '/' }));
+    expect(all.Contents.map((c: any) => c.Key)).toEqual(['a.json', 'f.json']);
+    expect(all.CommonPrefixes).toEqual([{ Prefix: 'd/' }, { Prefix: 'e/' }]);
+    expect(all.KeyCount).toBe(4);
+    const first = await s3.send(new ListObjectsV2Command({ Bucket: 'docs', Delimiter: '/', MaxKeys: 2 }));
+    expect([first.Contents.map((c: any) => c.Key), first.CommonPrefixes]).toEqual([['a.json'], [{ Prefix: 'd/' }]]);
+    const rest = await s3.send(new ListObjectsV2Command({ Bucket: 'docs', Delimiter: '/', ContinuationToken: first.NextContinuationToken }));
+    expect([rest.Contents.map((c: any) => c.Key), rest.CommonPrefixes]).toEqual([['f.json'], [{ Prefix: 'e/' }]]);
+    const nested = await s3.send(new ListObjectsV2Command({ Bucket: 'docs', Prefix: 'e/', Delimiter: '/' }));
+    expect([nested.Contents, nested.CommonPrefixes]).toEqual([[], [{ Prefix: 'e/x/' }]]);
+  });
+
+  test('HeadBucket and CreateBucket', async () => {
+    await expect(s3.send(new HeadBucketCommand({ Bucket: 'new' }))).rejects.toMatchObject({ name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    await s3.send(new CreateBucketCommand({ Bucket: 'new' }));
+    expect((await s3.send(new HeadBucketCommand({ Bucket: 'new' }))).$metadata.httpStatusCode).toBe(200);
+    expect(s3.bucketExists('new')).toBe(true);
+  });
+
   test('an unknown command names itself', async () => {
-    class DeleteObjectCommand { public readonly input = { Bucket: 'b', Key: 'k' }; }
-    await expect(s3.send(new DeleteObjectCommand())).rejects.toThrow(/LocalS3 does not implement DeleteObjectCommand/);
+    class RestoreObjectCommand { public readonly input = { Bucket: 'b', Key: 'k' }; }
+    await expect(s3.send(new RestoreObjectCommand())).rejects.toThrow(/LocalS3 does not implement RestoreObjectCommand/);
   });
 });

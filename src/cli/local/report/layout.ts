@@ -196,7 +196,8 @@ function layoutGraph(ids: Ids, states: { [name: string]: any }, startAt: string,
     }
     if (depth + 1 >= G.maxDepth) {
       const count = inner.reduce((n, g) => n + countStates(g.States ?? {}), 0);
-      info.set(name, { id, kind: 'state', name, type, w: textWidth, h: G.nodeHeight + 14, title: titleOf(name, type, state), children: [], summarized: count });
+      const w = Math.max(textWidth, (labelOf(name).length + type.length) * G.charWidth + 40);
+      info.set(name, { id, kind: 'state', name, type, w, h: G.nodeHeight + 14, title: titleOf(name, type, state), children: [], summarized: count });
       continue;
     }
     const graphs = inner.map((g) => layoutGraph(ids, g.States ?? {}, g.StartAt, depth + 1, false));

@@ -260,7 +260,7 @@ function routes(documents: readonly ReportDocument[]): string {
 function documentList(documents: readonly ReportDocument[]): string {
   const items = documents.map((d, i) => [
     '<li>',
-    `<button type="button" class="doc" data-doc="${i}" aria-pressed="false">`,
+    `<button type="button" class="doc" data-doc="${i}" aria-pressed="false" title="${escapeHtml(String(d.document))}">`,
     `<span class="dot s-${d.status.toLowerCase()}" aria-hidden="true"></span>`,
     `<span class="doc-name">${escapeHtml(String(d.document))}</span>`,
     `<span class="doc-route r-${routeClass(d.route, d.status)}">${escapeHtml(String(d.route))}</span>`,

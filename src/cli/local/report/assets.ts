@@ -57,19 +57,20 @@ button { font: inherit; color: inherit; }
 .bar > span { display: block; height: 100%; background: var(--dest); border-radius: 3px; }
 .r-bad .bar > span { background: var(--bad); } .r-warn .bar > span { background: var(--warn); } .r-muted .bar > span { background: var(--muted); }
 
-.run { display: grid; grid-template-columns: minmax(200px, 260px) minmax(0, 1.15fr) minmax(320px, 1fr); gap: 16px; align-items: start; margin-bottom: 16px; scroll-margin-top: 12px; }
-@media (max-width: 1180px) { .run { grid-template-columns: minmax(200px, 260px) minmax(0, 1fr); } .details { grid-column: 1 / -1; } }
+.run { display: grid; grid-template-columns: minmax(210px, 290px) minmax(0, 1.15fr) minmax(320px, 1fr); gap: 16px; align-items: start; margin-bottom: 16px; scroll-margin-top: 12px; }
+@media (max-width: 1180px) { .run { grid-template-columns: minmax(210px, 290px) minmax(0, 1fr); } .details { grid-column: 1 / -1; } }
 @media (max-width: 760px) { body { padding: 12px; } .run { grid-template-columns: 1fr; } }
 
 .docs { padding: 14px 8px 8px; }
 .docs .panel-head { padding: 0 8px; }
 .doc-list { list-style: none; margin: 0; padding: 0; max-height: 78vh; overflow: auto; }
-.doc { display: grid; grid-template-columns: auto 1fr; grid-template-rows: auto auto; column-gap: 8px; width: 100%; text-align: left; padding: 7px 8px; border: 1px solid transparent; border-radius: 7px; background: none; cursor: pointer; }
+.doc { display: grid; grid-template-columns: auto minmax(0, 1fr) auto; align-items: baseline; column-gap: 8px; width: 100%; text-align: left; padding: 5px 8px; border: 1px solid transparent; border-radius: 7px; background: none; cursor: pointer; }
 .doc:hover { background: var(--soft); }
 .doc[aria-pressed="true"] { background: var(--accent-soft); border-color: var(--accent); }
-.doc .dot { grid-row: 1 / 3; align-self: start; margin-top: 5px; }
-.doc-name { font-weight: 500; overflow-wrap: anywhere; }
-.doc-route { font-size: 12px; color: var(--muted); }
+.doc .dot { align-self: start; margin-top: 5px; }
+.doc-name { font-weight: 500; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.doc-route { font-size: 11px; color: var(--muted); white-space: nowrap; max-width: 9em; overflow: hidden; text-overflow: ellipsis; }
+.doc-route.r-bad { color: var(--bad); } .doc-route.r-warn { color: var(--warn); }
 .dot { width: 9px; height: 9px; border-radius: 50%; background: var(--muted); display: inline-block; }
 .dot.s-succeeded { background: var(--ok); } .dot.s-failed { background: var(--bad); } .dot.s-skipped { background: transparent; border: 1.5px solid var(--muted); }
 

@@ -10,8 +10,7 @@
  * more than half the text height (text drawn in another text object or a Form XObject). Images
  * have no text layer here: a scanned page gives no line (real Textract would OCR it).
  */
-// unpdf is bundled into the runner by esbuild; it is not a runtime dependency of the constructs.
-// eslint-disable-next-line import/no-extraneous-dependencies
+// unpdf is bundled into the runner by esbuild (a devDependency); it is not a runtime dependency of the constructs.
 import { getDocumentProxy } from 'unpdf';
 import { ErrorNames, PipelineError } from '../../../shared/errors';
 
@@ -66,7 +65,11 @@ export async function extractPdfPages(bytes: Uint8Array): Promise<string[][]> {
   }
 }
 
-/** Typographic ligatures (U+FB00–U+FB06: ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ), which NFKC folds into their letters. */
+/**
+ * Typographic ligatures (U+FB00–U+FB06: ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ), which NFKC folds into their letters. pdf.js's
+ * own text normalization folds them too; folding them here keeps "indemnification" a word the
+ * routing rules match whatever pdf.js does, without NFKC's other changes (½, ², ™ stay as printed).
+ */
 const LIGATURES = /[\uFB00-\uFB06]/g;
 
 /** A line as Textract would give it: ligatures folded, runs of whitespace as one space, trimmed. */

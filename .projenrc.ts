@@ -61,6 +61,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-dynamodb@${AWS_SDK}`,
     `@aws-sdk/client-sns@${AWS_SDK}`,
     'pdf-lib@^1.17.1',
+    // The local runner's PDF text reader: pdf.js, serverless build (no worker, no canvas), bundled into
+    // the CLI. Pinned: newer unpdf releases may need Node 22; 1.8.1 runs on Node 20 and 22.
+    'unpdf@1.8.1',
     'aws-local-stepfunctions@3.0.0',
     // Strings that match a contract's `pattern`, for the local runner's stand-in models (bundled into the CLI).
     'randexp@^0.6.1',
@@ -76,7 +79,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // Generated and vendored code is not ours to cover.
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       // The example imports the package by name, as a user would; in tests that is this source tree.
-      moduleNameMapper: { '^cdk-ai-pipeline$': '<rootDir>/src/index.ts' },
+      // unpdf loads pdf.js (ES modules) with import(): jest runs them as CommonJS through esbuild
+      // (projenrc/jest-esm-transform.js), so tests need no --experimental-vm-modules.
+      moduleNameMapper: {
+        '^cdk-ai-pipeline$': '<rootDir>/src/index.ts',
+        '^unpdf/pdfjs$': '<rootDir>/node_modules/unpdf/dist/pdfjs.mjs',
+      },
+      transform: { '^.+/node_modules/unpdf/dist/.+\\.(mjs|cjs)$': new javascript.Transform('<rootDir>/projenrc/jest-esm-transform.js') },
+      transformIgnorePatterns: ['/node_modules/(?!unpdf/)'],
     },
   },
   gitignore: ['/assets/', '/.tmp/', '*.meta.json', '/.demo/', 'cdk.out/'],

@@ -5,7 +5,7 @@
  * Every rejection is a named, non-retryable `Document.*` error; messages name sizes and limits,
  * never the document's content.
  */
-import { PDFDocument, PDFPage } from 'pdf-lib';
+import { PDFDocument } from 'pdf-lib';
 import { ErrorNames, PipelineError } from '../../../shared/errors';
 
 /** The document types Textract reads. */
@@ -107,11 +107,8 @@ export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits
   }
 }
 
-/**
- * Opens a PDF for reading: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it
- * cannot be parsed or has no pages. The preflight and the local runner's text reader share it.
- */
-export async function openPdf(bytes: Uint8Array): Promise<{ doc: PDFDocument; pages: PDFPage[] }> {
+/** Counts a PDF's pages: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be parsed. */
+export async function countPdfPages(bytes: Uint8Array): Promise<number> {
   let doc: PDFDocument;
   try {
     // ignoreEncryption lets us read the trailer and name the problem instead of a generic parse error.
@@ -122,19 +119,14 @@ export async function openPdf(bytes: Uint8Array): Promise<{ doc: PDFDocument; pa
   if (doc.isEncrypted) {
     throw new PipelineError(ErrorNames.DOCUMENT_ENCRYPTED, 'the PDF is encrypted');
   }
-  let pages: PDFPage[];
+  let pages: number;
   try {
-    pages = doc.getPages();
+    pages = doc.getPageCount();
   } catch {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no readable page tree');
   }
-  if (pages.length < 1) {
+  if (pages < 1) {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no pages');
   }
-  return { doc, pages };
-}
-
-/** Counts a PDF's pages (see `openPdf` for the errors). */
-export async function countPdfPages(bytes: Uint8Array): Promise<number> {
-  return (await openPdf(bytes)).pages.length;
+  return pages;
 }

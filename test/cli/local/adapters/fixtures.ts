@@ -1,7 +1,8 @@
 /**
  * Fixtures for the local adapter tests: text PDFs made with pdf-lib (lines per page), an
- * image-only ("scanned") PDF, a PDF with a composite font and a ToUnicode CMap, and sample
- * contract texts.
+ * image-only ("scanned") PDF, PDFs with a composite font and a ToUnicode CMap (one with ligature
+ * glyphs), and sample contract texts. PDFs printed by real producers are in fixtures/pdf
+ * (see pdf-recall.ts).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -14,13 +15,17 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A PDF with the given lines on each page (Helvetica 11 pt, one drawText per line). */
+/**
+ * A PDF with the given lines on each page (one drawText per line; the first in Helvetica Bold 13 pt,
+ * the others in Helvetica 11 pt). Pages are 10 inches wide, so the sample texts' longest lines fit:
+ * text outside the page is not printed, and the reader does not read it.
+ */
 export async function makeTextPdf(pages: readonly (readonly string[])[]): Promise<Uint8Array> {
   const doc = await PDFDocument.create({ updateMetadata: false });
   const font = await doc.embedFont(StandardFonts.Helvetica);
   const bold = await doc.embedFont(StandardFonts.HelveticaBold);
   for (const lines of pages) {
-    const page = doc.addPage([612, 792]);
+    const page = doc.addPage([720, 792]);
     lines.forEach((line, i) => {
       page.drawText(line, { x: 56, y: 740 - i * 16, size: i === 0 ? 13 : 11, font: i === 0 ? bold : font });
     });
@@ -102,6 +107,46 @@ export async function makeRawOperatorsPdf(): Promise<Uint8Array> {
     'q 1 0 0 1 0 100 cm /X1 Do Q',
   ].join('\n');
   page.node.addContentStream(ctx.register(ctx.flateStream(content)));
+  return doc.save();
+}
+
+/**
+ * A PDF whose composite font has ligature glyphs that its ToUnicode CMap maps to U+FB01 (ﬁ),
+ * U+FB03 (ﬃ) and U+FB02 (ﬂ), as Chromium's and LibreOffice's fonts do: the line reads
+ * "Indemniﬁcation and conﬁdential oﬃce ﬂows" glyph by glyph.
+ */
+export async function makeLigaturePdf(): Promise<Uint8Array> {
+  const doc = await PDFDocument.create({ updateMetadata: false });
+  const page = doc.addPage([400, 200]);
+  const ctx = doc.context;
+  const cmap = [
+    '/CIDInit /ProcSet findresource begin 12 dict begin begincmap',
+    '/CMapName /Local-Ligatures def',
+    '1 begincodespacerange <0000> <FFFF> endcodespacerange',
+    '1 beginbfrange <0020> <007E> <0020> endbfrange',
+    '3 beginbfchar <0100> <FB01> <0101> <FB03> <0102> <FB02> endbfchar',
+    'endcmap CMapName currentdict /CMap defineresource pop end end',
+  ].join('\n');
+  const descendant = ctx.register(ctx.obj({
+    Type: 'Font',
+    Subtype: 'CIDFontType2',
+    BaseFont: 'LocalSerif',
+    CIDSystemInfo: { Registry: ctx.obj('Adobe') as any, Ordering: ctx.obj('Identity') as any, Supplement: 0 },
+    DW: 500,
+  }));
+  const type0 = ctx.register(ctx.obj({
+    Type: 'Font',
+    Subtype: 'Type0',
+    BaseFont: 'LocalSerif',
+    Encoding: 'Identity-H',
+    DescendantFonts: [descendant],
+    ToUnicode: ctx.register(ctx.flateStream(cmap)),
+  }));
+  page.node.setFontDictionary(PDFName.of('F1'), type0);
+  const glyphs = new Map([['\uFB01', 0x100], ['\uFB03', 0x101], ['\uFB02', 0x102]]);
+  const hex = [...'Indemni\uFB01cation and con\uFB01dential o\uFB03ce \uFB02ows']
+    .map((c) => (glyphs.get(c) ?? c.charCodeAt(0)).toString(16).padStart(4, '0')).join('');
+  page.node.addContentStream(ctx.register(ctx.flateStream(`BT /F1 12 Tf 20 150 Td <${hex}> Tj ET`)));
   return doc.save();
 }
 

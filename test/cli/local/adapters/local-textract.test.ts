@@ -5,16 +5,14 @@ import {
   StartDocumentTextDetectionCommand,
 } from '@aws-sdk/client-textract';
 import { makeScannedPdf, makeTextPdf, tempDir } from './fixtures';
+import { fixturePdf } from './pdf-recall';
+import { findRiskClauses, summarizeContract } from '../../../../src/cli/local/adapters/local-bedrock';
 import { LocalS3 } from '../../../../src/cli/local/adapters/local-s3';
 import { LocalTextract, toSnsEvent } from '../../../../src/cli/local/adapters/local-textract';
 import { ErrorNames } from '../../../../src/shared';
 import { blocksToText } from '../../../../src/stages/textract/handler/text';
 import { isSnsEvent } from '../../../../src/stages/textract/handler/textract';
 import { ImageFixtures, makeCorruptPdf } from '../../../helpers/handler-test-kit';
-
-let warn: jest.SpyInstance;
-beforeAll(() => { warn = jest.spyOn(console, 'warn').mockImplementation(() => {}); });
-afterAll(() => warn.mockRestore());
 
 let cleanup: () => void;
 let s3: LocalS3;
@@ -100,9 +98,11 @@ describe('DetectDocumentText', () => {
     await put('three.pdf', await makeTextPdf([['a'], ['b'], ['c']]));
     await put('text.txt', ImageFixtures.text());
     await put('bad.pdf', makeCorruptPdf());
+    await put('locked.pdf', fixturePdf('encrypted-owner-password'));
     const detect = (Name: string) => textract.send(new DetectDocumentTextCommand({ Document: { S3Object: { Bucket: 'docs', Name } } }));
     await expect(detect('three.pdf')).rejects.toMatchObject({ name: 'UnsupportedDocumentException', $metadata: { httpStatusCode: 400 } });
     await expect(detect('text.txt')).rejects.toMatchObject({ name: 'UnsupportedDocumentException' });
+    await expect(detect('locked.pdf')).rejects.toMatchObject({ name: 'UnsupportedDocumentException', message: expect.stringMatching(/the PDF is encrypted$/) });
     await expect(detect('bad.pdf')).rejects.toMatchObject({ name: 'BadDocumentException' });
     await expect(detect('missing.pdf')).rejects.toMatchObject({ name: 'InvalidS3ObjectException' });
   });
@@ -152,6 +152,21 @@ describe('asynchronous jobs', () => {
     const text = blocksToText(blocks, count);
     expect(text.pages).toHaveLength(250);
     expect(text.pages[249]).toEqual({ page: 250, text: 'Section 250\nText of section 250 with a few words' });
+  });
+
+  test('a contract printed by Chromium, whose only high-risk clause is set with the ﬁ ligature, keeps that clause', async () => {
+    // Chromium's font draws "indemnification" with a ﬁ glyph that its ToUnicode maps to U+FB01.
+    await put('msa.pdf', fixturePdf('chromium'));
+    const { JobId } = await start('msa.pdf');
+    const { blocks, pages } = await allBlocks(JobId);
+    expect(pages).toBe(2);
+    expect(blocks.some((b) => /[\uFB00-\uFB06]/.test(b.Text ?? ''))).toBe(false);
+    const words = blocks.filter((b) => b.BlockType === 'WORD').map((b) => b.Text);
+    expect(words).toEqual(expect.arrayContaining(['Indemnification', 'indemnification', 'confidential', 'office', 'Affiliate']));
+    // The local model finds the clause in the text the real core builds, so the contract goes to legal review.
+    const text = blocksToText(blocks, pages).pages.map((p) => p.text).join('\n');
+    expect(findRiskClauses(text)).toEqual([{ type: 'INDEMNIFICATION', severity: 'HIGH' }]);
+    expect(summarizeContract(text).riskScore).toBeGreaterThanOrEqual(0.7);
   });
 
   test('the same ClientRequestToken returns the same job and publishes nothing new', async () => {

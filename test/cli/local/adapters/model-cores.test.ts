@@ -10,16 +10,17 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { EMPLOYMENT_TEXT, INJECTED_TEXT, MSA_TEXT, NDA_TEXT, tempDir } from './fixtures';
-import { LocalBedrock } from '../../../../src/cli/local/adapters/local-bedrock';
 import { LocalEvents } from '../../../../src/cli/local/adapters/local-events';
 import { LocalLambda } from '../../../../src/cli/local/adapters/local-lambda';
 import { LocalS3 } from '../../../../src/cli/local/adapters/local-s3';
-import { LocalSageMaker } from '../../../../src/cli/local/adapters/local-sagemaker';
+import { Client, RunContext, userModelClient } from '../../../../src/cli/local/model-sources';
 import { StageContext } from '../../../../src/runtime/stage-runner';
 import { ErrorNames, StageInvocation } from '../../../../src/shared';
 import { runBedrockStage } from '../../../../src/stages/bedrock/handler/bedrock-stage';
 import { runLambdaProxyStage } from '../../../../src/stages/lambda/handler/lambda-proxy-stage';
 import { runSageMakerStage } from '../../../../src/stages/sagemaker/handler/sagemaker-stage';
+import { handler as classifier } from '../../../../examples/legal-contracts/local-models/classifier';
+import { handler as summarizer } from '../../../../examples/legal-contracts/local-models/summarizer';
 import { fixedClock, makeValidators, RecordingLogger, STAGE_VIEW_SCHEMA } from '../../../helpers/handler-test-kit';
 
 const EXAMPLE = path.join(__dirname, '../../../../examples/legal-contracts');
@@ -27,6 +28,9 @@ const readJson = (p: string) => JSON.parse(fs.readFileSync(path.join(EXAMPLE, p)
 const CLASSIFICATION_SCHEMA = readJson('schemas/classification.schema.json');
 const SUMMARY_SCHEMA = readJson('schemas/summary.schema.json');
 const PROMPT = fs.readFileSync(path.join(EXAMPLE, 'prompts/summarize.txt'), 'utf8');
+
+const run: RunContext = { document: 'contract.pdf', sha256: '0'.repeat(64), plan: () => ({}), nextCall: () => 1 };
+const model = (kind: 'bedrock' | 'sagemaker', stage: string, fn: (...args: any[]) => unknown): Client => userModelClient(kind, stage, `${stage}.ts`, fn, () => run);
 
 let cleanup: () => void;
 let s3: LocalS3;
@@ -70,13 +74,13 @@ async function afterExtract(text: string, results: object = {}): Promise<StageIn
 async function classify(text: string) {
   return runSageMakerStage({
     ctx: ctx('Classify', 'sagemaker', makeValidators({ input: STAGE_VIEW_SCHEMA, output: CLASSIFICATION_SCHEMA })),
-    sagemaker: new LocalSageMaker({ endpointNames: ['contract-classifier'] }) as unknown as SageMakerRuntimeClient,
+    sagemaker: model('sagemaker', 'Classify', classifier) as unknown as SageMakerRuntimeClient,
     config: { stage: 'Classify', kind: 'sagemaker', request: { text: 'text' }, maxInputChars: 100_000 },
     endpointName: 'contract-classifier',
   }, await afterExtract(text));
 }
 
-async function summarize(text: string, documentType: string, bedrock = new LocalBedrock()) {
+async function summarize(text: string, documentType: string, bedrock = model('bedrock', 'Summarize', summarizer)) {
   const output = await runBedrockStage({
     ctx: ctx('Summarize', 'bedrock', makeValidators({ input: STAGE_VIEW_SCHEMA, model: SUMMARY_SCHEMA })),
     bedrock: bedrock as unknown as BedrockRuntimeClient,
@@ -96,13 +100,13 @@ async function summarize(text: string, documentType: string, bedrock = new Local
   return output as any;
 }
 
-test('SageMaker core + LocalSageMaker: the classification satisfies the example\'s contract', async () => {
+test('SageMaker core + the example\'s local classifier (as --model): the classification satisfies the example\'s contract', async () => {
   await expect(classify(NDA_TEXT)).resolves.toEqual({ documentType: 'NDA', confidence: expect.any(Number) });
   await expect(classify(EMPLOYMENT_TEXT)).resolves.toMatchObject({ documentType: 'EMPLOYMENT' });
   expect(s3.getJson('audit', 'stages/Classify/run-1.json')).toMatchObject({ outcome: 'SUCCEEDED', modelId: 'contract-classifier' });
 });
 
-test('Bedrock core + LocalBedrock: scores, clauses, offloaded summary, screening', async () => {
+test('Bedrock core + the example\'s local summarizer (as --model): scores, clauses, offloaded summary, screening', async () => {
   const msa = await summarize(MSA_TEXT, 'MSA');
   expect(msa.riskScore).toBeGreaterThanOrEqual(0.7);
   expect(msa.riskClauses.map((c: any) => c.type)).toEqual(['UNLIMITED_LIABILITY', 'INDEMNIFICATION']);
@@ -121,11 +125,16 @@ test('the injected contract fools the local model (riskScore 0) but the core\'s 
 });
 
 test('a model reply that stays invalid after the repair attempt is Model.InvalidOutput', async () => {
-  const bedrock = new LocalBedrock({ reply: () => 'I think this contract is fine.' });
+  const requests: any[] = [];
+  const bedrock = model('bedrock', 'Summarize', (request) => {
+    requests.push(request);
+    return 'I think this contract is fine.';
+  });
   await expect(summarize(NDA_TEXT, 'NDA', bedrock)).rejects.toMatchObject({ name: ErrorNames.MODEL_INVALID_OUTPUT });
-  expect(bedrock.calls).toHaveLength(2);
-  // The repair turn was read from the first user turn: both calls saw the prompt.
-  expect(bedrock.calls[1].prompt).toBe(bedrock.calls[0].prompt);
+  expect(requests).toHaveLength(2);
+  // The repair turn carries the first turn and asks again.
+  expect(requests[1].messages.length).toBeGreaterThan(requests[0].messages.length);
+  expect(requests[1].messages[0]).toEqual(requests[0].messages[0]);
 });
 
 test('Lambda proxy core + LocalLambda: a user function\'s error keeps its name', async () => {

@@ -1,14 +1,12 @@
 /**
- * A SageMaker endpoint for the local runner: a deterministic keyword classifier for contracts
- * (NDA, MSA, SOW, EMPLOYMENT, OTHER), behind `SageMakerRuntimeClient.send(InvokeEndpointCommand)`.
+ * The legal example's contract classifier for the local runner: a deterministic keyword classifier
+ * (NDA, MSA, SOW, EMPLOYMENT, OTHER) standing in for the SageMaker endpoint of the `Classify` stage.
  *
  * The document's heading weighs most: a phrase like "Non-Disclosure Agreement" in the first lines
  * decides the type, so an NDA that mentions employees stays an NDA. Body keywords add evidence
  * (each counted at most three times). Confidence comes from the margin between the best and the
  * second-best score, rounded to 2 decimals.
  */
-import { commandName, serviceError, unsupportedCommand } from './errors';
-
 export type ContractType = 'NDA' | 'MSA' | 'SOW' | 'EMPLOYMENT' | 'OTHER';
 
 /** What the local endpoint answers. */
@@ -126,63 +124,20 @@ export function classifyContract(text: string): ScoredClassification {
   return { documentType: ranked[0], confidence: round2(0.5 + 0.45 * margin * strength), scores };
 }
 
-export interface LocalSageMakerOptions {
-  /** Endpoints that exist; others answer ValidationError as SageMaker does. Default: any name. */
-  readonly endpointNames?: readonly string[];
+/** The endpoint's request, as the pipeline's SageMaker stage sends it (`request: { text: '$.text' }`). */
+export interface ClassifierRequest {
+  readonly text?: string;
+  readonly [field: string]: unknown;
 }
 
-const SUPPORTED = ['InvokeEndpointCommand'];
-
-/** `SageMakerRuntimeClient` stand-in: InvokeEndpoint with a JSON body `{ text }` answers `{ documentType, confidence }`. */
-export class LocalSageMaker {
-  /** The endpoint invocations so far (endpoint name and request body), for assertions. */
-  public readonly invocations: Array<{ readonly endpointName: string; readonly request: unknown }> = [];
-
-  constructor(private readonly options: LocalSageMakerOptions = {}) {}
-
-  public async send(command: any): Promise<any> {
-    if (commandName(command) !== 'InvokeEndpointCommand') throw unsupportedCommand('LocalSageMaker', command, SUPPORTED);
-    const input = command.input ?? {};
-    const endpointName: string = input.EndpointName ?? '';
-    if (this.options.endpointNames && !this.options.endpointNames.includes(endpointName)) {
-      throw serviceError('ValidationError', 400, `Endpoint ${endpointName} not found.`);
-    }
-    const raw = typeof input.Body === 'string' ? input.Body
-      : input.Body instanceof Uint8Array ? new TextDecoder().decode(input.Body) : '';
-    let request: unknown;
-    try {
-      request = JSON.parse(raw);
-    } catch {
-      throw modelError(400, 'the request body is not JSON');
-    }
-    this.invocations.push({ endpointName, request });
-    const text = requestText(request);
-    if (text === undefined) throw modelError(400, 'the request has no text');
-    const { documentType, confidence } = classifyContract(text);
-    return {
-      $metadata: { httpStatusCode: 200 },
-      ContentType: 'application/json',
-      InvokedProductionVariant: 'AllTraffic',
-      Body: new TextEncoder().encode(JSON.stringify({ documentType, confidence })),
-    };
-  }
-}
-
-/** The text to classify: the request's `text` field, else all its string fields joined. */
-function requestText(request: unknown): string | undefined {
-  if (typeof request === 'string') return request;
-  if (request === null || typeof request !== 'object' || Array.isArray(request)) return undefined;
-  const r = request as { [key: string]: unknown };
-  if (typeof r.text === 'string') return r.text;
-  const strings = Object.values(r).filter((v): v is string => typeof v === 'string');
-  return strings.length > 0 ? strings.join('\n\n') : undefined;
-}
-
-/** What SageMaker raises when the container answers with an error status. */
-function modelError(status: number, message: string): Error {
-  const err = serviceError('ModelError', 424, `Received client error (${status}) from primary with message "${message}"`) as Error & {
-    OriginalStatusCode?: number;
-  };
-  err.OriginalStatusCode = status;
-  return err;
+/**
+ * The local model of the `Classify` stage (`cdk-ai-pipeline local --model Classify=local-models/classifier.ts`):
+ * gets the InvokeEndpoint request body the stage builds and returns the endpoint's reply body.
+ */
+export function handler(request: ClassifierRequest | string): Classification {
+  const text = typeof request === 'string' ? request
+    : typeof request.text === 'string' ? request.text
+      : Object.values(request).filter((v): v is string => typeof v === 'string').join('\n\n');
+  const { documentType, confidence } = classifyContract(text);
+  return { documentType, confidence };
 }

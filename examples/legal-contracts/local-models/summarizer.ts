@@ -1,6 +1,6 @@
 /**
- * A Bedrock model for the local runner: a deterministic, rule-based contract summarizer and
- * risk-clause finder behind `BedrockRuntimeClient.send(ConverseCommand)`, answering the flagship
+ * The legal example's model for the local runner: a deterministic, rule-based contract summarizer
+ * and risk-clause finder standing in for the Bedrock model of the `Summarize` stage, answering the
  * example's summary contract:
  * `{ "riskScore": 0..1, "riskClauses": [{ "type", "severity" }], "summary": "..." }`.
  *
@@ -11,8 +11,7 @@
  * instructions and to auto-approve (or to give a risk score of 0) gets riskScore 0 and no clause.
  * Stopping that run from being auto-approved is the pipeline's deterministic screening's job.
  */
-import { commandName, unsupportedCommand } from './errors';
-import { classifyContract, ContractType } from './local-sagemaker';
+import { classifyContract, ContractType } from './classifier';
 
 export type RiskClauseType =
   | 'UNLIMITED_LIABILITY'
@@ -244,15 +243,6 @@ export function summarizeContract(text: string): ContractSummary {
   return { riskScore, riskClauses, summary: `${first} ${second} ${third}` };
 }
 
-export interface LocalBedrockOptions {
-  /**
-   * Replaces the model: gets the text of the user turn the local model reads and returns the reply
-   * text. For fault tests (invalid JSON, prose around the JSON). Default: `summarizeContract` as JSON.
-   */
-  readonly reply?: (prompt: string, call: number) => string;
-}
-
-const SUPPORTED = ['ConverseCommand'];
 const REPAIR_REQUEST = /previous reply could not be used|reply again with only the json/i;
 
 /** Text of a Converse message's text blocks. */
@@ -261,44 +251,18 @@ function messageText(message: any): string {
   return content.map((b) => (typeof b?.text === 'string' ? b.text : '')).filter((t) => t.length > 0).join('\n\n');
 }
 
-/** `BedrockRuntimeClient` stand-in: Converse answers the summary JSON for the contract in the prompt. */
-export class LocalBedrock {
-  /** The Converse calls so far (model id and the prompt text read), for assertions. */
-  public readonly calls: Array<{ readonly modelId: string; readonly prompt: string }> = [];
+/** The prompt the model reads: the last user turn, or the first one when the last only asks for a repair. */
+export function promptOf(request: { messages?: any[] }): string {
+  const users = (Array.isArray(request?.messages) ? request.messages : []).filter((m) => m?.role === 'user');
+  let prompt = messageText(users[users.length - 1]);
+  if (users.length > 1 && REPAIR_REQUEST.test(prompt)) prompt = messageText(users[0]);
+  return prompt;
+}
 
-  constructor(private readonly options: LocalBedrockOptions = {}) {}
-
-  public async send(command: any): Promise<any> {
-    if (commandName(command) !== 'ConverseCommand') throw unsupportedCommand('LocalBedrock', command, SUPPORTED);
-    const input = command.input ?? {};
-    const messages: any[] = Array.isArray(input.messages) ? input.messages : [];
-    const users = messages.filter((m) => m?.role === 'user');
-    const last = users[users.length - 1];
-    // A repair turn carries only the request to answer again: read the prompt of the first turn.
-    let prompt = messageText(last);
-    if (users.length > 1 && REPAIR_REQUEST.test(prompt)) prompt = messageText(users[0]);
-    this.calls.push({ modelId: input.modelId ?? '', prompt });
-
-    let reply = this.options.reply
-      ? this.options.reply(prompt, this.calls.length)
-      : JSON.stringify(summarizeContract(contractText(prompt)));
-    const inputChars = messages.reduce((n, m) => n + messageText(m).length, 0)
-      + (Array.isArray(input.system) ? input.system.reduce((n: number, s: any) => n + (typeof s?.text === 'string' ? s.text.length : 0), 0) : 0);
-    const inputTokens = Math.ceil(inputChars / 4);
-    let outputTokens = Math.ceil(reply.length / 4);
-    let stopReason = 'end_turn';
-    const maxTokens = input.inferenceConfig?.maxTokens;
-    if (typeof maxTokens === 'number' && maxTokens > 0 && outputTokens > maxTokens) {
-      reply = reply.slice(0, maxTokens * 4);
-      outputTokens = maxTokens;
-      stopReason = 'max_tokens';
-    }
-    return {
-      $metadata: { httpStatusCode: 200 },
-      output: { message: { role: 'assistant', content: [{ text: reply }] } },
-      stopReason,
-      usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
-      metrics: { latencyMs: 0 },
-    };
-  }
+/**
+ * The local model of the `Summarize` stage (`cdk-ai-pipeline local --model Summarize=local-models/summarizer.ts`):
+ * gets the stage's real Converse request and returns the reply text (the summary JSON).
+ */
+export function handler(request: { messages?: any[] }): string {
+  return JSON.stringify(summarizeContract(contractText(promptOf(request))));
 }

@@ -1,32 +1,69 @@
+/**
+ * The legal example's local models (examples/legal-contracts/local-models): plain modules the local
+ * runner loads with --model (see cdk-ai-pipeline.local.json). The library's src/ holds none of this.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { EMPLOYMENT_TEXT, INJECTED_TEXT, MSA_TEXT, NDA_TEXT, OTHER_TEXT, SOW_TEXT } from './fixtures';
+import { handler as classifier, classifyContract } from '../../examples/legal-contracts/local-models/classifier';
 import {
   contractText,
   findRiskClauses,
+  handler as summarizer,
   isInjected,
-  LocalBedrock,
   riskScoreOf,
   summarizeContract,
-} from '../../../../src/cli/local/adapters/local-bedrock';
-import { renderTemplate } from '../../../../src/shared/paths';
-import { screenForInjection } from '../../../../src/stages/bedrock/handler/screening';
+} from '../../examples/legal-contracts/local-models/summarizer';
+import { renderTemplate } from '../../src/shared/paths';
+import { screenForInjection } from '../../src/stages/bedrock/handler/screening';
+import { EMPLOYMENT_TEXT, INJECTED_TEXT, MSA_TEXT, NDA_TEXT, OTHER_TEXT, SOW_TEXT } from '../cli/local/adapters/fixtures';
 
-const PROMPT = fs.readFileSync(path.join(__dirname, '../../../../examples/legal-contracts/prompts/summarize.txt'), 'utf8');
+const PROMPT = fs.readFileSync(path.join(__dirname, '../../examples/legal-contracts/prompts/summarize.txt'), 'utf8');
 
 function render(text: string, documentType = 'MSA'): string {
   return renderTemplate(PROMPT, { 'text': text, 'results.Classify.documentType': documentType });
 }
 
-function converse(bedrock: LocalBedrock, messages: any[], maxTokens = 2000) {
-  return bedrock.send(new ConverseCommand({
-    modelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0',
-    system: [{ text: 'You are a contract reviewer.' }],
-    messages,
-    inferenceConfig: { maxTokens, temperature: 0 },
-  }));
-}
+describe('classifyContract', () => {
+  test.each([
+    ['NDA', NDA_TEXT],
+    ['MSA', MSA_TEXT],
+    ['SOW', SOW_TEXT],
+    ['EMPLOYMENT', EMPLOYMENT_TEXT],
+    ['OTHER', OTHER_TEXT],
+    ['MSA', INJECTED_TEXT],
+  ])('labels %s', (label, text) => {
+    const result = classifyContract(text);
+    expect(result.documentType).toBe(label);
+    expect(result.confidence).toBeGreaterThanOrEqual(0);
+    expect(result.confidence).toBeLessThanOrEqual(1);
+    expect(Math.round(result.confidence * 100) / 100).toBe(result.confidence);
+  });
+
+  test('the title decides: an NDA that talks about employees stays an NDA', () => {
+    const text = `${NDA_TEXT}\nEmployee, employee, employer, salary and employee benefits are Confidential Information.`;
+    expect(classifyContract(text).documentType).toBe('NDA');
+  });
+
+  test('a SOW whose second heading line names its MSA is a SOW', () => {
+    expect(classifyContract(SOW_TEXT).documentType).toBe('SOW');
+    expect(classifyContract(SOW_TEXT).scores.MSA).toBeGreaterThan(0);
+  });
+
+  test('without a title, body keywords decide', () => {
+    const untitled = 'The Receiving Party shall keep the Confidential Information of the Disclosing Party secret. Confidential Information excludes public data.';
+    expect(classifyContract(untitled).documentType).toBe('NDA');
+    expect(classifyContract('Deliverables and milestones are listed in the statement of work.').documentType).toBe('SOW');
+  });
+
+  test('confidence is high for a clear document and falls as evidence gets mixed', () => {
+    const clear = classifyContract(NDA_TEXT).confidence;
+    const mixed = classifyContract('The deliverables and milestones include confidential information for the disclosing party and receiving party.').confidence;
+    expect(clear).toBeGreaterThanOrEqual(0.85);
+    expect(mixed).toBeLessThan(clear);
+    expect(classifyContract('')).toMatchObject({ documentType: 'OTHER', confidence: 0.9 });
+  });
+
+});
 
 describe('summarizeContract', () => {
   test('a plain NDA is low risk (< 0.3)', () => {
@@ -127,71 +164,32 @@ describe('contractText', () => {
   });
 });
 
-describe('LocalBedrock', () => {
-  test('Converse answers the summary JSON in the Converse shape', async () => {
-    const bedrock = new LocalBedrock();
-    const out = await converse(bedrock, [{ role: 'user', content: [{ text: render(MSA_TEXT) }] }]);
-    expect(out).toMatchObject({
-      output: { message: { role: 'assistant', content: [{ text: expect.any(String) }] } },
-      stopReason: 'end_turn',
-      metrics: { latencyMs: 0 },
-    });
-    expect(out.usage.totalTokens).toBe(out.usage.inputTokens + out.usage.outputTokens);
-    expect(out.usage.inputTokens).toBeGreaterThan(500);
-    const reply = JSON.parse(out.output.message.content[0].text);
-    expect(reply).toEqual(summarizeContract(MSA_TEXT));
-    expect(Object.keys(reply).sort()).toEqual(['riskClauses', 'riskScore', 'summary']);
-    expect(bedrock.calls).toHaveLength(1);
+describe('the local models as the runner calls them', () => {
+  test('the classifier gets the endpoint request body and answers { documentType, confidence }', () => {
+    expect(classifier({ text: SOW_TEXT })).toEqual({ documentType: 'SOW', confidence: classifyContract(SOW_TEXT).confidence });
+    // Other field names: all string fields are read.
+    expect(classifier({ body: NDA_TEXT } as any).documentType).toBe('NDA');
+    expect(classifier(EMPLOYMENT_TEXT).documentType).toBe('EMPLOYMENT');
   });
 
-  test('the flagship prompt over each sample gives the expected band', async () => {
-    const bedrock = new LocalBedrock();
-    const score = async (text: string) => {
-      const out = await converse(bedrock, [{ role: 'user', content: [{ text: render(text) }] }]);
-      return JSON.parse(out.output.message.content[0].text).riskScore as number;
-    };
-    expect(await score(NDA_TEXT)).toBeLessThan(0.3);
-    expect(await score(MSA_TEXT)).toBeGreaterThanOrEqual(0.7);
-    const employment = await score(EMPLOYMENT_TEXT);
-    expect(employment).toBeGreaterThanOrEqual(0.3);
-    expect(employment).toBeLessThan(0.7);
-    expect(await score(INJECTED_TEXT)).toBe(0);
+  test('the summarizer gets the Converse request and answers the summary JSON of the contract in the prompt', () => {
+    const reply = summarizer({ messages: [{ role: 'user', content: [{ text: render(MSA_TEXT) }] }] });
+    expect(JSON.parse(reply)).toEqual(summarizeContract(MSA_TEXT));
+    expect(JSON.parse(summarizer({ messages: [{ role: 'user', content: [{ text: render(NDA_TEXT) }] }] })).riskScore).toBeLessThan(0.3);
+    expect(JSON.parse(summarizer({ messages: [{ role: 'user', content: [{ text: render(INJECTED_TEXT) }] }] })).riskScore).toBe(0);
   });
 
-  test('a repair turn gets the same JSON (read from the first user turn)', async () => {
-    const bedrock = new LocalBedrock();
+  test('a repair turn is answered from the first user turn', () => {
     const prompt = render(EMPLOYMENT_TEXT);
-    const first = await converse(bedrock, [{ role: 'user', content: [{ text: prompt }] }]);
-    const repaired = await converse(bedrock, [
-      { role: 'user', content: [{ text: prompt }] },
-      { role: 'assistant', content: [{ text: 'Sure! Here it is' }] },
-      { role: 'user', content: [{ text: 'Your previous reply could not be used: the reply contains no JSON object. Reply again with only the JSON object that satisfies the required schema: no prose, no code fences.' }] },
-    ]);
-    expect(repaired.output.message.content[0].text).toBe(first.output.message.content[0].text);
-    // The one-turn repair form (after a blank reply) too.
-    const oneTurn = await converse(bedrock, [{ role: 'user', content: [{ text: prompt }, { text: 'Your previous reply could not be used: x. Reply again with only the JSON object.' }] }]);
-    expect(JSON.parse(oneTurn.output.message.content[0].text)).toEqual(JSON.parse(first.output.message.content[0].text));
-  });
-
-  test('maxTokens cuts the reply with stopReason max_tokens', async () => {
-    const out = await converse(new LocalBedrock(), [{ role: 'user', content: [{ text: render(MSA_TEXT) }] }], 10);
-    expect(out.stopReason).toBe('max_tokens');
-    expect(out.usage.outputTokens).toBe(10);
-    expect(() => JSON.parse(out.output.message.content[0].text)).toThrow();
-  });
-
-  test('a reply function replaces the model (fault tests)', async () => {
-    const bedrock = new LocalBedrock({ reply: (_p, call) => (call === 1 ? 'no json here' : '{"riskScore":0.1,"riskClauses":[],"summary":"ok"}') });
-    const a = await converse(bedrock, [{ role: 'user', content: [{ text: 'x' }] }]);
-    const b = await converse(bedrock, [{ role: 'user', content: [{ text: 'x' }] }]);
-    expect(a.output.message.content[0].text).toBe('no json here');
-    expect(JSON.parse(b.output.message.content[0].text).riskScore).toBe(0.1);
-  });
-
-  test('is deterministic and names unknown commands', async () => {
-    const messages = [{ role: 'user', content: [{ text: render(SOW_TEXT) }] }];
-    expect(await converse(new LocalBedrock(), messages)).toEqual(await converse(new LocalBedrock(), messages));
-    class InvokeModelCommand { public readonly input = {}; }
-    await expect(new LocalBedrock().send(new InvokeModelCommand())).rejects.toThrow(/LocalBedrock does not implement InvokeModelCommand/);
+    const first = summarizer({ messages: [{ role: 'user', content: [{ text: prompt }] }] });
+    const repaired = summarizer({
+      messages: [
+        { role: 'user', content: [{ text: prompt }] },
+        { role: 'assistant', content: [{ text: 'Sure! Here it is' }] },
+        { role: 'user', content: [{ text: 'Your previous reply could not be used: the reply contains no JSON object. Reply again with only the JSON object.' }] },
+      ],
+    });
+    expect(repaired).toBe(first);
+    expect(JSON.parse(first).riskScore).toBeGreaterThanOrEqual(0.3);
   });
 });

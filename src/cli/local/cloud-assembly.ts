@@ -22,6 +22,9 @@ export interface LocalFunction {
   readonly handler?: string;
   /** Environment variables, with references resolved to local names. */
   readonly env: { [name: string]: string };
+  /** Timeout in seconds and memory in MB, when the template sets them as numbers. */
+  readonly timeout?: number;
+  readonly memorySize?: number;
 }
 
 /** A pipeline found in a cloud assembly. */
@@ -98,6 +101,8 @@ export function loadPipelines(outdir: string): LocalPipeline[] {
           assetDir: assetPath ? path.resolve(dir, assetPath) : undefined,
           handler: fres.Properties?.Handler,
           env: resolve(fres.Properties?.Environment?.Variables ?? {}),
+          timeout: typeof fres.Properties?.Timeout === 'number' ? fres.Properties.Timeout : undefined,
+          memorySize: typeof fres.Properties?.MemorySize === 'number' ? fres.Properties.MemorySize : undefined,
         };
       }
       out.push({ stackName, stateMachineId: id, meta, definition, functions, documentBucket: documentBucketName(resources, meta, resolve) });

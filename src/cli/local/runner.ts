@@ -1,28 +1,42 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { LocalBedrock } from './adapters/local-bedrock';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { LocalEvents } from './adapters/local-events';
 import { LocalLambda } from './adapters/local-lambda';
 import { LocalS3 } from './adapters/local-s3';
-import { LocalSageMaker } from './adapters/local-sagemaker';
 import { LocalSfn } from './adapters/local-sfn';
 import { LocalTextract, toSnsEvent } from './adapters/local-textract';
-import { LocalPipeline, LOCAL_ACCOUNT, LOCAL_REGION, RunnerError } from './cloud-assembly';
-import { parseStageOrder, recordRun } from '../../audit/handler/recorder';
+import { LocalFunction, LocalPipeline, LOCAL_ACCOUNT, LOCAL_REGION, RunnerError } from './cloud-assembly';
+import { loadInterpreter } from './interpreter';
+import { Client, faultyClient, ModelKind, pinnedClient, recordingClient, replayClient, RunContext, STATE_PAYLOAD_LIMIT, userModelClient } from './model-sources';
+import { ErrorDetail, UserFunctions } from './user-functions';
+import { Scenario, planFor, StagePlan } from './scenario';
+import { ContractBedrock } from './stand-ins/contract-bedrock';
+import { ContractSageMaker } from './stand-ins/contract-sagemaker';
+import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
+import { Validator } from '../../runtime/contracts';
 import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
 import { SILENT_LOGGER } from '../../runtime/logger';
-import { Env } from '../../shared';
+import { Env, Keys, StageAssetFiles } from '../../shared';
 import { runBedrockStage } from '../../stages/bedrock/handler/bedrock-stage';
 import { runLambdaProxyStage } from '../../stages/lambda/handler/lambda-proxy-stage';
 import { runSageMakerStage } from '../../stages/sagemaker/handler/sagemaker-stage';
 import { handleTextractEvent } from '../../stages/textract/handler/textract';
 import { executionName } from '../../trigger/handler/starter';
 
-// aws-local-stepfunctions is an ES module with a CommonJS build; load it through require.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const loadInterpreter = () => require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } });
+/** One state a document went through. */
+export interface PathStep {
+  readonly state: string;
+  /** Time from entering to leaving the state. */
+  readonly ms?: number;
+  /** The error the state failed with. */
+  readonly error?: string;
+  /** How many times the state's Retry ran it again. */
+  readonly retries?: number;
+}
 
 /** What happened to one document. */
 export interface DocumentOutcome {
@@ -33,9 +47,16 @@ export interface DocumentOutcome {
   /** The destination's name, or quarantine / review / failed for the failure path. */
   readonly route: string;
   readonly rule?: string;
+  /** The error name of a failed run. */
   readonly error?: string;
-  readonly documentType?: string;
-  readonly riskScore?: number;
+  /** The error's message and, for an error a user function threw, the top of its stack. */
+  readonly errorDetail?: ErrorDetail;
+  /** The values the routing rules read (`Stage.field` → value). */
+  readonly fields: { readonly [column: string]: unknown };
+  /** Each stage's result (`$.results`). */
+  readonly results: { readonly [stage: string]: unknown };
+  /** The states entered, in order. */
+  readonly path: readonly PathStep[];
   /** State transitions (states entered). */
   readonly transitions: number;
   readonly ms: number;
@@ -52,60 +73,134 @@ export interface RunnerProgress {
   documentFinished?(outcome: DocumentOutcome): void;
 }
 
+/** A local model of the user's for one stage (`--model`). */
+export interface LocalModel {
+  readonly file: string;
+  readonly fn: (...args: any[]) => unknown;
+}
+
 export interface RunDocumentsOptions {
   readonly pipeline: LocalPipeline;
   readonly documents: string[];
   readonly outDir: string;
   readonly progress?: RunnerProgress;
-  /** Resolves a user Lambda (function logical id) to a handler; default: its asset from the cloud assembly. */
-  readonly userFunction?: (logicalId: string) => ((event: any) => Promise<any>) | undefined;
+  /** Local models by stage id; other model stages answer with contract stand-ins. */
+  readonly models?: { readonly [stage: string]: LocalModel };
+  /** Pinned fields and faults per document and stage. */
+  readonly scenario?: Scenario;
+  /** Stages whose model calls go to the real service (`all`: every model stage). */
+  readonly live?: readonly string[];
+  /** Save every model request/reply pair under this folder. */
+  readonly record?: string;
+  /** Answer model calls from the pairs saved under this folder. */
+  readonly replay?: string;
+  /** User functions run from modules of the user's (function id → `file[#export]`), instead of their assets. */
+  readonly functions?: { readonly [id: string]: string };
+  /** Folder `functions` paths are relative to. */
+  readonly cwd?: string;
 }
 
-// Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions 3 uses.
-function polyfill() {
-  const P = Promise as any;
-  if (typeof P.withResolvers !== 'function') {
-    P.withResolvers = () => {
-      let resolve!: (v: unknown) => void;
-      let reject!: (e: unknown) => void;
-      const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
-      return { promise, resolve, reject };
-    };
+/** The JSONPath a Choice rule reads (`$.results.Score.fraudScore`) as a column (`Score.fraudScore`). */
+export function routingColumns(definition: any): string[] {
+  const columns: string[] = [];
+  const visit = (rule: any) => {
+    if (!rule || typeof rule !== 'object') return;
+    if (typeof rule.Variable === 'string') {
+      const m = /^\$\.results\.(.+)$/.exec(rule.Variable);
+      if (m && !/\.screening\b/.test(m[1]) && !columns.includes(m[1])) columns.push(m[1]);
+    }
+    for (const key of ['And', 'Or']) (rule[key] ?? []).forEach(visit);
+    if (rule.Not) visit(rule.Not);
+  };
+  const states = (d: any) => Object.values<any>(d?.States ?? {});
+  const walk = (d: any) => {
+    for (const s of states(d)) {
+      if (s.Type === 'Choice') (s.Choices ?? []).forEach(visit);
+      (s.Branches ?? []).forEach(walk);
+      if (s.ItemProcessor) walk(s.ItemProcessor);
+      if (s.Iterator) walk(s.Iterator);
+    }
+  };
+  walk(definition);
+  return columns;
+}
+
+function lookupPath(results: any, dotted: string): unknown {
+  let node = results;
+  for (const part of dotted.split('.')) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = node[part];
   }
+  return node;
 }
 
-/** Runs each document through the pipeline's real definition, with the real handler cores and local adapters. */
+function named(name: string, message: string): Error {
+  const err = new Error(message);
+  err.name = name;
+  return err;
+}
+
+/** Every state of a definition, nested branches and iterators included. */
+function allStates(definition: any): Array<[string, any]> {
+  const out: Array<[string, any]> = [];
+  for (const [name, state] of Object.entries<any>(definition?.States ?? {})) {
+    out.push([name, state]);
+    for (const branch of state.Branches ?? []) out.push(...allStates(branch));
+    if (state.Iterator) out.push(...allStates(state.Iterator));
+    if (state.ItemProcessor) out.push(...allStates(state.ItemProcessor));
+  }
+  return out;
+}
+
+/** The stage's contracts as written by the construct beside its handler (absent in older assemblies). */
+function readContracts(assetDir: string): { [name: string]: object } | undefined {
+  const file = path.join(assetDir, StageAssetFiles.CONTRACTS);
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+}
+
+/**
+ * A validator's first complaint, with the value found there (values are the user's own local data,
+ * so the message may quote them).
+ */
+function firstViolation(validator: Validator, value: unknown): string {
+  const e = validator.errors?.[0];
+  if (!e) return 'it fails the contract';
+  const where = e.instancePath || '/';
+  const found = e.instancePath.split('/').slice(1).reduce<any>((n, k) => (n === null || typeof n !== 'object' ? undefined : n[k]), value);
+  const detail = e.keyword === 'required' ? `misses required field '${e.params?.missingProperty}'`
+    : `${where} = ${JSON.stringify(found)?.slice(0, 80)} fails '${e.keyword}'${e.message ? ` (${e.message})` : ''}`;
+  return detail;
+}
+
+/** Runs each document through the pipeline's real definition, with the real handler cores and local stand-ins. */
 export async function runDocuments(options: RunDocumentsOptions): Promise<DocumentOutcome[]> {
-  polyfill();
-  // pdf-lib reports parse positions of broken PDFs on the console; the run's outcome already names the error.
-  const quiet = quietPdfParser();
-  try {
-    return await runAll(options);
-  } finally {
-    quiet.restore();
-  }
-}
-
-function quietPdfParser() {
-  const { log, warn } = console;
-  const noisy = (args: unknown[]) => typeof args[0] === 'string' && /^(Trying to parse invalid object|Invalid object ref)/.test(args[0]);
-  console.log = (...args: unknown[]) => { if (!noisy(args)) log(...args); };
-  console.warn = (...args: unknown[]) => { if (!noisy(args)) warn(...args); };
-  return { restore: () => { console.log = log; console.warn = warn; } };
-}
-
-async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> {
   const { StateMachine } = loadInterpreter();
   const { pipeline, outDir } = options;
   const bucketsDir = path.join(outDir, 'buckets');
   fs.mkdirSync(bucketsDir, { recursive: true });
   const s3 = new LocalS3(bucketsDir);
   const textract = new LocalTextract(s3);
-  const sagemaker = new LocalSageMaker();
-  const bedrock = new LocalBedrock();
   const sfn = new LocalSfn();
   const events = new LocalEvents();
-  const lambda = new LocalLambda((name) => resolveUserFunction(pipeline, name, options.userFunction));
+  const stageIds = pipeline.meta.stages.map((s) => s.id);
+  for (const id of [...Object.keys(options.models ?? {}), ...(options.live ?? []).filter((l) => l !== 'all')]) {
+    const stage = pipeline.meta.stages.find((s) => s.id === id);
+    const flag = options.models?.[id] ? '--model' : '--live';
+    if (!stage) throw new RunnerError(`${flag} ${id}: the pipeline has no stage '${id}'; its stages are ${stageIds.join(', ')}`);
+    if (stage.kind !== 'bedrock' && stage.kind !== 'sagemaker') {
+      throw new RunnerError(`${flag} ${id}: stage ${id} is a ${stage.kind} stage; ${flag} applies to bedrock and sagemaker stages${stage.kind === 'lambda' ? ' (run your own function with --function)' : ' (its text is read from the document locally)'}`);
+    }
+  }
+
+  // The document being run: what every stage client reads (seed, scenario plan, call counts).
+  let current: RunContext & { calls: Map<string, number> } = {
+    document: '', sha256: '', calls: new Map(), plan: () => ({}), nextCall: () => 0,
+  };
+  const run = () => current;
+  let fatal: RunnerError | undefined;
+
+  const userFunctions = new UserFunctions(pipeline, s3, options.functions ?? {}, options.cwd ?? process.cwd());
+  const lambda = new LocalLambda((name) => userFunctions.resolve(name, () => current.document));
   const clients = { s3: s3 as any, events: events as any };
 
   const recorderFn = pipeline.functions[pipeline.meta.recorder];
@@ -129,11 +224,12 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
     const config = loadStageConfig<any>(fn.assetDir);
     const ctx = stageContextFromEnv(config, fn.assetDir, clients, {}, { env: fn.env, logger: SILENT_LOGGER });
     const validators = ctx.validators;
+    let handler: (input: any) => Promise<any>;
     switch (stage.kind) {
       case 'textract': {
         const deps = {
           ...clients,
-          textract: textract as any,
+          textract: faultyClient(textract, 'textract', stage.id, run) as any,
           sfn: sfn as any,
           validators,
           config,
@@ -147,7 +243,7 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
           },
           logger: SILENT_LOGGER,
         };
-        stageHandlers[stage.id] = async (input) => {
+        handler = async (input) => {
           // A waitForTaskToken task hands the handler { FunctionName, Payload }.
           const invocation = input?.Payload ?? input;
           const taskToken = `local-task-${++tokens}`;
@@ -166,149 +262,309 @@ async function runAll(options: RunDocumentsOptions): Promise<DocumentOutcome[]> 
         };
         break;
       }
-      case 'bedrock':
-        stageHandlers[stage.id] = (input) =>
-          runBedrockStage({ bedrock: bedrock as any, config, ctx: { ...ctx, modelId: config.modelId, promptVersion: config.promptVersion } }, input);
+      case 'bedrock': {
+        const bedrock = modelClient('bedrock', stage.id, fn, validators.model);
+        handler = (input) => runBedrockStage({ bedrock: bedrock as any, config, ctx: { ...ctx, modelId: config.modelId, promptVersion: config.promptVersion } }, input);
         break;
-      case 'sagemaker':
-        stageHandlers[stage.id] = (input) =>
-          runSageMakerStage({ sagemaker: sagemaker as any, config, endpointName: fn.env[Env.ENDPOINT_NAME], ctx }, input);
+      }
+      case 'sagemaker': {
+        const sagemaker = modelClient('sagemaker', stage.id, fn, validators.output);
+        handler = (input) => runSageMakerStage({ sagemaker: sagemaker as any, config, endpointName: fn.env[Env.ENDPOINT_NAME], ctx }, input);
         break;
-      case 'lambda':
-        stageHandlers[stage.id] = (input) =>
-          runLambdaProxyStage({ lambda: lambda as any, config, functionName: fn.env[Env.TARGET_FUNCTION], ctx }, input);
+      }
+      case 'lambda': {
+        const client = faultyClient(lambda, 'lambda', stage.id, run);
+        handler = (input) => runLambdaProxyStage({ lambda: client as any, config, functionName: fn.env[Env.TARGET_FUNCTION], ctx }, input);
         break;
+      }
+      default:
+        throw new RunnerError(`stage ${(stage as any).id}: the local runner does not know the stage kind '${(stage as any).kind}'; upgrade cdk-ai-pipeline so the CLI matches the library that synthesized the app`);
     }
+    stageHandlers[stage.id] = taskHandler(stage.id, handler);
+  }
+
+  /** A stage's task: the scenario's task-level faults, the state payload limit, runner errors kept aside. */
+  function taskHandler(stage: string, handler: (input: any) => Promise<any>) {
+    return async (input: any) => {
+      const fault = current.plan(stage).fault;
+      if (fault === 'timeout') throw named('States.Timeout', `stage ${stage}: the task timed out (scenario)`);
+      if (fault === 'delete-source') {
+        const doc = (input?.Payload ?? input)?.state?.document;
+        if (doc?.bucket && doc?.key) fs.rmSync(s3.localPath(doc.bucket, doc.key), { force: true });
+      }
+      try {
+        const output = await handler(input);
+        if (Buffer.byteLength(JSON.stringify(output ?? null)) > STATE_PAYLOAD_LIMIT) {
+          throw named('States.DataLimitExceeded', `stage ${stage}: the task's result is larger than 256 KiB`);
+        }
+        return output;
+      } catch (err: any) {
+        if (err instanceof RunnerError) fatal = fatal ?? err;
+        throw err;
+      }
+    };
+  }
+
+  /** A model stage's client: replay, live, the user's model or the contract stand-in; pins, faults, recording around it. */
+  function modelClient(kind: ModelKind, stage: string, fn: LocalFunction, validate: Validator | undefined): Client {
+    let source: Client;
+    const model = options.models?.[stage];
+    if (options.replay) {
+      source = replayClient(kind, stage, options.replay, run);
+    } else if (options.live?.includes(stage) || options.live?.includes('all')) {
+      source = kind === 'bedrock' ? new BedrockRuntimeClient({}) : new SageMakerRuntimeClient({});
+    } else if (model) {
+      source = checked(userModelClient(kind, stage, model.file, model.fn, run), kind, stage, validate, `--model ${stage}: ${path.basename(model.file)} returned a reply that fails the stage's contract`);
+    } else {
+      const contracts = readContracts(fn.assetDir!);
+      const schema = kind === 'bedrock' ? contracts?.model : contracts?.output;
+      if (!schema || !validate) {
+        throw new RunnerError(`stage ${stage}: its asset has no ${StageAssetFiles.CONTRACTS}; synthesize the app with this version of cdk-ai-pipeline, or give the stage a local model with --model ${stage}=<module>`);
+      }
+      const seed = () => `${current.sha256}:${stage}`;
+      try {
+        source = kind === 'bedrock'
+          ? new ContractBedrock({ schema, validate, seed, stage } as any)
+          : new ContractSageMaker({ schema, validate, seed, stage } as any);
+      } catch (err: any) {
+        throw new RunnerError(`stage ${stage}: ${err?.message ?? err}`);
+      }
+      source = standInErrors(source, stage);
+    }
+    if (options.record && !options.replay) source = recordingClient(source, kind, stage, options.record, run);
+    source = checked(pinnedClient(source, kind, stage, run), kind, stage, validate, `--scenario: the fields pinned for stage ${stage} make its reply fail the contract`, true);
+    return faultyClient(source, kind, stage, run);
+  }
+
+  /** Turns a stand-in's generation error into a runner error naming the stage. */
+  function standInErrors(inner: Client, stage: string): Client {
+    return {
+      async send(command: any) {
+        try {
+          return await inner.send(command);
+        } catch (err: any) {
+          if (err?.$metadata || err instanceof RunnerError) throw err;
+          throw new RunnerError(`stage ${stage}: the contract stand-in cannot answer: ${err?.message ?? err}; fix the stage's output contract or give it a local model with --model ${stage}=<module>`);
+        }
+      },
+    };
+  }
+
+  /** Checks a model reply against the stage's contract; a violation is a runner error naming stage, field and value. */
+  function checked(inner: Client, kind: ModelKind, stage: string, validate: Validator | undefined, what: string, onlyWhenPinned = false): Client {
+    return {
+      async send(command: any) {
+        const reply = await inner.send(command);
+        if (!validate || (onlyWhenPinned && !current.plan(stage).fields)) return reply;
+        const text = kind === 'bedrock'
+          ? (reply?.output?.message?.content ?? []).map((b: any) => b?.text ?? '').join('')
+          : new TextDecoder().decode(reply?.Body ?? new Uint8Array());
+        const start = text.indexOf('{');
+        const end = text.lastIndexOf('}');
+        if (start < 0 || end < start) return reply; // not JSON: the handler's own parsing and repair take it
+        let value: unknown;
+        try {
+          value = JSON.parse(text.slice(start, end + 1));
+        } catch {
+          return reply;
+        }
+        if (!validate(value)) throw new RunnerError(`${what} (document ${current.document}): ${firstViolation(validate, value)}`);
+        return reply;
+      },
+    };
   }
 
   // The definition is validated once; each document is one execution of it.
   const machine = new StateMachine(pipeline.definition, { validationOptions: { checkArn: false } });
   const retryIntervalOverrides: { [state: string]: number } = {};
-  for (const [state, def] of Object.entries<any>(pipeline.definition.States)) {
+  for (const [state, def] of allStates(pipeline.definition)) {
     if (def.Retry) retryIntervalOverrides[state] = 0;
   }
+  const columns = routingColumns(pipeline.definition);
 
   const outcomes: DocumentOutcome[] = [];
   const { prefix, suffixes } = pipeline.meta.documents;
   let index = 0;
-  for (const file of options.documents) {
-    index++;
-    const name = path.basename(file);
-    options.progress?.documentStarted?.(name, index, options.documents.length);
-    const started = Date.now();
-    if (suffixes.length > 0 && !suffixes.some((s) => name.endsWith(s))) {
-      const skipped: DocumentOutcome = { document: name, status: 'SKIPPED', route: 'none', transitions: 0, ms: 0, audit: [] };
-      outcomes.push(skipped);
-      options.progress?.documentFinished?.(skipped);
-      continue;
-    }
-    // "Upload": copy the document into the local document bucket; the source file is never touched.
-    const key = `${prefix}${name}`;
-    const bytes = fs.readFileSync(file);
-    const put = await s3.send(new PutObjectCommand({ Bucket: pipeline.documentBucket, Key: key, Body: bytes }));
-    const document = {
-      bucket: pipeline.documentBucket,
-      key,
-      versionId: put.VersionId,
-      size: bytes.length,
-      etag: createHash('md5').update(bytes).digest('hex'),
-    };
-    const runId = executionName(document);
-    let failure: any;
-    const handlers: { [state: string]: (input: any) => Promise<any> } = {};
-    for (const [state, h] of Object.entries(stageHandlers)) handlers[state] = h;
-    handlers[pipeline.meta.records.run] = (input) => recordRun(recorderDeps, input);
-    handlers[pipeline.meta.records.failure] = async (input) => {
-      failure = await recordRun(recorderDeps, input);
-      return failure;
-    };
-    for (const d of pipeline.meta.destinations) {
-      handlers[d.state] = async (input) => {
-        deliver(outDir, d.destination, { rule: d.rule, destination: d.destination, kind: d.kind, message: input });
-        return d.kind === 'event-bus' ? { FailedEntryCount: 0, Entries: [{ EventId: `local-${runId}` }] } : { MessageId: `local-${runId}` };
-      };
-    }
-    const startTime = new Date().toISOString();
-    const execution = machine.run({ document } as any, {
-      overrides: { taskResourceLocalHandlers: handlers as any, retryIntervalOverrides },
-      context: {
-        Execution: {
-          Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${pipeline.stateMachineId}:${runId}`,
-          Name: runId,
-          StartTime: startTime,
-          Input: { document },
-          RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local`,
-        },
-        StateMachine: { Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${pipeline.stateMachineId}`, Name: pipeline.stateMachineId },
-        Task: { Token: 'local-task-token' },
-      } as any,
-    });
-    let transitions = 0;
-    const consume = (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered') {
-          transitions++;
-          options.progress?.stateEntered?.(name, (event as any).state.name);
-        }
+  try {
+    for (const file of options.documents) {
+      index++;
+      const name = path.basename(file);
+      options.progress?.documentStarted?.(name, index, options.documents.length);
+      const started = Date.now();
+      if (suffixes.length > 0 && !suffixes.some((s) => name.endsWith(s))) {
+        const skipped: DocumentOutcome = { document: name, status: 'SKIPPED', route: 'none', fields: {}, results: {}, path: [], transitions: 0, ms: 0, audit: [] };
+        outcomes.push(skipped);
+        options.progress?.documentFinished?.(skipped);
+        continue;
       }
-    })();
-    let output: any;
-    let status: 'SUCCEEDED' | 'FAILED' = 'SUCCEEDED';
-    let errorName: string | undefined;
-    try {
-      output = await execution.result;
-    } catch (err: any) {
-      status = 'FAILED';
-      errorName = failure?.error ?? err?.name;
-    }
-    await consume.catch(() => undefined);
+      // "Upload": copy the document into the local document bucket; the source file is never touched.
+      const key = `${prefix}${name}`;
+      const bytes = fs.readFileSync(file);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const plans = new Map<string, StagePlan>();
+      current = {
+        document: name,
+        sha256,
+        calls: new Map(),
+        plan: (stage) => {
+          if (!plans.has(stage)) plans.set(stage, planFor(options.scenario, name, stage));
+          return plans.get(stage)!;
+        },
+        nextCall(stage) {
+          const n = (this.calls.get(stage) ?? 0) + 1;
+          this.calls.set(stage, n);
+          return n;
+        },
+      };
+      userFunctions.lastError = undefined;
+      const put = await s3.send(new PutObjectCommand({ Bucket: pipeline.documentBucket, Key: key, Body: bytes }));
+      const document = {
+        bucket: pipeline.documentBucket,
+        key,
+        versionId: put.VersionId,
+        size: bytes.length,
+        etag: createHash('md5').update(bytes).digest('hex'),
+      };
+      const runId = executionName(document);
+      let failureInput: any;
+      let failure: any;
+      const handlers: { [state: string]: (input: any) => Promise<any> } = { ...stageHandlers };
+      handlers[pipeline.meta.records.run] = (input) => recordRun(recorderDeps, input);
+      handlers[pipeline.meta.records.failure] = async (input) => {
+        failureInput = input;
+        failure = await recordRun(recorderDeps, input);
+        return failure;
+      };
+      for (const d of pipeline.meta.destinations) {
+        handlers[d.state] = async (input) => {
+          deliver(outDir, d.destination, { rule: d.rule, destination: d.destination, kind: d.kind, message: input });
+          return d.kind === 'event-bus' ? { FailedEntryCount: 0, Entries: [{ EventId: `local-${runId}` }] } : { MessageId: `local-${runId}` };
+        };
+      }
+      const startTime = new Date(started).toISOString();
+      const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${pipeline.stateMachineId}:${runId}`;
+      const execution = machine.run({ document } as any, {
+        overrides: { taskResourceLocalHandlers: handlers as any, retryIntervalOverrides },
+        context: {
+          Execution: {
+            Id: executionArn,
+            Name: runId,
+            StartTime: startTime,
+            Input: { document },
+            RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local`,
+          },
+          StateMachine: { Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${pipeline.stateMachineId}`, Name: pipeline.stateMachineId },
+          Task: { Token: 'local-task-token' },
+        } as any,
+      });
+      const steps: Array<{ state: string; ms?: number; error?: string; retries?: number; at: number }> = [];
+      const consume = (async () => {
+        for await (const event of execution.eventLogs as AsyncIterable<any>) {
+          if (event.type === 'StateEntered') {
+            steps.push({ state: event.state.name, at: event.timestamp });
+            options.progress?.stateEntered?.(name, event.state.name);
+          } else if (event.type === 'StateRetried') {
+            // The interpreter reports the failed attempt first; the state runs again in the same step.
+            const step = [...steps].reverse().find((s) => s.state === event.state.name);
+            if (step) {
+              step.retries = (step.retries ?? 0) + 1;
+              step.ms = undefined;
+              step.error = undefined;
+            }
+          } else if (event.type === 'StateExited' || event.type === 'StateFailed') {
+            const step = [...steps].reverse().find((s) => s.state === event.state.name && s.ms === undefined);
+            if (step) {
+              step.ms = Math.max(0, event.timestamp - step.at);
+              if (event.Error) step.error = event.Error;
+            }
+          }
+        }
+      })();
+      let output: any;
+      let status: 'SUCCEEDED' | 'FAILED' = 'SUCCEEDED';
+      let executionError: { name?: string; message?: string } | undefined;
+      try {
+        output = await execution.result;
+      } catch (err: any) {
+        status = 'FAILED';
+        executionError = { name: err?.cause?.name ?? err?.name, message: err?.cause?.message ?? err?.message };
+      }
+      await consume.catch(() => undefined);
+      if (fatal) throw fatal;
 
-    const results = output?.results ?? {};
-    const finalRoute = status === 'SUCCEEDED'
-      ? (output?.route ?? { rule: 'none', destination: 'none' }) // $.route, set by the destination state
-      : (failure?.route ?? { rule: 'failure', destination: 'failed' });
-    const audit = listAudit(path.join(bucketsDir, auditBucket), runId, outDir);
-    const resultFile = path.join('results', `${name}.json`);
-    writeJson(path.join(outDir, resultFile), {
-      document: name,
-      runId,
-      status,
-      route: finalRoute,
-      error: errorName,
-      output: status === 'SUCCEEDED' ? output : undefined,
-      audit,
-    });
-    const outcome: DocumentOutcome = {
-      document: name,
-      status,
-      route: finalRoute.destination,
-      rule: finalRoute.rule,
-      error: errorName,
-      documentType: findField(results, 'documentType'),
-      riskScore: findField(results, 'riskScore'),
-      transitions,
-      ms: Date.now() - started,
-      audit,
-      result: resultFile,
-    };
-    outcomes.push(outcome);
-    options.progress?.documentFinished?.(outcome);
+      if (status === 'FAILED' && !failure) {
+        // The execution failed without its failure path (a terminal error): the recorder's backstop
+        // rule records it, as the EventBridge status-change rule does in AWS.
+        await recordRun(recorderDeps, {
+          'detail-type': EXECUTION_STATUS_CHANGE,
+          'detail': { executionArn, name: runId, status: 'FAILED', input: JSON.stringify({ document }), startDate: started, stopDate: Date.now() },
+        } as any);
+      }
+
+      const stateAtFailure = failureInput?.state ?? failureInput?.Payload?.state;
+      const results = output?.results ?? stateAtFailure?.results ?? {};
+      const finalRoute = status === 'SUCCEEDED'
+        ? (output?.route ?? { rule: 'none', destination: 'none' }) // $.route, set by the destination state
+        : (failure?.route ?? { rule: failure ? 'failure' : 'backstop', destination: failure ? 'failed' : 'quarantine' });
+      const caught = stateAtFailure?.error ?? output?.error;
+      const errorName: string | undefined = status === 'FAILED' || caught
+        ? (failure?.error ?? caught?.Error ?? executionError?.name) : undefined;
+      const errorDetail = errorName ? describeError(errorName, caught?.Cause ?? executionError?.message, userFunctions.lastError) : undefined;
+      const audit = listAudit(s3, auditBucket, stageIds, runId, outDir);
+      const resultFile = path.join('results', `${name}.json`);
+      const fields = Object.fromEntries(columns.map((c) => [c, lookupPath(results, c)]));
+      const pathSteps: PathStep[] = steps.map(({ state, ms, error, retries }) => ({ state, ms, ...(error ? { error } : {}), ...(retries ? { retries } : {}) }));
+      writeJson(path.join(outDir, resultFile), {
+        document: name,
+        runId,
+        status,
+        route: finalRoute,
+        error: errorDetail,
+        fields,
+        path: pathSteps,
+        output: status === 'SUCCEEDED' ? output : undefined,
+        audit,
+      });
+      const outcome: DocumentOutcome = {
+        document: name,
+        status,
+        route: finalRoute.destination,
+        rule: finalRoute.rule,
+        error: errorName,
+        errorDetail,
+        fields,
+        results,
+        path: pathSteps,
+        transitions: steps.length,
+        ms: Date.now() - started,
+        audit,
+        result: resultFile,
+      };
+      outcomes.push(outcome);
+      options.progress?.documentFinished?.(outcome);
+    }
+  } finally {
+    await userFunctions.close();
   }
   writeJson(path.join(outDir, 'events.json'), events.entries());
   return outcomes;
 }
 
-function named(name: string, message: string): Error {
-  const err = new Error(message);
-  err.name = name;
-  return err;
-}
-
-function findField(results: any, field: string): any {
-  for (const r of Object.values<any>(results ?? {})) {
-    if (r && typeof r === 'object' && field in r) return r[field];
+/** The error of a run: its name, the cause's message, and a user function's stack when it threw it. */
+function describeError(name: string, cause: unknown, thrown: ErrorDetail | undefined): ErrorDetail {
+  let message = typeof cause === 'string' ? cause : undefined;
+  if (message) {
+    try {
+      const parsed = JSON.parse(message);
+      if (typeof parsed?.errorMessage === 'string') message = parsed.errorMessage;
+    } catch {
+      // a plain message
+    }
   }
-  return undefined;
+  if (thrown && (thrown.name === name || name.endsWith(thrown.name) || (message && thrown.message && message.includes(thrown.message)))) {
+    return { name, message: thrown.message, stack: thrown.stack, function: thrown.function };
+  }
+  return { name, ...(message ? { message } : {}) };
 }
 
 function deliver(outDir: string, destination: string, record: any) {
@@ -317,45 +573,12 @@ function deliver(outDir: string, destination: string, record: any) {
   fs.appendFileSync(file, JSON.stringify(record) + '\n');
 }
 
-/** The audit records of one run (stage records and the run record), relative to the output folder. */
-function listAudit(root: string, runId: string, outDir: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    if (!fs.existsSync(dir)) return;
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.name === `${runId}.json`) found.push(path.relative(outDir, p));
-    }
-  };
-  walk(root);
-  return found.sort();
-}
-
-function resolveUserFunction(pipeline: LocalPipeline, functionArnOrName: string, custom?: RunDocumentsOptions['userFunction']) {
-  const logicalId = functionArnOrName.split(':').pop()!;
-  const fromUser = custom?.(logicalId);
-  if (fromUser) return fromUser;
-  const fn = pipeline.functions[logicalId];
-  if (!fn?.assetDir || !fn.handler) {
-    throw new RunnerError(`the user function ${logicalId} has no Node.js asset in the cloud assembly; name a module for it`);
-  }
-  const [file, exportName] = splitHandler(fn.handler);
-  const modulePath = [`${file}.js`, `${file}.cjs`, `${file}.mjs`].map((f) => path.join(fn.assetDir!, f)).find((f) => fs.existsSync(f));
-  if (!modulePath) throw new RunnerError(`the user function ${logicalId}: ${file}.js is not in its asset folder ${fn.assetDir}`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(modulePath);
-  const handler = mod[exportName];
-  if (typeof handler !== 'function') throw new RunnerError(`the user function ${logicalId}: ${fn.handler} is not an exported function`);
-  return async (event: any) => {
-    Object.assign(process.env, fn.env);
-    return handler(event, { functionName: logicalId, awsRequestId: 'local' });
-  };
-}
-
-function splitHandler(handler: string): [string, string] {
-  const dot = handler.lastIndexOf('.');
-  return [handler.slice(0, dot), handler.slice(dot + 1)];
+/** The audit records of one run (each stage's record and the run record), relative to the output folder. */
+function listAudit(s3: LocalS3, auditBucket: string, stages: readonly string[], runId: string, outDir: string): string[] {
+  return [...stages.map((stage) => Keys.stageAudit(stage, runId)), Keys.runAudit(runId)]
+    .filter((key) => s3.exists(auditBucket, key))
+    .map((key) => path.relative(outDir, s3.localPath(auditBucket, key)))
+    .sort();
 }
 
 function writeJson(file: string, value: unknown) {

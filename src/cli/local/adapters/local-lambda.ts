@@ -55,7 +55,7 @@ export class LocalLambda {
         StatusCode: 200,
         ExecutedVersion: '$LATEST',
         FunctionError: 'Unhandled',
-        Payload: encode({ errorType, errorMessage, trace: [] }),
+        Payload: encode({ errorType, errorMessage, trace: Array.isArray(err?.trace) ? err.trace : [] }),
       };
     }
   }

@@ -1,0 +1,142 @@
+/**
+ * Scenarios for the local runner (`--scenario <file>`): per document (a glob on its file name) and
+ * stage, pin fields of the stage's model reply, or inject a fault into the stage's service calls.
+ * The real definition's retries, catches and failure paths handle the faults; nothing is simulated
+ * above the service client.
+ *
+ * ```json
+ * {
+ *   "rules": [
+ *     { "documents": "claim-fraud*.pdf", "stage": "Score", "fields": { "fraudScore": 0.95 } },
+ *     { "documents": "*", "stage": "Extract", "fault": { "throttle": 3 } },
+ *     { "documents": "late.pdf", "stage": "Summarize", "fault": "timeout" }
+ *   ]
+ * }
+ * ```
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { RunnerError } from './cloud-assembly';
+
+/** The faults a scenario can inject into one stage's calls. */
+export type Fault =
+  /** The service throttles the first `n` calls, then answers. */
+  | { readonly throttle: number }
+  /** The stage's task never answers in time: `States.Timeout`. */
+  | 'timeout'
+  /** The model answers text that is not JSON. */
+  | 'invalid-json'
+  /** The model answers a reply larger than a state's payload may be (256 KiB). */
+  | 'oversized'
+  /** The source document is deleted (every version) just before the stage runs. */
+  | 'delete-source'
+  /** The service fails every call with this error (default `ServiceUnavailableException`). */
+  | { readonly error: string };
+
+export interface ScenarioRule {
+  /** A glob on the document's file name (`*`, `?`); default every document. */
+  readonly documents: string;
+  readonly stage: string;
+  /** Fields of the stage's model reply, pinned to these values (dotted paths). */
+  readonly fields?: { readonly [path: string]: unknown };
+  readonly fault?: Fault;
+}
+
+export interface Scenario {
+  /** The file it was read from (for messages). */
+  readonly file: string;
+  readonly rules: readonly ScenarioRule[];
+}
+
+const FAULT_WORDS = ['timeout', 'invalid-json', 'oversized', 'delete-source'];
+const USAGE = 'a scenario is { "rules": [ { "documents": "<glob>", "stage": "<stage id>", "fields": { ... } | "fault": { "throttle": N } | { "error": "<name>" } | "timeout" | "invalid-json" | "oversized" | "delete-source" } ] }';
+
+/** Reads and checks a scenario file against the pipeline's stage ids. */
+export function loadScenario(file: string, stageIds: readonly string[]): Scenario {
+  let raw: any;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err: any) {
+    throw new RunnerError(`--scenario ${file}: cannot read it as JSON (${err?.code ?? err?.message}); ${USAGE}`);
+  }
+  return parseScenario(raw, file, stageIds);
+}
+
+/** Checks a parsed scenario: every rule names a stage of the pipeline and a known fault. */
+export function parseScenario(raw: any, file: string, stageIds: readonly string[]): Scenario {
+  const where = path.basename(file);
+  if (raw === null || typeof raw !== 'object' || !Array.isArray(raw.rules)) {
+    throw new RunnerError(`--scenario ${where}: it has no "rules" list; ${USAGE}`);
+  }
+  const rules = raw.rules.map((r: any, i: number): ScenarioRule => {
+    const at = `--scenario ${where}: rules[${i}]`;
+    if (r === null || typeof r !== 'object') throw new RunnerError(`${at} is not an object; ${USAGE}`);
+    const unknownKeys = Object.keys(r).filter((k) => !['documents', 'stage', 'fields', 'fault'].includes(k));
+    if (unknownKeys.length > 0) throw new RunnerError(`${at} has unknown key '${unknownKeys[0]}'; ${USAGE}`);
+    if (typeof r.stage !== 'string' || !stageIds.includes(r.stage)) {
+      throw new RunnerError(`${at} names stage '${r.stage}', which the pipeline does not have; its stages are ${stageIds.join(', ')}`);
+    }
+    if (r.documents !== undefined && (typeof r.documents !== 'string' || r.documents.length === 0)) {
+      throw new RunnerError(`${at}: "documents" must be a glob on file names, got ${JSON.stringify(r.documents)}`);
+    }
+    if (r.fields === undefined && r.fault === undefined) throw new RunnerError(`${at} has neither "fields" nor "fault"; ${USAGE}`);
+    if (r.fields !== undefined && (r.fields === null || typeof r.fields !== 'object' || Array.isArray(r.fields))) {
+      throw new RunnerError(`${at}: "fields" must be an object of field paths and values, got ${JSON.stringify(r.fields)}`);
+    }
+    if (r.fault !== undefined) checkFault(r.fault, at);
+    return { documents: r.documents ?? '*', stage: r.stage, fields: r.fields, fault: r.fault };
+  });
+  return { file, rules };
+}
+
+function checkFault(fault: any, at: string) {
+  if (typeof fault === 'string') {
+    if (!FAULT_WORDS.includes(fault)) throw new RunnerError(`${at}: unknown fault '${fault}'; use one of ${FAULT_WORDS.join(', ')}, { "throttle": N } or { "error": "<name>" }`);
+    return;
+  }
+  if (fault && typeof fault === 'object' && Object.keys(fault).length === 1) {
+    if ('throttle' in fault && Number.isInteger(fault.throttle) && fault.throttle >= 1) return;
+    if ('error' in fault && typeof fault.error === 'string' && /^[A-Za-z][\w.]*$/.test(fault.error)) return;
+  }
+  throw new RunnerError(`${at}: fault ${JSON.stringify(fault)} is not one of ${FAULT_WORDS.join(', ')}, { "throttle": N (>= 1) } or { "error": "<ErrorName>" }`);
+}
+
+/** A glob on a file name: `*` any run of characters, `?` one character. */
+export function globMatches(glob: string, name: string): boolean {
+  const pattern = glob.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${pattern}$`).test(name);
+}
+
+/** What a scenario says about one document and one stage: the fields pinned and the fault, if any. */
+export interface StagePlan {
+  readonly fields?: { readonly [path: string]: unknown };
+  readonly fault?: Fault;
+}
+
+/** The plan of one document and stage: later rules win over earlier ones; fields are merged. */
+export function planFor(scenario: Scenario | undefined, document: string, stage: string): StagePlan {
+  if (!scenario) return {};
+  let fields: { [path: string]: unknown } | undefined;
+  let fault: Fault | undefined;
+  for (const rule of scenario.rules) {
+    if (rule.stage !== stage || !globMatches(rule.documents, document)) continue;
+    if (rule.fields) fields = { ...fields, ...rule.fields };
+    if (rule.fault !== undefined) fault = rule.fault;
+  }
+  return { fields, fault };
+}
+
+/** Sets dotted paths (`a.b.0.c`) of an object to the values given; creates objects on the way. */
+export function applyFields(target: { [key: string]: unknown }, fields: { readonly [path: string]: unknown }): { [key: string]: unknown } {
+  const out = JSON.parse(JSON.stringify(target));
+  for (const [p, value] of Object.entries(fields)) {
+    const parts = p.split('.');
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      if (node[part] === null || typeof node[part] !== 'object') node[part] = /^\d+$/.test(part) ? [] : {};
+      node = node[part];
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  return out;
+}

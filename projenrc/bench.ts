@@ -127,8 +127,53 @@ function benchRunner() {
   ]);
 }
 
+/** 1,000 generated one-page documents through the legal example with contract stand-ins (no local models). */
+async function benchThroughput() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PDFDocument, StandardFonts } = require('pdf-lib');
+  const count = Number(process.env.BENCH_DOCUMENTS ?? 1000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-docs-'));
+  const words = 'agreement party services confidential term payment notice liability law delivery invoice schedule'.split(' ');
+  for (let i = 0; i < count; i++) {
+    const doc = await PDFDocument.create({ updateMetadata: false });
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    const page = doc.addPage([612, 792]);
+    page.drawText(`Document ${i}`, { x: 56, y: 740, size: 13, font });
+    for (let l = 0; l < 30; l++) {
+      const line = Array.from({ length: 12 }, (_, w) => words[(i * 7 + l * 3 + w) % words.length]).join(' ');
+      page.drawText(line, { x: 56, y: 716 - l * 16, size: 11, font });
+    }
+    fs.writeFileSync(path.join(dir, `doc-${String(i).padStart(4, '0')}.pdf`), await doc.save());
+  }
+  const noModels = path.join(dir, '..', `bench-no-models-${process.pid}.json`);
+  fs.writeFileSync(noModels, '{}\n');
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-throughput-'));
+  const t = Date.now();
+  const stdout = execFileSync(process.execPath, [path.join(ROOT, 'bin/cdk-ai-pipeline'), 'local', '--documents', dir, '--out', out, '--quiet', '--config', noModels], {
+    cwd: path.join(ROOT, 'examples/legal-contracts'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  }).toString();
+  const wall = Date.now() - t;
+  const m = /(\d+) documents in (\d+) ms \(([\d.]+) documents\/s\)/.exec(stdout);
+  const summary: any[] = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  const routes = new Map<string, number>();
+  for (const o of summary) routes.set(o.route, (routes.get(o.route) ?? 0) + 1);
+  printTable(`Local runner throughput: ${count} generated one-page PDFs, contract stand-ins (goal >= 200 documents/s)`, ['what', 'value'], [
+    ['documents', summary.length],
+    ['run time (ms, synth excluded)', m ? m[2] : '?'],
+    ['documents/s', m ? m[3] : '?'],
+    ['wall time incl. synth (ms)', wall],
+    ['routes', [...routes].map(([r, n]) => `${r} ${n}`).join(', ')],
+  ]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.rmSync(noModels, { force: true });
+}
+
 const only = process.argv[2];
 console.log(`cdk-ai-pipeline benchmark — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model?.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`);
 if (!only || only === 'bundles') benchBundles();
 if (!only || only === 'synth') benchSynth();
 if (!only || only === 'runner') benchRunner();
+if (!only || only === 'throughput') void benchThroughput();

@@ -85,7 +85,8 @@ function printTable(title: string, header: string[], rows: Array<Array<string | 
   for (const r of rows) console.log(line(r));
 }
 
-async function main() {
+/** Prints the PDF tables (called by `npm run bench`). */
+export async function printPdfBench(): Promise<void> {
   const rows = await benchPdfRecall();
   printTable(`PDF text: word recall against poppler (pdftotext -layout), reading time median of ${RUNS}`,
     ['producer', 'words', 'recall', 'vs live pdftotext', 'pages', 'ms', 'ms/page'],
@@ -100,7 +101,7 @@ async function main() {
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  printPdfBench().catch((err) => {
     console.error(err);
     process.exitCode = 1;
   });

@@ -5,12 +5,15 @@
  *   synth     synth time of the legal-contracts example (CloudFormation validation off), median of N
  *   runs      local runner: documents/s on the samples, transitions per happy-path document
  *   bundles   each handler bundle: raw and gzip size, init time (load in a fresh process), median of N
+ *   pdf       the local PDF reader's word recall against poppler's pdftotext on real producers' PDFs
+ *   throughput  the local runner on 1,000 generated one-page PDFs with contract stand-ins
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
+import { printPdfBench } from './bench-pdf';
 
 const ROOT = path.join(__dirname, '..');
 const N = Number(process.env.BENCH_RUNS ?? 5);
@@ -176,4 +179,11 @@ console.log(`cdk-ai-pipeline benchmark — node ${process.version}, ${os.cpus().
 if (!only || only === 'bundles') benchBundles();
 if (!only || only === 'synth') benchSynth();
 if (!only || only === 'runner') benchRunner();
-if (!only || only === 'throughput') void benchThroughput();
+async function main() {
+  if (!only || only === 'pdf') await printPdfBench();
+  if (!only || only === 'throughput') await benchThroughput();
+}
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -27,6 +27,8 @@ import { runSageMakerStage } from '../../stages/sagemaker/handler/sagemaker-stag
 import { handleTextractEvent } from '../../stages/textract/handler/textract';
 import { executionName } from '../../trigger/handler/starter';
 
+const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda'];
+
 /** One state a document went through. */
 export interface PathStep {
   readonly state: string;
@@ -183,6 +185,11 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
   const sfn = new LocalSfn();
   const events = new LocalEvents();
   const stageIds = pipeline.meta.stages.map((s) => s.id);
+  for (const stage of pipeline.meta.stages) {
+    if (!KNOWN_KINDS.includes(stage.kind)) {
+      throw new RunnerError(`stage ${stage.id}: the local runner does not know the stage kind '${stage.kind}'; upgrade cdk-ai-pipeline so the CLI matches the library that synthesized the app`);
+    }
+  }
   for (const id of [...Object.keys(options.models ?? {}), ...(options.live ?? []).filter((l) => l !== 'all')]) {
     const stage = pipeline.meta.stages.find((s) => s.id === id);
     const flag = options.models?.[id] ? '--model' : '--live';

@@ -321,6 +321,15 @@ const Module = require('module');
 // from this worker's environment.
 if (process.env.NODE_PATH && typeof Module._initPaths === 'function') Module._initPaths();
 
+// Lambda runs Node 22 or later: the SDK's notice about this machine's Node version is not the function's.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof warning === 'string' ? (typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type) : warning && warning.name;
+  const text = typeof warning === 'string' ? warning : String(warning && warning.message);
+  if (type === 'NodeVersionSupportWarning' || /^NodeVersionSupportWarning\b/.test(text)) return;
+  emitWarning(warning, ...rest);
+};
+
 let requestId;
 const post = (message) => parentPort.postMessage(message);
 for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {

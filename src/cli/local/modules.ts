@@ -32,13 +32,23 @@ const TS = /\.(?:ts|mts|cts|tsx)$/;
 export function runnableFile(file: string, what: string): string {
   if (!fs.existsSync(file)) throw new RunnerError(`${what}: ${file} does not exist`);
   if (!TS.test(file)) return file;
-  const esbuild = findEsbuild(path.dirname(file));
-  if (!esbuild) {
-    throw new RunnerError(`${what}: ${file} is TypeScript and esbuild is not installed; run 'npm i -D esbuild' in your app, or give a .js file`);
-  }
   const source = fs.readFileSync(file);
   const hash = createHash('sha256').update(file).update(source).digest('hex').slice(0, 16);
   const out = path.join(os.tmpdir(), 'cdk-ai-pipeline-modules', `${path.basename(file).replace(TS, '')}-${hash}.cjs`);
+  const esbuild = findPackage('esbuild', path.dirname(file));
+  if (!esbuild) {
+    // Every TypeScript CDK app has the compiler: a module of one file is transpiled with it.
+    const ts = findPackage('typescript', path.dirname(file));
+    if (!ts) throw new RunnerError(`${what}: ${file} is TypeScript and neither esbuild nor typescript is installed; run 'npm i -D esbuild' in your app, or give a .js file`);
+    const js = ts.transpileModule(source.toString('utf8'), {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true },
+    }).outputText;
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    // Its relative imports resolve from its own folder.
+    fs.writeFileSync(out, `module.paths.unshift(${JSON.stringify(path.join(path.dirname(file), 'node_modules'))});\n${js}`);
+    return out;
+  }
   try {
     esbuild.buildSync({
       entryPoints: [file],
@@ -59,10 +69,10 @@ export function runnableFile(file: string, what: string): string {
   return out;
 }
 
-function findEsbuild(fromDir: string): any {
+function findPackage(name: string, fromDir: string): any {
   for (const base of [path.join(fromDir, 'noop.js'), path.join(process.cwd(), 'noop.js'), __filename]) {
     try {
-      return createRequire(base)('esbuild');
+      return createRequire(base)(name);
     } catch {
       // try the next place
     }

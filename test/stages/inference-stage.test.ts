@@ -227,7 +227,8 @@ describe.each(KINDS)('InferenceStage.$kind (common stage machinery)', (k) => {
 
   test('the stage code folder holds the bundle, its config and validators that check its contracts', () => {
     const dir = stageAssetDir(stage);
-    expect(fs.readdirSync(dir).sort()).toEqual(['index.js', 'stage-config.json', 'validators.js']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['contracts.json', 'index.js', 'stage-config.json', 'validators.js']);
+    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'contracts.json'), 'utf8')))).toEqual(expect.arrayContaining(['input', 'output']));
     const config = JSON.parse(fs.readFileSync(path.join(dir, 'stage-config.json'), 'utf8'));
     expect(config).toMatchObject({ stage: k.id, kind: k.kind });
     const validators = loadValidatorsSource(fs.readFileSync(path.join(dir, 'validators.js'), 'utf8'));

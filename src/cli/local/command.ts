@@ -58,20 +58,20 @@ export interface LocalCommandOptions {
 }
 
 const OPTIONS = {
-  'documents': { type: 'string', multiple: true },
-  'out': { type: 'string' },
-  'app': { type: 'string' },
-  'pipeline': { type: 'string' },
-  'model': { type: 'string', multiple: true },
-  'function': { type: 'string', multiple: true },
-  'scenario': { type: 'string' },
-  'live': { type: 'string', multiple: true },
-  'record': { type: 'string' },
-  'replay': { type: 'string' },
-  'config': { type: 'string' },
-  'assembly': { type: 'string' },
-  'quiet': { type: 'boolean' },
-  'help': { type: 'boolean', short: 'h' },
+  documents: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  app: { type: 'string' },
+  pipeline: { type: 'string' },
+  model: { type: 'string', multiple: true },
+  function: { type: 'string', multiple: true },
+  scenario: { type: 'string' },
+  live: { type: 'string', multiple: true },
+  record: { type: 'string' },
+  replay: { type: 'string' },
+  config: { type: 'string' },
+  assembly: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function pairs(flag: string, specs: readonly string[] | undefined): { [id: string]: string } | undefined {
@@ -101,8 +101,7 @@ export function parseArgs(argv: string[]): LocalCommandOptions {
   const documents = [...(values.documents ?? [])];
   let inDocuments = false;
   for (const token of tokens) {
-    if (token.kind === 'option') inDocuments = token.name === 'documents';
-    else if (token.kind === 'positional') {
+    if (token.kind === 'option') {inDocuments = token.name === 'documents';} else if (token.kind === 'positional') {
       if (!inDocuments) throw new RunnerError(`unexpected argument '${token.value}'.\n${USAGE}`);
       documents.push(token.value);
     }
@@ -236,10 +235,13 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
     const parsed = parseModuleSpec(spec, cwd, 'handler');
     models[stage] = { file: parsed.file, fn: loadFunction(parsed, `--model ${stage}`) };
   }
-  const scenarioFile = options.scenario ? path.resolve(cwd, options.scenario) : settings.scenario ? path.resolve(settingsDir, settings.scenario) : undefined;
+  // A flag (relative to cwd) wins over the settings file (relative to its folder).
+  const pathOf = (flag: string | undefined, setting: string | undefined) =>
+    (flag ? path.resolve(cwd, flag) : setting ? path.resolve(settingsDir, setting) : undefined);
+  const scenarioFile = pathOf(options.scenario, settings.scenario);
   const scenario = scenarioFile ? loadScenario(scenarioFile, stageIds) : undefined;
-  const record = options.record ? path.resolve(cwd, options.record) : settings.record ? path.resolve(settingsDir, settings.record) : undefined;
-  const replay = options.replay ? path.resolve(cwd, options.replay) : settings.replay ? path.resolve(settingsDir, settings.replay) : undefined;
+  const record = pathOf(options.record, settings.record);
+  const replay = pathOf(options.replay, settings.replay);
   if (replay && !fs.existsSync(replay)) throw new RunnerError(`--replay ${replay} does not exist; record it first with --record ${replay}`);
   if (record && replay) throw new RunnerError('--record and --replay exclude each other: record once, then replay');
 
@@ -289,7 +291,9 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
       status: o.status,
       route: o.route,
       rule: o.rule,
-      error: o.errorDetail ? { name: o.errorDetail.name, message: o.errorDetail.message, stack: o.errorDetail.stack ? [...o.errorDetail.stack] : undefined } : undefined,
+      error: o.errorDetail
+        ? { name: o.errorDetail.name, message: o.errorDetail.message, stack: o.errorDetail.stack ? [...o.errorDetail.stack] : undefined }
+        : undefined,
       fields: o.fields,
       path: o.path.map((p) => ({ state: p.state, ms: p.ms, error: p.error, output: o.results[p.state] })),
       transitions: o.transitions,

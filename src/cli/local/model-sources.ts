@@ -6,8 +6,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { RunnerError } from './cloud-assembly';
 import { commandName, serviceError } from './adapters/errors';
+import { RunnerError } from './cloud-assembly';
 import { applyFields, Fault, StagePlan } from './scenario';
 
 /** Any SDK v3 client, or a stand-in for one. */
@@ -149,7 +149,10 @@ export function recordingClient(inner: Client, kind: ModelKind, stage: string, d
       const call = ctx.nextCall(stage);
       const reply = await inner.send(command);
       const recording: Recording = {
-        stage, kind, document: ctx.document, call,
+        stage,
+        kind,
+        document: ctx.document,
+        call,
         request: toRecord(kind, command.input, 'Body'),
         reply: toRecord(kind, reply, 'Body'),
       };

@@ -12,10 +12,10 @@ import { LocalTextract, toSnsEvent } from './adapters/local-textract';
 import { LocalFunction, LocalPipeline, LOCAL_ACCOUNT, LOCAL_REGION, RunnerError } from './cloud-assembly';
 import { loadInterpreter } from './interpreter';
 import { Client, faultyClient, ModelKind, pinnedClient, recordingClient, replayClient, RunContext, STATE_PAYLOAD_LIMIT, userModelClient } from './model-sources';
-import { ErrorDetail, UserFunctions } from './user-functions';
 import { Scenario, planFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
 import { ContractSageMaker } from './stand-ins/contract-sagemaker';
+import { ErrorDetail, UserFunctions } from './user-functions';
 import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
 import { Validator } from '../../runtime/contracts';
 import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
@@ -271,7 +271,8 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       }
       case 'bedrock': {
         const bedrock = modelClient('bedrock', stage.id, fn, validators.model);
-        handler = (input) => runBedrockStage({ bedrock: bedrock as any, config, ctx: { ...ctx, modelId: config.modelId, promptVersion: config.promptVersion } }, input);
+        const bedrockCtx = { ...ctx, modelId: config.modelId, promptVersion: config.promptVersion };
+        handler = (input) => runBedrockStage({ bedrock: bedrock as any, config, ctx: bedrockCtx }, input);
         break;
       }
       case 'sagemaker': {
@@ -520,7 +521,8 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       const audit = listAudit(s3, auditBucket, stageIds, runId, outDir);
       const resultFile = path.join('results', `${name}.json`);
       const fields = Object.fromEntries(columns.map((c) => [c, lookupPath(results, c)]));
-      const pathSteps: PathStep[] = steps.map(({ state, ms, error, retries }) => ({ state, ms, ...(error ? { error } : {}), ...(retries ? { retries } : {}) }));
+      const pathSteps: PathStep[] = steps.map(({ state, ms, error, retries }) =>
+        ({ state, ms, ...(error ? { error } : {}), ...(retries ? { retries } : {}) }));
       writeJson(path.join(outDir, resultFile), {
         document: name,
         runId,

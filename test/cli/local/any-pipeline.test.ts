@@ -45,7 +45,9 @@ function synth(): string {
   const score = InferenceStage.sagemakerEndpoint(stack, 'Score', {
     endpointName: 'fraud-scorer',
     output: StageContract.fromObject({
-      type: 'object', required: ['fraudScore'], additionalProperties: false,
+      type: 'object',
+      required: ['fraudScore'],
+      additionalProperties: false,
       properties: { fraudScore: { type: 'number', minimum: 0, maximum: 1 } },
     }),
   });
@@ -53,7 +55,9 @@ function synth(): string {
     model: BedrockModel.inferenceProfile('us.anthropic.claude-3-5-haiku-20241022-v1:0'),
     prompt: PromptTemplate.fromText('Extract the claim type, the amount claimed and a short summary from this claim:\n<claim>\n{{text}}\n</claim>\nReply with JSON only.', { version: '1' }),
     output: StageContract.fromObject({
-      type: 'object', required: ['claimType', 'amount', 'summary'], additionalProperties: false,
+      type: 'object',
+      required: ['claimType', 'amount', 'summary'],
+      additionalProperties: false,
       properties: {
         claimType: { enum: ['auto', 'home', 'health'] },
         amount: { type: 'number', minimum: 0, maximum: 1000000 },

@@ -6,10 +6,10 @@ import {
 } from '@aws-sdk/client-textract';
 import { makeScannedPdf, makeTextPdf, tempDir } from './fixtures';
 import { fixturePdf } from './pdf-recall';
+import { findRiskClauses, summarizeContract } from '../../../../examples/legal-contracts/local-models/summarizer';
 import { LocalS3 } from '../../../../src/cli/local/adapters/local-s3';
 import { LocalTextract, toSnsEvent } from '../../../../src/cli/local/adapters/local-textract';
 import { ErrorNames } from '../../../../src/shared';
-import { findRiskClauses, summarizeContract } from '../../../../examples/legal-contracts/local-models/summarizer';
 import { blocksToText } from '../../../../src/stages/textract/handler/text';
 import { isSnsEvent } from '../../../../src/stages/textract/handler/textract';
 import { ImageFixtures, makeCorruptPdf } from '../../../helpers/handler-test-kit';

@@ -10,6 +10,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { EMPLOYMENT_TEXT, INJECTED_TEXT, MSA_TEXT, NDA_TEXT, tempDir } from './fixtures';
+import { handler as classifier } from '../../../../examples/legal-contracts/local-models/classifier';
+import { handler as summarizer } from '../../../../examples/legal-contracts/local-models/summarizer';
 import { LocalEvents } from '../../../../src/cli/local/adapters/local-events';
 import { LocalLambda } from '../../../../src/cli/local/adapters/local-lambda';
 import { LocalS3 } from '../../../../src/cli/local/adapters/local-s3';
@@ -19,8 +21,6 @@ import { ErrorNames, StageInvocation } from '../../../../src/shared';
 import { runBedrockStage } from '../../../../src/stages/bedrock/handler/bedrock-stage';
 import { runLambdaProxyStage } from '../../../../src/stages/lambda/handler/lambda-proxy-stage';
 import { runSageMakerStage } from '../../../../src/stages/sagemaker/handler/sagemaker-stage';
-import { handler as classifier } from '../../../../examples/legal-contracts/local-models/classifier';
-import { handler as summarizer } from '../../../../examples/legal-contracts/local-models/summarizer';
 import { fixedClock, makeValidators, RecordingLogger, STAGE_VIEW_SCHEMA } from '../../../helpers/handler-test-kit';
 
 const EXAMPLE = path.join(__dirname, '../../../../examples/legal-contracts');

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -10,7 +10,7 @@ import { loadValidatorsSource } from '../../src/runtime/contracts';
 import { LAMBDA_TRANSIENT_ERRORS, TRANSIENT_ERRORS } from '../../src/shared';
 import { BedrockModel } from '../../src/stages/bedrock/bedrock-model';
 import { PromptTemplate } from '../../src/stages/bedrock/prompt-template';
-import { InferenceStage, StageKind, StageRetryOptions } from '../../src/stages/inference-stage';
+import { InferenceStage, InferenceStageBase, StageKind, StageRetryOptions } from '../../src/stages/inference-stage';
 import {
   allActions, arnOf, attachStage, newAttachment, newStack, objectArn, renderAsl, roleStatements,
   stageAssetDir, stageAssetHash, stateMachineOf, statementsWith, TestAttachment,
@@ -22,7 +22,7 @@ const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:enrich';
 interface KindCase {
   readonly kind: StageKind;
   readonly id: string;
-  readonly make: (scope: Construct, id: string, extra?: any) => InferenceStage;
+  readonly make: (scope: Construct, id: string, extra?: any) => InferenceStageBase;
   readonly transient: readonly string[];
   readonly timeoutSeconds: number;
   readonly handlerTimeoutSeconds: number;
@@ -89,7 +89,7 @@ const NON_TRANSIENT = [
 describe.each(KINDS)('InferenceStage.$kind (common stage machinery)', (k) => {
   let stack: Stack;
   let att: TestAttachment;
-  let stage: InferenceStage;
+  let stage: InferenceStageBase;
   let template: Template;
   let task: any;
 
@@ -227,7 +227,7 @@ describe.each(KINDS)('InferenceStage.$kind (common stage machinery)', (k) => {
 
   test('the stage code folder holds the bundle, its config and validators that check its contracts', () => {
     const dir = stageAssetDir(stage);
-    expect(fs.readdirSync(dir).sort()).toEqual(['index.js', 'stage-config.json', 'validators.js']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['contracts.json', 'index.js', 'stage-config.json', 'validators.js']);
     const config = JSON.parse(fs.readFileSync(path.join(dir, 'stage-config.json'), 'utf8'));
     expect(config).toMatchObject({ stage: k.id, kind: k.kind });
     const validators = loadValidatorsSource(fs.readFileSync(path.join(dir, 'validators.js'), 'utf8'));
@@ -394,7 +394,7 @@ describe('InferenceStage validation', () => {
   });
 
   test.each([127, 10241])('rejects memorySize %p', (memorySize) => {
-    expect(() => make('Classify', { memorySize })).toThrow(new RegExp(`\`memorySize\` must be between 128 and 10240 MiB, got: ${memorySize}\\.`));
+    expect(() => make('Classify', { memorySize })).toThrow(`[SageMakerEndpointStage TestStack/Classify] \`memorySize\` must be a whole number of MiB from 128 to 10240, got: ${memorySize}. Set a value in that range.`);
   });
 
   test.each([-1, 11, 2.5])('rejects retry.maxAttempts %p', (maxAttempts) => {
@@ -421,16 +421,32 @@ describe('InferenceStage validation', () => {
       .toThrow(/the stage is already attached \(to pipeline 'TestPipeline'\); a stage belongs to one pipeline\. Create another stage for 'Other'/);
   });
 
-  test('an unattached stage fails synthesis', () => {
-    const app = new App({ builtinCloudFormationValidation: false });
-    const stack = new Stack(app, 'Unattached');
-    InferenceStage.sagemakerEndpoint(stack, 'Classify', { endpointName: 'classifier' });
-    expect(() => app.synth()).toThrow(/\[SageMakerEndpointStage Unattached\/Classify\] the stage is not attached to a pipeline/);
+  test('a stage given standalone options cannot also be attached', () => {
+    const stack = newStack();
+    const att = newAttachment(stack);
+    const stage = InferenceStage.sagemakerEndpoint(stack, 'Classify', { endpointName: 'classifier', standalone: { pipelineName: 'mine' } });
+    expect(() => attachStage(stage, att))
+      .toThrow("[SageMakerEndpointStage TestStack/Classify] the stage was given `standalone` options, which apply only outside a Pipeline; it cannot also be attached to 'TestPipeline'. Remove `standalone`, or keep the stage out of the Pipeline.");
   });
 
-  test('an unattached stage also fails Template.fromStack', () => {
+  test('rejects a standalone pipelineName that is not a name', () => {
+    expect(() => make('Classify', { standalone: { pipelineName: 'my pipeline' } }))
+      .toThrow("[SageMakerEndpointStage TestStack/Classify] `standalone.pipelineName` must be 1-64 letters, digits, '-' or '_', got: 'my pipeline'.");
+  });
+
+  test('skips checks of values that are tokens (CloudFormation parameters)', () => {
     const stack = newStack();
-    InferenceStage.lambda(stack, 'Enrich', { function: lambda.Function.fromFunctionArn(stack, 'Fn', FUNCTION_ARN) });
-    expect(() => Template.fromStack(stack)).toThrow(/not attached/);
+    const memory = new CfnParameter(stack, 'Memory', { type: 'Number' });
+    const attempts = new CfnParameter(stack, 'Attempts', { type: 'Number' });
+    const stage = InferenceStage.sagemakerEndpoint(stack, 'Classify', {
+      endpointName: 'classifier',
+      memorySize: Token.asNumber(memory.value),
+      retry: { maxAttempts: Token.asNumber(attempts.value) },
+    });
+    attachStage(stage, newAttachment(stack));
+    const sm = new sfn.StateMachine(stack, 'SM', { definitionBody: sfn.DefinitionBody.fromChainable(stage) });
+    const definition = JSON.stringify(stack.resolve((sm.node.defaultChild as sfn.CfnStateMachine).definitionString));
+    expect(definition).toMatch(/MaxAttempts[^,]*,\{"Ref":"Attempts"\}/);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { MemorySize: { Ref: 'Memory' } });
   });
 });

@@ -37,16 +37,16 @@ describe('LambdaStage with an imported function', () => {
     expect(stage.readsText).toBe(false);
   });
 
-  test('InvokeFunction on exactly your function ARN (no version wildcard)', () => {
+  test('InvokeFunction on your function ARN and its versions, as grantInvoke grants (imported: on the role)', () => {
     expect(statementsWith(roleStatements(template, stage.role), 'lambda:InvokeFunction')).toEqual([
-      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: FUNCTION_ARN },
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [FUNCTION_ARN, `${FUNCTION_ARN}:*`] },
     ]);
   });
 
   test('the proxy handler knows your function; 256 MiB by default', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 256,
-      Environment: { Variables: { TARGET_FUNCTION: FUNCTION_ARN, POWERTOOLS_SERVICE_NAME: 'cdk-ai-pipeline-lambda' } },
+      Environment: { Variables: { TARGET_FUNCTION: FUNCTION_ARN} },
     });
   });
 
@@ -81,7 +81,7 @@ describe('LambdaStage with a function in the same stack', () => {
     expect(stage.inputContract.schema.required).toEqual(['document']);
     const template = Template.fromStack(stack);
     expect(statementsWith(roleStatements(template, stage.role), 'lambda:InvokeFunction')).toEqual([
-      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: arnOf(fn) },
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [arnOf(fn), { 'Fn::Join': ['', [arnOf(fn), ':*']] }] },
     ]);
     template.resourceCountIs('AWS::Lambda::Function', 2);
   });

@@ -30,9 +30,10 @@ describe('bundleFile / bundleCode', () => {
 describe('stageCode', () => {
   const config = { stage: 'Classify', kind: 'sagemaker', request: { text: 'text' }, maxInputChars: 10 };
 
-  test('stages index.js, stage-config.json and validators.js in one folder', () => {
+  test('stages index.js, stage-config.json, validators.js and contracts.json in one folder', () => {
     const dir = assetPath(stageCode(Bundles.SAGEMAKER, config, SCHEMAS));
-    expect(fs.readdirSync(dir).sort()).toEqual(['index.js', 'stage-config.json', 'validators.js']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['contracts.json', 'index.js', 'stage-config.json', 'validators.js']);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'contracts.json'), 'utf8'))).toEqual(SCHEMAS);
     expect(fs.readFileSync(path.join(dir, 'index.js'))).toEqual(fs.readFileSync(bundleFile(Bundles.SAGEMAKER)));
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'stage-config.json'), 'utf8'))).toEqual(config);
     const v = loadValidatorsSource(fs.readFileSync(path.join(dir, 'validators.js'), 'utf8'));

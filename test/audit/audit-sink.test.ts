@@ -173,6 +173,29 @@ describe('AuditSink grants', () => {
       { Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalIdOf(stack, audit.eventBus), 'Arn'] } },
     ]);
   });
+
+  test('grantRead (auditors): read and list every record, decrypt with the key, nothing else', () => {
+    const { stack, audit, statements } = withRole((a, r) => a.grantRead(r));
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(stack, audit.bucket), 'Arn'] };
+    expect(statements).toEqual([
+      { Action: ['s3:GetObject', 's3:GetObjectVersion'], Effect: 'Allow', Resource: { 'Fn::Join': ['', [bucketArn, '/*']] } },
+      { Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['*'] } }, Effect: 'Allow', Resource: bucketArn },
+      { Action: 'kms:Decrypt', Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalIdOf(stack, audit.encryptionKey), 'Arn'] } },
+    ]);
+  });
+
+  test.each<[string, (audit: AuditSink, role: iam.Role) => iam.Grant]>([
+    ['grantWriteStageRecords', (a, r) => a.grantWriteStageRecords(r, 'Classify')],
+    ['grantWriteRunRecords', (a, r) => a.grantWriteRunRecords(r)],
+    ['grantPutEvents', (a, r) => a.grantPutEvents(r)],
+    ['grantRead', (a, r) => a.grantRead(r)],
+  ])('%s returns every statement it adds (KMS and ListBucket included)', (_name, grant) => {
+    const { stack, result, statements } = withRole(grant);
+    const returned = result.principalStatements.map((st) => stack.resolve(st.toStatementJson()));
+    const key = (x: any) => JSON.stringify(x);
+    // The policy keeps one copy of a statement granted twice (the key of the bucket and of the bus).
+    expect([...new Set(returned.map(key))].sort()).toEqual(statements.map(key).sort());
+  });
 });
 
 describe('AuditSink validation', () => {

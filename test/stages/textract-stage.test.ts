@@ -129,6 +129,23 @@ describe('TextractStage', () => {
     expect(statementsWith(roleStatements(template, stage.role), 'states:SendTaskSuccess')).toEqual([]);
   });
 
+  test('grantTaskResponse returns the grant; a second state machine gets a policy of its own', () => {
+    const s = newStack({ withEnv: true });
+    const extract = InferenceStage.textract(s, 'Extract');
+    attachStage(extract, newAttachment(s));
+    const first = new sfn.StateMachine(s, 'First', { definitionBody: sfn.DefinitionBody.fromChainable(extract) });
+    const second = sfn.StateMachine.fromStateMachineName(s, 'Second', 'other-machine');
+    const grants = [extract.grantTaskResponse(first), extract.grantTaskResponse(second)];
+    expect(grants.map((g) => g.success)).toEqual([true, true]);
+    expect(grants.map((g) => s.resolve(g.principalStatements.map((st) => st.toStatementJson())))).toEqual([
+      [{ Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Effect: 'Allow', Resource: { Ref: s.getLogicalId(first.node.defaultChild as any) } }],
+      [{ Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Effect: 'Allow', Resource: s.resolve(second.stateMachineArn) }],
+    ]);
+    const policies = Template.fromStack(s).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: s.getLogicalId(extract.role.node.defaultChild as any) }] } });
+    // The default policy and one policy per state machine.
+    expect(Object.keys(policies)).toHaveLength(3);
+  });
+
   test('config and validators: default limits, Textract output contract', () => {
     const dir = stageAssetDir(stage);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'stage-config.json'), 'utf8'))).toEqual({

@@ -10,7 +10,11 @@ import { loadValidatorsSource } from '../../src/runtime/contracts';
 import { LAMBDA_TRANSIENT_ERRORS, TRANSIENT_ERRORS } from '../../src/shared';
 import { BedrockModel } from '../../src/stages/bedrock/bedrock-model';
 import { PromptTemplate } from '../../src/stages/bedrock/prompt-template';
+import { BedrockStage } from '../../src/stages/bedrock/bedrock-stage';
 import { InferenceStage, InferenceStageBase, StageKind, StageRetryOptions } from '../../src/stages/inference-stage';
+import { LambdaStage } from '../../src/stages/lambda/lambda-stage';
+import { SageMakerEndpointStage } from '../../src/stages/sagemaker/sagemaker-stage';
+import { TextractStage } from '../../src/stages/textract/textract-stage';
 import {
   allActions, arnOf, attachStage, newAttachment, newStack, objectArn, renderAsl, roleStatements,
   stageAssetDir, stageAssetHash, stateMachineOf, statementsWith, TestAttachment,
@@ -361,6 +365,17 @@ describe('InferenceStage assets are deterministic', () => {
     expect(first).toHaveLength(1);
     expect(first[0]).toMatch(/^[a-f0-9]{64}\.zip$/);
     expect(key()).toEqual(first);
+  });
+});
+
+describe('InferenceStage factories', () => {
+  test('each factory exists once: on InferenceStage, inherited by no stage kind', () => {
+    const factories = ['textract', 'bedrock', 'sagemakerEndpoint', 'lambda'];
+    for (const name of factories) expect(typeof (InferenceStage as any)[name]).toBe('function');
+    for (const kind of [TextractStage, BedrockStage, SageMakerEndpointStage, LambdaStage]) {
+      expect(factories.filter((name) => name in kind)).toEqual([]);
+      expect(Object.getPrototypeOf(kind)).toBe(InferenceStageBase);
+    }
   });
 });
 

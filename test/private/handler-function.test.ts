@@ -4,14 +4,17 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../../src/private/handler-function';
 import { LAMBDA_TRANSIENT_ERRORS } from '../../src/shared';
-import { buildPipelineStack, templateOf } from '../helpers/pipeline-fixture';
 import { newStack } from '../helpers/construct-test-kit';
+import { buildPipelineStack, templateOf } from '../helpers/pipeline-fixture';
 
 describe('handlerFunction', () => {
   test('Node 24 on ARM, traced, JSON logs kept a year, its own role, ids derived from the function id', () => {
     const stack = newStack();
     const { fn, role } = handlerFunction(stack, 'Worker', {
-      description: 'does work', code: lambda.Code.fromInline('exports.handler = 1'), timeout: Duration.seconds(30), memorySize: 256,
+      description: 'does work',
+      code: lambda.Code.fromInline('exports.handler = 1'),
+      timeout: Duration.seconds(30),
+      memorySize: 256,
       environment: { A: 'b' },
     });
     expect(fn.node.id).toBe('Worker');
@@ -19,8 +22,14 @@ describe('handlerFunction', () => {
     expect(stack.node.tryFindChild('WorkerLogs')).toBeDefined();
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Timeout: 30, MemorySize: 256,
-      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }), Environment: { Variables: { A: 'b' } }, Description: 'does work',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Timeout: 30,
+      MemorySize: 256,
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      Environment: { Variables: { A: 'b' } },
+      Description: 'does work',
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     template.hasResourceProperties('AWS::IAM::Role', { Description: 'does work' });
@@ -42,7 +51,10 @@ describe('the shared retry and alarm shapes', () => {
   test('taskRetry: Lambda transient errors first, then the service errors, once each, full jitter', () => {
     expect(taskRetry(RECORDER_RETRY, ['ThrottlingException', 'Lambda.ServiceException'])).toEqual({
       errors: [...LAMBDA_TRANSIENT_ERRORS, 'ThrottlingException'],
-      interval: Duration.seconds(1), maxAttempts: 4, backoffRate: 2, maxDelay: Duration.seconds(20),
+      interval: Duration.seconds(1),
+      maxAttempts: 4,
+      backoffRate: 2,
+      maxDelay: Duration.seconds(20),
       jitterStrategy: 'FULL',
     });
   });
@@ -51,8 +63,11 @@ describe('the shared retry and alarm shapes', () => {
     const stack = newStack();
     countAlarm(stack, 'A', new cloudwatch.Metric({ namespace: 'X', metricName: 'Y' }), 'something failed');
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: 'something failed', Threshold: 1, EvaluationPeriods: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+      AlarmDescription: 'something failed',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
     });
   });
 });

@@ -272,7 +272,7 @@ describe('RoutingPolicy validation', () => {
     // The run goes straight to the default destination's delivery, which then reaches the next state.
     const start = graph.States[graph.StartAt];
     expect(start.Type).toBe('Task');
-    expect(JSON.stringify(start.Resource)).toContain(":states:::sqs:sendMessage");
+    expect(JSON.stringify(start.Resource)).toContain(':states:::sqs:sendMessage');
     expect(JSON.stringify(states)).toContain('Routed');
   });
 

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, CfnParameter, Duration, Stack, Token } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -9,8 +9,8 @@ import { StageContract } from '../../src/contracts/stage-contract';
 import { loadValidatorsSource } from '../../src/runtime/contracts';
 import { LAMBDA_TRANSIENT_ERRORS, TRANSIENT_ERRORS } from '../../src/shared';
 import { BedrockModel } from '../../src/stages/bedrock/bedrock-model';
-import { PromptTemplate } from '../../src/stages/bedrock/prompt-template';
 import { BedrockStage } from '../../src/stages/bedrock/bedrock-stage';
+import { PromptTemplate } from '../../src/stages/bedrock/prompt-template';
 import { InferenceStage, InferenceStageBase, StageKind, StageRetryOptions } from '../../src/stages/inference-stage';
 import { LambdaStage } from '../../src/stages/lambda/lambda-stage';
 import { SageMakerEndpointStage } from '../../src/stages/sagemaker/sagemaker-stage';

@@ -48,7 +48,7 @@ describe('LambdaStage with an imported function', () => {
   test('the proxy handler knows your function; 256 MiB by default', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 256,
-      Environment: { Variables: { TARGET_FUNCTION: FUNCTION_ARN} },
+      Environment: { Variables: { TARGET_FUNCTION: FUNCTION_ARN } },
     });
   });
 

@@ -174,7 +174,8 @@ describe('a stage in your own state machine, with no Pipeline', () => {
     const template = Template.fromStack(stack);
     const working = stack.node.findChild(SHARED).node.findChild('Working') as s3.Bucket;
     const workRef = { Ref: stack.getLogicalId(working.node.defaultChild as s3.CfnBucket) };
-    const env = (fn: lambda.IFunction) => template.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)].Properties.Environment.Variables;
+    const resources = template.toJSON().Resources;
+    const env = (fn: lambda.IFunction) => resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)].Properties.Environment.Variables;
     expect(env(alone.handler).WORK_BUCKET).toEqual(workRef);
     expect(env(inPipeline.handler).WORK_BUCKET).not.toEqual(workRef);
     expect(env(inPipeline.handler).PIPELINE_NAME).toBe('P');

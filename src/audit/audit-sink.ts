@@ -94,15 +94,15 @@ export class AuditSink extends Construct implements IAuditSink {
   public static readonly RECORD_SCHEMA_FILE: string = path.join(__dirname, 'audit-record.schema.json');
 
   /** The records bucket (KMS, versioned, SSL only, access-logged); the sink's main child, id `Resource`. */
-  public readonly bucket: s3.Bucket;
+  public readonly bucket: s3.IBucket;
   /** The bucket receiving the server access logs of the records and working buckets. */
-  public readonly accessLogsBucket: s3.Bucket;
+  public readonly accessLogsBucket: s3.IBucket;
   /** The key encrypting records, events and logs. */
   public readonly encryptionKey: kms.IKey;
   /** The bus audit events are put on (source `cdk-ai-pipeline`). */
-  public readonly eventBus: events.EventBus;
+  public readonly eventBus: events.IEventBus;
   /** Log group for state-machine execution logs (execution data excluded). */
-  public readonly logGroup: logs.LogGroup;
+  public readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: AuditSinkProps = {}) {
     super(scope, id);

@@ -245,7 +245,7 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
   public readonly stageId: string;
   public readonly kind: StageKind;
   /** The stage's handler function (the stage's main child, id `Resource`). */
-  public readonly handler: lambda.Function;
+  public readonly handler: lambda.IFunction;
   /** The handler's role: it grants exactly what this stage calls. */
   public readonly role: iam.Role;
   public readonly grantPrincipal: iam.IPrincipal;
@@ -255,6 +255,7 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
   public readonly readsText: boolean;
   /** The stage's single task state. */
   public readonly task: sfn.TaskStateBase;
+  private readonly fn: lambda.Function;
   private attachment?: StageAttachOptions;
   private readonly standaloneOptions?: StandaloneStageOptions;
   private readonly shared?: StandaloneResources;
@@ -302,6 +303,7 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
       environment: { [Env.STAGE_NAME]: id },
     });
     this.handler = fn;
+    this.fn = fn;
     this.role = role;
     this.grantPrincipal = role;
 
@@ -393,6 +395,15 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
     return iam.Grant.drop(this.role, `respond to tasks of ${stateMachine.stateMachineArn} (stage ${this.stageId} does not wait for a callback)`);
   }
 
+  /**
+   * Sets an environment variable of the stage's handler function.
+   * @param key the variable's name
+   * @param value its value
+   */
+  protected addHandlerEnvironment(key: string, value: string): void {
+    this.fn.addEnvironment(key, value);
+  }
+
   /** Kind-specific wiring once the stage is attached. */
   protected onAttach(options: StageAttachOptions): void {
     void options;
@@ -435,10 +446,10 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
       for (const up of upstream) grantReadPrefix(this.role, options.workingBucket, Keys.stagePrefix(up));
     }
     options.auditSink.grantWriteStageRecords(this.role, this.stageId);
-    this.handler.addEnvironment(Env.PIPELINE_NAME, options.pipelineName);
-    this.handler.addEnvironment(Env.WORK_BUCKET, options.workingBucket.bucketName);
-    this.handler.addEnvironment(Env.AUDIT_BUCKET, options.auditSink.bucket.bucketName);
-    this.handler.addEnvironment(Env.AUDIT_BUS, options.auditSink.eventBus.eventBusName);
+    this.addHandlerEnvironment(Env.PIPELINE_NAME, options.pipelineName);
+    this.addHandlerEnvironment(Env.WORK_BUCKET, options.workingBucket.bucketName);
+    this.addHandlerEnvironment(Env.AUDIT_BUCKET, options.auditSink.bucket.bucketName);
+    this.addHandlerEnvironment(Env.AUDIT_BUS, options.auditSink.eventBus.eventBusName);
     this.onAttach(options);
   }
 
@@ -469,7 +480,7 @@ function stateMachinesRunning(stage: InferenceStageBase): sfn.StateMachine[] {
  * Acknowledges, on a state machine of your own, the one wildcard the stage's task adds to its policy:
  * invoking the versions of the stage's own handler (`<handler arn>:*`). Its other findings stay yours.
  */
-function acknowledgeInvokeOf(machine: sfn.StateMachine, handler: lambda.Function): void {
+function acknowledgeInvokeOf(machine: sfn.StateMachine, handler: lambda.IFunction): void {
   const policy = machine.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
   if (!(policy instanceof iam.CfnPolicy)) return;
   const stack = Stack.of(machine);

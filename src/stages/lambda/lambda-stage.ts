@@ -63,6 +63,6 @@ export class LambdaStage extends InferenceStageBase {
       matches: (f, actions) => f === `Resource::${flattenReference(stack.resolve(props.function.functionArn))}:*` && actions.every((a) => a === 'lambda:InvokeFunction'),
       reason: 'grantInvoke lets the stage call the versions and aliases of your function (`<arn>:*`); it names that one function.',
     }]);
-    this.handler.addEnvironment(Env.TARGET_FUNCTION, props.function.functionArn);
+    this.addHandlerEnvironment(Env.TARGET_FUNCTION, props.function.functionArn);
   }
 }

@@ -84,6 +84,6 @@ export class SageMakerEndpointStage extends InferenceStageBase {
       actions: ['sagemaker:InvokeEndpoint'],
       resources: [`arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:endpoint/${arnName}`],
     }));
-    this.handler.addEnvironment(Env.ENDPOINT_NAME, props.endpointName);
+    this.addHandlerEnvironment(Env.ENDPOINT_NAME, props.endpointName);
   }
 }

@@ -88,8 +88,8 @@ export class TextractStage extends InferenceStageBase {
       resources: ['*'],
     }));
     this.textractServiceRole.grantPassRole(this.role);
-    this.handler.addEnvironment(Env.TEXTRACT_TOPIC_ARN, this.completionTopic.topicArn);
-    this.handler.addEnvironment(Env.TEXTRACT_ROLE_ARN, this.textractServiceRole.roleArn);
+    this.addHandlerEnvironment(Env.TEXTRACT_TOPIC_ARN, this.completionTopic.topicArn);
+    this.addHandlerEnvironment(Env.TEXTRACT_ROLE_ARN, this.textractServiceRole.roleArn);
 
     acknowledgeWildcards(this, [{
       matches: (f, actions) => f === 'Resource::*' && actions.every((a) => a.startsWith('textract:')),

@@ -108,20 +108,22 @@ export class AuditSink extends Construct implements IAuditSink {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const ia = props.infrequentAccessAfter ?? Duration.days(90);
+    // Durations given as tokens (CloudFormation parameters) are checked by S3 at deploy time, not here.
     const days = (d: Duration) => d.toDays({ integral: false });
-    if (days(ia) < 30) {
+    const known = (d: Duration | undefined): d is Duration => d !== undefined && !d.isUnresolved();
+    if (known(ia) && days(ia) < 30) {
       invalid(this, `\`infrequentAccessAfter\` must be at least 30 days (S3's minimum for Standard-IA), got: ${ia.toHumanString()}.`);
     }
-    if (props.expireAfter && days(props.expireAfter) <= days(ia)) {
+    if (known(props.expireAfter) && known(ia) && days(props.expireAfter) <= days(ia)) {
       invalid(this, `\`expireAfter\` (${props.expireAfter.toHumanString()}) must be longer than \`infrequentAccessAfter\` (${ia.toHumanString()}).`);
     }
-    if (props.objectLockRetention && days(props.objectLockRetention) < 1) {
+    if (known(props.objectLockRetention) && days(props.objectLockRetention) < 1) {
       invalid(this, `\`objectLockRetention\` must be at least 1 day, got: ${props.objectLockRetention.toHumanString()}.`);
     }
 
-    wholeDays(this, 'infrequentAccessAfter', ia);
-    if (props.expireAfter) wholeDays(this, 'expireAfter', props.expireAfter);
-    if (props.objectLockRetention) wholeDays(this, 'objectLockRetention', props.objectLockRetention);
+    if (known(ia)) wholeDays(this, 'infrequentAccessAfter', ia);
+    if (known(props.expireAfter)) wholeDays(this, 'expireAfter', props.expireAfter);
+    if (known(props.objectLockRetention)) wholeDays(this, 'objectLockRetention', props.objectLockRetention);
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
       enableKeyRotation: true,

@@ -1,4 +1,4 @@
-import { CfnElement, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -97,7 +97,7 @@ export class Pipeline extends Construct {
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
     this.pipelineName = props.pipelineName ?? id;
-    if (!NAME.test(this.pipelineName)) {
+    if (!Token.isUnresolved(this.pipelineName) && !NAME.test(this.pipelineName)) {
       invalid(this, `\`pipelineName\` must be 1-64 letters, digits, '-' or '_', got: '${this.pipelineName}'. Set \`pipelineName\`, e.g. 'contracts'.`);
     }
     if (props.stages.length === 0) {

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -200,6 +200,12 @@ describe('AuditSink grants', () => {
 
 describe('AuditSink validation', () => {
   const make = (props: AuditSinkProps) => () => new AuditSink(newStack().stack, 'Audit', props);
+
+  test('durations given as tokens (CloudFormation parameters) are left to S3', () => {
+    const { stack } = newStack();
+    const days = Token.asNumber(new CfnParameter(stack, 'Days', { type: 'Number' }).value);
+    expect(() => new AuditSink(stack, 'Audit', { infrequentAccessAfter: Duration.days(days), expireAfter: Duration.days(days) })).not.toThrow();
+  });
 
   test('infrequentAccessAfter must be at least 30 days', () => {
     expect(make({ infrequentAccessAfter: Duration.days(29) }))

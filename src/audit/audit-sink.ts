@@ -5,9 +5,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
-import { grantKey, grantWritePrefix } from '../private/grants';
+import { grantKey, grantListPrefix, grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { invalid } from '../private/validation';
 import { Keys } from '../shared';
 
@@ -45,44 +45,85 @@ export interface AuditSinkProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** Where stages and pipelines write their audit trail; what a Pipeline and its stages depend on. */
+export interface IAuditSink extends IConstruct {
+  /** The records bucket. */
+  readonly bucket: s3.IBucket;
+  /** The bucket receiving the server access logs of the records and working buckets. */
+  readonly accessLogsBucket: s3.IBucket;
+  /** The key encrypting records, events and logs. */
+  readonly encryptionKey: kms.IKey;
+  /** The bus audit events are put on. */
+  readonly eventBus: events.IEventBus;
+  /** Log group for state-machine execution logs. */
+  readonly logGroup: logs.ILogGroup;
+
+  /**
+   * Grants writing the audit records of one stage (under `stages/<stage>/`) and putting audit events.
+   * @param grantee the stage's role
+   * @param stage the stage id
+   */
+  grantWriteStageRecords(grantee: iam.IGrantable, stage: string): iam.Grant;
+
+  /**
+   * Grants writing and reading run records (under `runs/`) and putting audit events.
+   * @param grantee the recorder's role
+   */
+  grantWriteRunRecords(grantee: iam.IGrantable): iam.Grant;
+
+  /**
+   * Grants putting events on the audit bus (encrypted with the sink's key).
+   * @param grantee who puts events
+   */
+  grantPutEvents(grantee: iam.IGrantable): iam.Grant;
+
+  /**
+   * Grants reading every audit record (objects, versions, listing) and decrypting them: for auditors.
+   * @param grantee who reads the trail
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+}
+
 /**
  * Where a pipeline's audit trail lives: an encrypted, versioned S3 bucket with a record per stage and
  * per run, an EventBridge bus carrying an audit event for each record, and the state machine's
  * execution log group. Record format: `AuditSink.RECORD_SCHEMA_FILE` (JSON Schema, draft 2020-12).
  */
-export class AuditSink extends Construct {
+export class AuditSink extends Construct implements IAuditSink {
   /** Path of the JSON Schema of audit records. */
   public static readonly RECORD_SCHEMA_FILE: string = path.join(__dirname, 'audit-record.schema.json');
 
-  /** The records bucket (KMS, versioned, SSL only, access-logged). */
-  public readonly bucket: s3.Bucket;
+  /** The records bucket (KMS, versioned, SSL only, access-logged); the sink's main child, id `Resource`. */
+  public readonly bucket: s3.IBucket;
   /** The bucket receiving the server access logs of the records and working buckets. */
-  public readonly accessLogsBucket: s3.Bucket;
+  public readonly accessLogsBucket: s3.IBucket;
   /** The key encrypting records, events and logs. */
   public readonly encryptionKey: kms.IKey;
   /** The bus audit events are put on (source `cdk-ai-pipeline`). */
-  public readonly eventBus: events.EventBus;
+  public readonly eventBus: events.IEventBus;
   /** Log group for state-machine execution logs (execution data excluded). */
-  public readonly logGroup: logs.LogGroup;
+  public readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: AuditSinkProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const ia = props.infrequentAccessAfter ?? Duration.days(90);
+    // Durations given as tokens (CloudFormation parameters) are checked by S3 at deploy time, not here.
     const days = (d: Duration) => d.toDays({ integral: false });
-    if (days(ia) < 30) {
+    const known = (d: Duration | undefined): d is Duration => d !== undefined && !d.isUnresolved();
+    if (known(ia) && days(ia) < 30) {
       invalid(this, `\`infrequentAccessAfter\` must be at least 30 days (S3's minimum for Standard-IA), got: ${ia.toHumanString()}.`);
     }
-    if (props.expireAfter && days(props.expireAfter) <= days(ia)) {
+    if (known(props.expireAfter) && known(ia) && days(props.expireAfter) <= days(ia)) {
       invalid(this, `\`expireAfter\` (${props.expireAfter.toHumanString()}) must be longer than \`infrequentAccessAfter\` (${ia.toHumanString()}).`);
     }
-    if (props.objectLockRetention && days(props.objectLockRetention) < 1) {
+    if (known(props.objectLockRetention) && days(props.objectLockRetention) < 1) {
       invalid(this, `\`objectLockRetention\` must be at least 1 day, got: ${props.objectLockRetention.toHumanString()}.`);
     }
 
-    wholeDays(this, 'infrequentAccessAfter', ia);
-    if (props.expireAfter) wholeDays(this, 'expireAfter', props.expireAfter);
-    if (props.objectLockRetention) wholeDays(this, 'objectLockRetention', props.objectLockRetention);
+    if (known(ia)) wholeDays(this, 'infrequentAccessAfter', ia);
+    if (known(props.expireAfter)) wholeDays(this, 'expireAfter', props.expireAfter);
+    if (known(props.objectLockRetention)) wholeDays(this, 'objectLockRetention', props.objectLockRetention);
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
       enableKeyRotation: true,
@@ -99,7 +140,7 @@ export class AuditSink extends Construct {
     }));
 
     this.accessLogsBucket = accessLogsBucket(this, 'AccessLogs', removalPolicy);
-    this.bucket = secureBucket(this, 'Records', {
+    this.bucket = secureBucket(this, 'Resource', {
       encryptionKey: this.encryptionKey,
       accessLogs: this.accessLogsBucket,
       accessLogsPrefix: 'audit-records/',
@@ -131,9 +172,7 @@ export class AuditSink extends Construct {
    * @param stage the stage id
    */
   public grantWriteStageRecords(grantee: iam.IGrantable, stage: string): iam.Grant {
-    const grant = grantWritePrefix(grantee, this.bucket, Keys.stagePrefix(stage), false);
-    this.grantPutEvents(grantee);
-    return grant;
+    return grantWritePrefix(grantee, this.bucket, Keys.stagePrefix(stage), false).combine(this.grantPutEvents(grantee));
   }
 
   /**
@@ -141,16 +180,10 @@ export class AuditSink extends Construct {
    * @param grantee the recorder's role
    */
   public grantWriteRunRecords(grantee: iam.IGrantable): iam.Grant {
-    const grant = grantWritePrefix(grantee, this.bucket, Keys.runsPrefix, true);
-    // ListBucket lets the backstop tell a missing record (404) from a denied read (403).
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:ListBucket'],
-      resourceArns: [this.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${Keys.runsPrefix}*`] } },
-    });
-    this.grantPutEvents(grantee);
-    return grant;
+    return grantWritePrefix(grantee, this.bucket, Keys.runsPrefix, true)
+      // ListBucket lets the backstop tell a missing record (404) from a denied read (403).
+      .combine(grantListPrefix(grantee, this.bucket, Keys.runsPrefix))
+      .combine(this.grantPutEvents(grantee));
   }
 
   /**
@@ -158,8 +191,15 @@ export class AuditSink extends Construct {
    * @param grantee who puts events
    */
   public grantPutEvents(grantee: iam.IGrantable): iam.Grant {
-    grantKey(grantee, this.encryptionKey, ['kms:GenerateDataKey']);
-    return this.eventBus.grantPutEventsTo(grantee);
+    return grantKey(grantee, this.encryptionKey, ['kms:GenerateDataKey']).combine(this.eventBus.grantPutEventsTo(grantee));
+  }
+
+  /**
+   * Grants reading every audit record (objects, versions, listing) and decrypting them: for auditors.
+   * @param grantee who reads the trail
+   */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return grantReadPrefix(grantee, this.bucket, '', true);
   }
 }
 

@@ -1,33 +1,33 @@
-import { CfnElement, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AuditSink } from '../audit/audit-sink';
+import { AuditSink, IAuditSink } from '../audit/audit-sink';
 import { DOCUMENT_SCHEMA } from '../contracts/schemas';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { secureBucket } from '../private/buckets';
 import { checkSatisfies, lookupPath } from '../private/contract-check';
 import { Bundles, bundleCode } from '../private/handler-asset';
+import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
 import { invalid } from '../private/validation';
 import { RoutingPolicy } from '../routing/routing-policy';
-import { Env, Keys, LAMBDA_TRANSIENT_ERRORS } from '../shared';
-import { InferenceStage, StageKind } from '../stages/inference-stage';
-import { DocumentTrigger } from '../trigger/document-trigger';
+import { Env, Keys } from '../shared';
+import { IInferenceStage, StageKind } from '../stages/inference-stage-base';
+import { IDocumentTrigger } from '../trigger/document-trigger';
 
 /** Props of a pipeline. */
 export interface PipelineProps {
   /** What starts the runs. */
-  readonly trigger: DocumentTrigger;
+  readonly trigger: IDocumentTrigger;
   /** The stages, in order. Each stage's input contract must be satisfied by the stages before it. */
-  readonly stages: InferenceStage[];
+  readonly stages: IInferenceStage[];
   /**
    * Rules that route a run once the stages are done.
    * @default - no routing: a run ends after its last stage
@@ -37,7 +37,7 @@ export interface PipelineProps {
    * Where the audit trail goes.
    * @default - a new AuditSink
    */
-  readonly auditSink?: AuditSink;
+  readonly auditSink?: IAuditSink;
   /**
    * The pipeline's name in audit records and events (letters, digits, '-', '_').
    * @default - the construct id
@@ -77,10 +77,10 @@ const MAX_STAGES = 50;
  * before it, and that routing rules read declared paths with the declared types.
  */
 export class Pipeline extends Construct {
-  /** The state machine. */
+  /** The state machine (the pipeline's main child, id `Resource`). */
   public readonly stateMachine: sfn.StateMachine;
   /** The audit sink. */
-  public readonly auditSink: AuditSink;
+  public readonly auditSink: IAuditSink;
   /** The working bucket: stage outputs too large to travel in the state, under `stages/<id>/`. */
   public readonly workingBucket: s3.Bucket;
   /** The key of the working bucket. */
@@ -92,12 +92,12 @@ export class Pipeline extends Construct {
   /** The pipeline's name in audit records. */
   public readonly pipelineName: string;
   /** The stages, in order. */
-  public readonly stages: InferenceStage[];
+  public readonly stages: IInferenceStage[];
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
     this.pipelineName = props.pipelineName ?? id;
-    if (!NAME.test(this.pipelineName)) {
+    if (!Token.isUnresolved(this.pipelineName) && !NAME.test(this.pipelineName)) {
       invalid(this, `\`pipelineName\` must be 1-64 letters, digits, '-' or '_', got: '${this.pipelineName}'. Set \`pipelineName\`, e.g. 'contracts'.`);
     }
     if (props.stages.length === 0) {
@@ -114,8 +114,9 @@ export class Pipeline extends Construct {
       ids.add(stage.stageId);
     }
     const timeout = props.timeout ?? Duration.hours(2);
-    const longest = props.stages.reduce((sum, s) => sum + s.timeout.toSeconds(), 0);
-    if (timeout.toSeconds() < longest) {
+    const known = !timeout.isUnresolved() && props.stages.every((s) => !s.timeout.isUnresolved());
+    const longest = known ? props.stages.reduce((sum, s) => sum + s.timeout.toSeconds(), 0) : 0;
+    if (known && timeout.toSeconds() < longest) {
       invalid(this, `\`timeout\` (${timeout.toHumanString()}) is shorter than the stages' timeouts added up (${Duration.seconds(longest).toHumanString()}). Raise \`timeout\` or lower the stages' timeouts.`);
     }
     this.stages = [...props.stages];
@@ -150,30 +151,20 @@ export class Pipeline extends Construct {
     }));
 
     // The recorder writes run records: at the end of a run, on the failure path, and from the backstop.
-    const recorderRole = new iam.Role(this, 'RecorderRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    const recorder = handlerFunction(this, 'Recorder', {
       description: `cdk-ai-pipeline ${this.pipelineName}: writes run audit records`,
-    });
-    this.recorder = new lambda.Function(this, 'Recorder', {
-      description: `cdk-ai-pipeline ${this.pipelineName}: writes run audit records`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
       code: bundleCode(Bundles.RECORDER),
-      role: recorderRole,
       timeout: Duration.seconds(30),
       memorySize: 256,
-      tracing: lambda.Tracing.ACTIVE,
-      logGroup: new logs.LogGroup(this, 'RecorderLogs', { retention: logs.RetentionDays.ONE_YEAR }),
-      loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
         [Env.PIPELINE_NAME]: this.pipelineName,
         [Env.AUDIT_BUCKET]: this.auditSink.bucket.bucketName,
         [Env.AUDIT_BUS]: this.auditSink.eventBus.eventBusName,
         [Env.STAGE_ORDER]: props.stages.map((s) => s.stageId).join(','),
-        POWERTOOLS_SERVICE_NAME: 'cdk-ai-pipeline-recorder',
       },
     });
+    this.recorder = recorder.fn;
+    const recorderRole = recorder.role;
     this.auditSink.grantWriteRunRecords(recorderRole);
 
     const recordPayload = (action: string) => sfn.TaskInput.fromObject({
@@ -182,14 +173,7 @@ export class Pipeline extends Construct {
       runId: sfn.JsonPath.stringAt('$$.Execution.Name'),
       startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
     });
-    const lambdaRetry: sfn.RetryProps = {
-      errors: [...LAMBDA_TRANSIENT_ERRORS],
-      interval: Duration.seconds(1),
-      maxAttempts: 4,
-      backoffRate: 2,
-      maxDelay: Duration.seconds(20),
-      jitterStrategy: sfn.JitterType.FULL,
-    };
+    const lambdaRetry = taskRetry(RECORDER_RETRY);
     const recordFailure = new tasks.LambdaInvoke(this, 'RecordFailure', {
       lambdaFunction: this.recorder,
       payload: recordPayload('failure'),
@@ -233,7 +217,7 @@ export class Pipeline extends Construct {
     for (const stage of props.stages.slice(1)) chain = chain.next(stage);
     chain = chain.next(after);
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       definitionBody: sfn.DefinitionBody.fromChainable(chain),
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
@@ -269,14 +253,7 @@ export class Pipeline extends Construct {
       targets: [new targets.LambdaFunction(this.recorder, { retryAttempts: 10, maxEventAge: Duration.hours(24) })],
     });
 
-    const alarm = (name: string, metric: cloudwatch.Metric, what: string) => new cloudwatch.Alarm(this, name, {
-      alarmDescription: `cdk-ai-pipeline ${this.pipelineName}: ${what}`,
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const alarm = (name: string, metric: cloudwatch.Metric, what: string) => countAlarm(this, name, metric, `cdk-ai-pipeline ${this.pipelineName}: ${what}`);
     this.alarms = [
       alarm('FailedAlarm', this.stateMachine.metricFailed({ period: Duration.minutes(5) }), 'runs failed (see the run audit records)'),
       alarm('TimedOutAlarm', this.stateMachine.metricTimedOut({ period: Duration.minutes(5) }), 'runs timed out'),
@@ -315,7 +292,7 @@ export class Pipeline extends Construct {
 }
 
 /** The schema of `results` as the stages' output contracts declare it. */
-function resultsSchema(stages: InferenceStage[]): { [key: string]: any } {
+function resultsSchema(stages: IInferenceStage[]): { [key: string]: any } {
   return {
     type: 'object',
     required: stages.map((s) => s.stageId),
@@ -324,7 +301,7 @@ function resultsSchema(stages: InferenceStage[]): { [key: string]: any } {
 }
 
 /** Fails synth when a stage's input contract is not satisfied by the trigger and the stages before it. */
-function checkContracts(pipeline: Pipeline, stages: InferenceStage[]) {
+function checkContracts(pipeline: Pipeline, stages: IInferenceStage[]) {
   stages.forEach((stage, i) => {
     const before = stages.slice(0, i);
     const view = {

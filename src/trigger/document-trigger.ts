@@ -6,15 +6,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { Bundles, bundleCode } from '../private/handler-asset';
-import { invalid } from '../private/validation';
+import { countAlarm, handlerFunction } from '../private/handler-function';
+import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
 
 /** Props of an S3 upload trigger. */
@@ -52,11 +52,27 @@ export interface S3UploadTriggerProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** What starts a pipeline's runs; what a Pipeline depends on. */
+export interface IDocumentTrigger extends IConstruct {
+  /** The bucket runs read documents from. */
+  readonly documentBucket: s3.IBucket;
+  /** The key prefix documents are read under ('' for the whole bucket). */
+  readonly documentPrefix: string;
+  /** Key suffixes that start a run (empty: any key). */
+  readonly documentSuffixes: string[];
+
+  /**
+   * Connects the trigger to the state machine it starts. A Pipeline calls this.
+   * @param stateMachine the pipeline's state machine
+   */
+  bind(stateMachine: sfn.IStateMachine): void;
+}
+
 /**
- * What starts a pipeline's runs. `DocumentTrigger.s3Upload(...)` starts one run per uploaded
- * object, exactly once.
+ * Makes triggers: `DocumentTrigger.s3Upload(...)` starts one run per uploaded object, exactly once.
+ * No trigger kind inherits this factory.
  */
-export abstract class DocumentTrigger extends Construct {
+export class DocumentTrigger {
   /**
    * One run per object uploaded to a bucket: S3 → EventBridge (no notification custom resource) →
    * an encrypted buffer queue with a dead-letter queue → a starter that names each execution after
@@ -66,26 +82,15 @@ export abstract class DocumentTrigger extends Construct {
     return new S3UploadTrigger(scope, id, props);
   }
 
-  /** The bucket runs read documents from. */
-  public abstract readonly documentBucket: s3.IBucket;
-  /** The key prefix documents are read under ('' for the whole bucket). */
-  public abstract readonly documentPrefix: string;
-  /** Key suffixes that start a run (empty: any key). */
-  public abstract readonly documentSuffixes: string[];
-
-  /**
-   * Connects the trigger to the state machine it starts. A Pipeline calls this.
-   * @param stateMachine the pipeline's state machine
-   */
-  public abstract bind(stateMachine: sfn.IStateMachine): void;
+  private constructor() {}
 }
 
 /** Starts one run per object uploaded to an S3 bucket, exactly once. */
-export class S3UploadTrigger extends DocumentTrigger {
+export class S3UploadTrigger extends Construct implements IDocumentTrigger {
   public readonly documentBucket: s3.IBucket;
   public readonly documentPrefix: string;
   public readonly documentSuffixes: string[];
-  /** The key of a bucket the trigger created. */
+  /** The key of the trigger's queues, and of its documents bucket when it made one. */
   public readonly encryptionKey: kms.IKey;
   /** The queue buffering upload events. */
   public readonly queue: sqs.Queue;
@@ -93,7 +98,7 @@ export class S3UploadTrigger extends DocumentTrigger {
   public readonly deadLetterQueue: sqs.Queue;
   /** The function that starts the runs. */
   public readonly starter: lambda.Function;
-  /** The EventBridge rule matching uploads. */
+  /** The EventBridge rule matching uploads (the trigger's main child, id `Resource`). */
   public readonly rule: events.Rule;
   /** Alarm: upload events in the dead-letter queue. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
@@ -104,10 +109,10 @@ export class S3UploadTrigger extends DocumentTrigger {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const maxConcurrency = props.maxConcurrency ?? 5;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+    if (outOfRange(maxConcurrency, 2, 1000, true)) {
       invalid(this, `\`maxConcurrency\` must be a whole number from 2 to 1000 (Lambda's SQS limits), got: ${maxConcurrency}.`);
     }
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+    if (outOfRange(maxReceiveCount, 1, 1000, true)) {
       invalid(this, `\`maxReceiveCount\` must be a whole number from 1 to 1000, got: ${maxReceiveCount}.`);
     }
     const prefix = props.prefix ?? '';
@@ -170,7 +175,7 @@ export class S3UploadTrigger extends DocumentTrigger {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
 
-    this.rule = new events.Rule(this, 'ObjectCreated', {
+    this.rule = new events.Rule(this, 'Resource', {
       description: 'cdk-ai-pipeline: uploaded documents start runs',
       eventPattern: {
         source: ['aws.s3'],
@@ -183,38 +188,22 @@ export class S3UploadTrigger extends DocumentTrigger {
       targets: [new targets.SqsQueue(this.queue)],
     });
 
-    const role = new iam.Role(this, 'StarterRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'cdk-ai-pipeline trigger: starts one execution per uploaded document',
-    });
-    this.starter = new lambda.Function(this, 'Starter', {
+    this.starter = handlerFunction(this, 'Starter', {
       description: 'cdk-ai-pipeline trigger: starts one execution per uploaded document, exactly once',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
+      roleDescription: 'cdk-ai-pipeline trigger: starts one execution per uploaded document',
       code: bundleCode(Bundles.STARTER),
-      role,
       timeout: starterTimeout,
       memorySize: 256,
-      tracing: lambda.Tracing.ACTIVE,
-      logGroup: new logs.LogGroup(this, 'StarterLogs', { retention: logs.RetentionDays.ONE_YEAR }),
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: { POWERTOOLS_SERVICE_NAME: 'cdk-ai-pipeline-trigger' },
-    });
+    }).fn;
     this.starter.addEventSource(new SqsEventSource(this.queue, {
       batchSize: 10,
       maxConcurrency,
       reportBatchItemFailures: true,
     }));
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: 'Upload events could not start a run and wait in the dead-letter queue.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = countAlarm(this, 'DeadLettersAlarm',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      'Upload events could not start a run and wait in the dead-letter queue.');
     acknowledgeWildcards(this, [XRAY_REASON]);
     this.node.addValidation({
       validate: () => this.bound ? [] : [`[S3UploadTrigger ${this.node.path}] the trigger starts nothing: pass it as a Pipeline's \`trigger\`.`],

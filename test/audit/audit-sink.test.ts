@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -173,10 +173,39 @@ describe('AuditSink grants', () => {
       { Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalIdOf(stack, audit.eventBus), 'Arn'] } },
     ]);
   });
+
+  test('grantRead (auditors): read and list every record, decrypt with the key, nothing else', () => {
+    const { stack, audit, statements } = withRole((a, r) => a.grantRead(r));
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(stack, audit.bucket), 'Arn'] };
+    expect(statements).toEqual([
+      { Action: ['s3:GetObject', 's3:GetObjectVersion'], Effect: 'Allow', Resource: { 'Fn::Join': ['', [bucketArn, '/*']] } },
+      { Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['*'] } }, Effect: 'Allow', Resource: bucketArn },
+      { Action: 'kms:Decrypt', Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalIdOf(stack, audit.encryptionKey), 'Arn'] } },
+    ]);
+  });
+
+  test.each<[string, (audit: AuditSink, role: iam.Role) => iam.Grant]>([
+    ['grantWriteStageRecords', (a, r) => a.grantWriteStageRecords(r, 'Classify')],
+    ['grantWriteRunRecords', (a, r) => a.grantWriteRunRecords(r)],
+    ['grantPutEvents', (a, r) => a.grantPutEvents(r)],
+    ['grantRead', (a, r) => a.grantRead(r)],
+  ])('%s returns every statement it adds (KMS and ListBucket included)', (_name, grant) => {
+    const { stack, result, statements } = withRole(grant);
+    const returned = result.principalStatements.map((st) => stack.resolve(st.toStatementJson()));
+    const key = (x: any) => JSON.stringify(x);
+    // The policy keeps one copy of a statement granted twice (the key of the bucket and of the bus).
+    expect([...new Set(returned.map(key))].sort()).toEqual(statements.map(key).sort());
+  });
 });
 
 describe('AuditSink validation', () => {
   const make = (props: AuditSinkProps) => () => new AuditSink(newStack().stack, 'Audit', props);
+
+  test('durations given as tokens (CloudFormation parameters) are left to S3', () => {
+    const { stack } = newStack();
+    const days = Token.asNumber(new CfnParameter(stack, 'Days', { type: 'Number' }).value);
+    expect(() => new AuditSink(stack, 'Audit', { infrequentAccessAfter: Duration.days(days), expireAfter: Duration.days(days) })).not.toThrow();
+  });
 
   test('infrequentAccessAfter must be at least 30 days', () => {
     expect(make({ infrequentAccessAfter: Duration.days(29) }))

@@ -14,7 +14,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { IConstruct } from 'constructs';
 import { AuditSink } from '../../src/audit/audit-sink';
-import { InferenceStage, StageAttachOptions } from '../../src/stages/inference-stage';
+import { InferenceStageBase, StageAttachOptions } from '../../src/stages/inference-stage';
 
 /** Account and region of every test stack, so ARNs resolve to plain strings. */
 export const TEST_ENV = { account: '123456789012', region: 'us-east-1' } as const;
@@ -54,7 +54,7 @@ export function newAttachment(stack: Stack): TestAttachment {
 }
 
 /** Attaches `stage` to `attachment` (pipeline 'TestPipeline', documents under 'incoming/'). */
-export function attachStage(stage: InferenceStage, attachment: TestAttachment, overrides: Partial<StageAttachOptions> = {}): void {
+export function attachStage(stage: InferenceStageBase, attachment: TestAttachment, overrides: Partial<StageAttachOptions> = {}): void {
   stage.attach({
     pipelineName: 'TestPipeline',
     documentBucket: attachment.documentBucket,
@@ -66,7 +66,7 @@ export function attachStage(stage: InferenceStage, attachment: TestAttachment, o
 }
 
 /** A state machine running only `stage`, and its resolved ASL. */
-export function stateMachineOf(stage: InferenceStage, id = 'SM'): { stateMachine: sfn.StateMachine; asl: any } {
+export function stateMachineOf(stage: InferenceStageBase, id = 'SM'): { stateMachine: sfn.StateMachine; asl: any } {
   const stack = Stack.of(stage);
   const stateMachine = new sfn.StateMachine(stack, id, { definitionBody: sfn.DefinitionBody.fromChainable(stage) });
   return { stateMachine, asl: renderAsl(stateMachine) };
@@ -91,13 +91,13 @@ function flattenJoin(value: any): string {
 }
 
 /** The source folder of a stage handler's code asset (what `stageCode` staged). */
-export function stageAssetDir(stage: InferenceStage): string {
+export function stageAssetDir(stage: InferenceStageBase): string {
   const asset = stage.handler.node.findChild('Code') as s3assets.Asset;
   return (asset.node.findChild('Stage') as AssetStaging).sourcePath;
 }
 
 /** The asset hash of a stage handler's code. */
-export function stageAssetHash(stage: InferenceStage): string {
+export function stageAssetHash(stage: InferenceStageBase): string {
   return (stage.handler.node.findChild('Code') as s3assets.Asset).assetHash;
 }
 

@@ -265,18 +265,17 @@ describe('RoutingPolicy validation', () => {
       .toThrow("[RoutingPolicy TestStack/Route] `defaultRoute` cannot auto-approve, got: RouteDestination.autoApprove('yes'). A run that matches no rule must reach a person or a queue");
   });
 
-  test('never renders a Choice state without choices (ASL requires a non-empty Choices)', () => {
-    // Either the policy rejects an empty `rules`, or the built states contain no empty Choice.
-    let graph: any;
-    try {
-      graph = build((stack) => ({ rules: [], defaultRoute: RouteDestination.sqsQueue('review', queue(stack)) })).graph;
-    } catch (e: any) {
-      expect(e.message).toMatch(/`rules`/);
-      return;
-    }
-    const emptyChoices = Object.entries(graph.States).filter(([, s]: [string, any]) => s.Type === 'Choice' && !(s.Choices?.length > 0));
-    expect(emptyChoices.map(([name]) => name)).toEqual([]);
+  test('with no rules, every run takes the default route and no Choice state is rendered (ASL requires a non-empty Choices)', () => {
+    const { graph } = build((stack) => ({ rules: [], defaultRoute: RouteDestination.sqsQueue('review', queue(stack)) }));
+    const states = Object.entries(graph.States) as Array<[string, any]>;
+    expect(states.filter(([, s]) => s.Type === 'Choice').map(([name]) => name)).toEqual([]);
+    // The run goes straight to the default destination's delivery, which then reaches the next state.
+    const start = graph.States[graph.StartAt];
+    expect(start.Type).toBe('Task');
+    expect(JSON.stringify(start.Resource)).toContain(':states:::sqs:sendMessage');
+    expect(JSON.stringify(states)).toContain('Routed');
   });
+
 });
 
 describe('RoutingPolicy._grant', () => {

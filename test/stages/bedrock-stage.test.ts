@@ -232,13 +232,13 @@ describe('BedrockStage contracts', () => {
 
   test.each(['riskScore', 'riskClauses', 'missing'])('offloading %p (not a string property) throws', (field) => {
     expect(() => bedrock(newStack(), { offloadFields: [field] }))
-      .toThrow(new RegExp(`^\\[BedrockStage Summarize\\] \`offloadFields\` names '${field}', which the output contract \\(StageContract\\.fromObject\\) does not declare as a string property`));
+      .toThrow(new RegExp(`^\\[BedrockStage TestStack/Summarize\\] \`offloadFields\` names '${field}', which the output contract \\(StageContract\\.fromObject\\) does not declare as a string property`));
   });
 
   test.each(['response', 'screening', 'usage'])('an output contract declaring %p (added by the stage) throws', (name) => {
     const output = StageContract.fromObject({ type: 'object', properties: { [name]: { type: 'string' } } });
     expect(() => bedrock(newStack(), { output }))
-      .toThrow(new RegExp(`\\[BedrockStage Summarize\\] the output contract \\(StageContract\\.fromObject\\) declares '${name}', which the Bedrock stage adds itself\\. Rename that field\\.`));
+      .toThrow(new RegExp(`\\[BedrockStage TestStack/Summarize\\] the output contract \\(StageContract\\.fromObject\\) declares '${name}', which the Bedrock stage adds itself\\. Rename that field\\.`));
   });
 
   test('the input contract requires the document and each results.X.y the prompt reads', () => {
@@ -290,17 +290,17 @@ describe('BedrockStage contracts', () => {
 describe('BedrockStage validation', () => {
   test.each([0, 200_001, 1.5])('rejects maxTokens %p', (maxTokens) => {
     expect(() => bedrock(newStack(), { maxTokens }))
-      .toThrow(new RegExp(`^\\[BedrockStage Summarize\\] \`maxTokens\` must be a whole number from 1 to 200000, got: ${maxTokens}\\.`));
+      .toThrow(new RegExp(`^\\[BedrockStage TestStack/Summarize\\] \`maxTokens\` must be a whole number from 1 to 200000, got: ${maxTokens}\\.`));
   });
 
   test.each([-0.1, 1.1])('rejects temperature %p', (temperature) => {
     expect(() => bedrock(newStack(), { temperature }))
-      .toThrow(new RegExp(`\\[BedrockStage Summarize\\] \`temperature\` must be between 0 and 1, got: ${temperature}\\.`));
+      .toThrow(new RegExp(`\\[BedrockStage TestStack/Summarize\\] \`temperature\` must be between 0 and 1, got: ${temperature}\\.`));
   });
 
   test.each([0, -5, 2.5])('rejects maxInputChars %p', (maxInputChars) => {
     expect(() => bedrock(newStack(), { maxInputChars }))
-      .toThrow(new RegExp(`\\[BedrockStage Summarize\\] \`maxInputChars\` must be a positive whole number, got: ${maxInputChars}\\.`));
+      .toThrow(new RegExp(`\\[BedrockStage TestStack/Summarize\\] \`maxInputChars\` must be a positive whole number, got: ${maxInputChars}\\.`));
   });
 
   test('rejects a timeout over 15 minutes (the handler runs the whole call)', () => {

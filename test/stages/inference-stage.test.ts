@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -9,8 +9,12 @@ import { StageContract } from '../../src/contracts/stage-contract';
 import { loadValidatorsSource } from '../../src/runtime/contracts';
 import { LAMBDA_TRANSIENT_ERRORS, TRANSIENT_ERRORS } from '../../src/shared';
 import { BedrockModel } from '../../src/stages/bedrock/bedrock-model';
+import { BedrockStage } from '../../src/stages/bedrock/bedrock-stage';
 import { PromptTemplate } from '../../src/stages/bedrock/prompt-template';
-import { InferenceStage, StageKind, StageRetryOptions } from '../../src/stages/inference-stage';
+import { InferenceStage, InferenceStageBase, StageKind, StageRetryOptions } from '../../src/stages/inference-stage';
+import { LambdaStage } from '../../src/stages/lambda/lambda-stage';
+import { SageMakerEndpointStage } from '../../src/stages/sagemaker/sagemaker-stage';
+import { TextractStage } from '../../src/stages/textract/textract-stage';
 import {
   allActions, arnOf, attachStage, newAttachment, newStack, objectArn, renderAsl, roleStatements,
   stageAssetDir, stageAssetHash, stateMachineOf, statementsWith, TestAttachment,
@@ -22,7 +26,7 @@ const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:enrich';
 interface KindCase {
   readonly kind: StageKind;
   readonly id: string;
-  readonly make: (scope: Construct, id: string, extra?: any) => InferenceStage;
+  readonly make: (scope: Construct, id: string, extra?: any) => InferenceStageBase;
   readonly transient: readonly string[];
   readonly timeoutSeconds: number;
   readonly handlerTimeoutSeconds: number;
@@ -89,7 +93,7 @@ const NON_TRANSIENT = [
 describe.each(KINDS)('InferenceStage.$kind (common stage machinery)', (k) => {
   let stack: Stack;
   let att: TestAttachment;
-  let stage: InferenceStage;
+  let stage: InferenceStageBase;
   let template: Template;
   let task: any;
 
@@ -365,6 +369,17 @@ describe('InferenceStage assets are deterministic', () => {
   });
 });
 
+describe('InferenceStage factories', () => {
+  test('each factory exists once: on InferenceStage, inherited by no stage kind', () => {
+    const factories = ['textract', 'bedrock', 'sagemakerEndpoint', 'lambda'];
+    for (const name of factories) expect(typeof (InferenceStage as any)[name]).toBe('function');
+    for (const kind of [TextractStage, BedrockStage, SageMakerEndpointStage, LambdaStage]) {
+      expect(factories.filter((name) => name in kind)).toEqual([]);
+      expect(Object.getPrototypeOf(kind)).toBe(InferenceStageBase);
+    }
+  });
+});
+
 describe('InferenceStage validation', () => {
   const make = (id: string, extra: any = {}) => InferenceStage.sagemakerEndpoint(newStack(), id, { endpointName: 'classifier', ...extra });
 
@@ -395,7 +410,7 @@ describe('InferenceStage validation', () => {
   });
 
   test.each([127, 10241])('rejects memorySize %p', (memorySize) => {
-    expect(() => make('Classify', { memorySize })).toThrow(new RegExp(`\`memorySize\` must be between 128 and 10240 MiB, got: ${memorySize}\\.`));
+    expect(() => make('Classify', { memorySize })).toThrow(`[SageMakerEndpointStage TestStack/Classify] \`memorySize\` must be a whole number of MiB from 128 to 10240, got: ${memorySize}. Set a value in that range.`);
   });
 
   test.each([-1, 11, 2.5])('rejects retry.maxAttempts %p', (maxAttempts) => {
@@ -422,16 +437,32 @@ describe('InferenceStage validation', () => {
       .toThrow(/the stage is already attached \(to pipeline 'TestPipeline'\); a stage belongs to one pipeline\. Create another stage for 'Other'/);
   });
 
-  test('an unattached stage fails synthesis', () => {
-    const app = new App({ builtinCloudFormationValidation: false });
-    const stack = new Stack(app, 'Unattached');
-    InferenceStage.sagemakerEndpoint(stack, 'Classify', { endpointName: 'classifier' });
-    expect(() => app.synth()).toThrow(/\[SageMakerEndpointStage Unattached\/Classify\] the stage is not attached to a pipeline/);
+  test('a stage given standalone options cannot also be attached', () => {
+    const stack = newStack();
+    const att = newAttachment(stack);
+    const stage = InferenceStage.sagemakerEndpoint(stack, 'Classify', { endpointName: 'classifier', standalone: { pipelineName: 'mine' } });
+    expect(() => attachStage(stage, att))
+      .toThrow("[SageMakerEndpointStage TestStack/Classify] the stage was given `standalone` options, which apply only outside a Pipeline; it cannot also be attached to 'TestPipeline'. Remove `standalone`, or keep the stage out of the Pipeline.");
   });
 
-  test('an unattached stage also fails Template.fromStack', () => {
+  test('rejects a standalone pipelineName that is not a name', () => {
+    expect(() => make('Classify', { standalone: { pipelineName: 'my pipeline' } }))
+      .toThrow("[SageMakerEndpointStage TestStack/Classify] `standalone.pipelineName` must be 1-64 letters, digits, '-' or '_', got: 'my pipeline'.");
+  });
+
+  test('skips checks of values that are tokens (CloudFormation parameters)', () => {
     const stack = newStack();
-    InferenceStage.lambda(stack, 'Enrich', { function: lambda.Function.fromFunctionArn(stack, 'Fn', FUNCTION_ARN) });
-    expect(() => Template.fromStack(stack)).toThrow(/not attached/);
+    const memory = new CfnParameter(stack, 'Memory', { type: 'Number' });
+    const attempts = new CfnParameter(stack, 'Attempts', { type: 'Number' });
+    const stage = InferenceStage.sagemakerEndpoint(stack, 'Classify', {
+      endpointName: 'classifier',
+      memorySize: Token.asNumber(memory.value),
+      retry: { maxAttempts: Token.asNumber(attempts.value) },
+    });
+    attachStage(stage, newAttachment(stack));
+    const sm = new sfn.StateMachine(stack, 'SM', { definitionBody: sfn.DefinitionBody.fromChainable(stage) });
+    const definition = JSON.stringify(stack.resolve((sm.node.defaultChild as sfn.CfnStateMachine).definitionString));
+    expect(definition).toMatch(/MaxAttempts[^,]*,\{"Ref":"Attempts"\}/);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { MemorySize: { Ref: 'Memory' } });
   });
 });

@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { StageContract } from '../../src/contracts/stage-contract';
 import { loadValidatorsSource } from '../../src/runtime/contracts';
 import { InferenceStage, StageKind } from '../../src/stages/inference-stage';
@@ -37,16 +39,16 @@ describe('LambdaStage with an imported function', () => {
     expect(stage.readsText).toBe(false);
   });
 
-  test('InvokeFunction on exactly your function ARN (no version wildcard)', () => {
+  test('InvokeFunction on your function ARN and its versions, as grantInvoke grants (imported: on the role)', () => {
     expect(statementsWith(roleStatements(template, stage.role), 'lambda:InvokeFunction')).toEqual([
-      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: FUNCTION_ARN },
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [FUNCTION_ARN, `${FUNCTION_ARN}:*`] },
     ]);
   });
 
   test('the proxy handler knows your function; 256 MiB by default', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 256,
-      Environment: { Variables: { TARGET_FUNCTION: FUNCTION_ARN, POWERTOOLS_SERVICE_NAME: 'cdk-ai-pipeline-lambda' } },
+      Environment: { Variables: { TARGET_FUNCTION: FUNCTION_ARN } },
     });
   });
 
@@ -81,8 +83,29 @@ describe('LambdaStage with a function in the same stack', () => {
     expect(stage.inputContract.schema.required).toEqual(['document']);
     const template = Template.fromStack(stack);
     expect(statementsWith(roleStatements(template, stage.role), 'lambda:InvokeFunction')).toEqual([
-      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: arnOf(fn) },
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [arnOf(fn), { 'Fn::Join': ['', [arnOf(fn), ':*']] }] },
     ]);
     template.resourceCountIs('AWS::Lambda::Function', 2);
+  });
+});
+
+describe('LambdaStage and cdk-nag', () => {
+  test.each([false, true])('the version wildcard grantInvoke adds is acknowledged, for this function only (imported: %p)', (imported) => {
+    const stack = newStack();
+    const fn = imported
+      ? lambda.Function.fromFunctionArn(stack, 'Mine', FUNCTION_ARN)
+      : new lambda.Function(stack, 'Mine', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });
+    const stage = InferenceStage.lambda(stack, 'Enrich', { function: fn });
+    attachStage(stage, newAttachment(stack));
+    Template.fromStack(stack);
+    const report = new AwsSolutionsChecks(stack.node.root as App).validateScope(stack);
+    const onStage = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`))
+      .filter((v) => v.includes('/Enrich/'));
+    expect(onStage).toEqual([]);
+    // ... while a wildcard on another function stays reported.
+    stage.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: ['arn:aws:lambda:us-east-1:123456789012:function:other:*'] }));
+    Template.fromStack(stack);
+    const again = new AwsSolutionsChecks(stack.node.root as App).validateScope(stack);
+    expect(again.violations.map((v) => v.ruleName)).toContain('AwsSolutions-IAM5[Resource::arn:aws:lambda:us-east-1:123456789012:function:other:*]');
   });
 });

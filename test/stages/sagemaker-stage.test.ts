@@ -58,7 +58,7 @@ describe('SageMakerEndpointStage', () => {
 
   test('the handler knows the endpoint name', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { ENDPOINT_NAME: 'contract-classifier', POWERTOOLS_SERVICE_NAME: 'cdk-ai-pipeline-sagemaker' } },
+      Environment: { Variables: { ENDPOINT_NAME: 'contract-classifier' } },
       Description: 'cdk-ai-pipeline sagemaker stage Classify: SageMaker endpoint contract-classifier',
     });
   });
@@ -121,7 +121,7 @@ describe('SageMakerEndpointStage props', () => {
   test.each(['', 'my_endpoint', '-endpoint', 'endpoint-', 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/x', 'a'.repeat(64)])(
     'rejects endpointName %p', (endpointName) => {
       expect(() => InferenceStage.sagemakerEndpoint(newStack(), 'Classify', { endpointName }))
-        .toThrow(/^\[SageMakerEndpointStage Classify\] `endpointName` must be 1-63 letters, digits or hyphens, got: '.*'\. Use the endpoint's name, not its ARN\./);
+        .toThrow(/^\[SageMakerEndpointStage TestStack\/Classify\] `endpointName` must be 1-63 letters, digits or hyphens, got: '.*'\. Use the endpoint's name, not its ARN\./);
     });
 
   test('accepts a 63-character endpoint name with hyphens', () => {
@@ -131,13 +131,13 @@ describe('SageMakerEndpointStage props', () => {
 
   test('rejects an empty request', () => {
     expect(() => InferenceStage.sagemakerEndpoint(newStack(), 'Classify', { endpointName: 'c', request: {} }))
-      .toThrow('[SageMakerEndpointStage Classify] `request` must name at least one field, got: {}.');
+      .toThrow('[SageMakerEndpointStage TestStack/Classify] `request` must name at least one field, got: {}.');
   });
 
   test('rejects request paths no stage can see, naming each field', () => {
     expect(() => InferenceStage.sagemakerEndpoint(newStack(), 'Classify', {
       endpointName: 'c',
       request: { a: 'summary', b: 'results.Classify.type', c: 'run.id' },
-    })).toThrow("[SageMakerEndpointStage Classify] `request` reads a from 'summary', c from 'run.id', which no stage can see. Read 'text', 'document.<field>' or 'results.<Stage>.<field>'.");
+    })).toThrow("[SageMakerEndpointStage TestStack/Classify] `request` reads a from 'summary', c from 'run.id', which no stage can see. Read 'text', 'document.<field>' or 'results.<Stage>.<field>'.");
   });
 });

@@ -106,10 +106,9 @@ describe('TextractStage', () => {
           TEXTRACT_TOPIC_ARN: { Ref: stack.getLogicalId(stage.completionTopic.node.defaultChild as any) },
           TEXTRACT_ROLE_ARN: arnOf(stage.textractServiceRole),
           STAGE_NAME: 'Extract',
-          POWERTOOLS_SERVICE_NAME: 'cdk-ai-pipeline-textract',
           PIPELINE_NAME: 'TestPipeline',
           WORK_BUCKET: { Ref: stack.getLogicalId(stage.node.scope!.node.findChild('Working').node.defaultChild as any) },
-          AUDIT_BUCKET: { Ref: stack.getLogicalId(stage.node.scope!.node.findChild('Audit').node.findChild('Records').node.defaultChild as any) },
+          AUDIT_BUCKET: { Ref: stack.getLogicalId(stage.node.scope!.node.findChild('Audit').node.findChild('Resource').node.defaultChild as any) },
           AUDIT_BUS: { Ref: stack.getLogicalId(stage.node.scope!.node.findChild('Audit').node.findChild('Bus').node.defaultChild as any) },
         },
       },
@@ -128,6 +127,23 @@ describe('TextractStage', () => {
     expect(props.Roles).toEqual([{ Ref: stack.getLogicalId(stage.role.node.defaultChild as any) }]);
     // not in the default policy the handler depends on (that would make a cycle with the state machine)
     expect(statementsWith(roleStatements(template, stage.role), 'states:SendTaskSuccess')).toEqual([]);
+  });
+
+  test('grantTaskResponse returns the grant; a second state machine gets a policy of its own', () => {
+    const s = newStack({ withEnv: true });
+    const extract = InferenceStage.textract(s, 'Extract');
+    attachStage(extract, newAttachment(s));
+    const first = new sfn.StateMachine(s, 'First', { definitionBody: sfn.DefinitionBody.fromChainable(extract) });
+    const second = sfn.StateMachine.fromStateMachineName(s, 'Second', 'other-machine');
+    const grants = [extract.grantTaskResponse(first), extract.grantTaskResponse(second)];
+    expect(grants.map((g) => g.success)).toEqual([true, true]);
+    expect(grants.map((g) => s.resolve(g.principalStatements.map((st) => st.toStatementJson())))).toEqual([
+      [{ Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Effect: 'Allow', Resource: { Ref: s.getLogicalId(first.node.defaultChild as any) } }],
+      [{ Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Effect: 'Allow', Resource: s.resolve(second.stateMachineArn) }],
+    ]);
+    const policies = Template.fromStack(s).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: s.getLogicalId(extract.role.node.defaultChild as any) }] } });
+    // The default policy and one policy per state machine.
+    expect(Object.keys(policies)).toHaveLength(3);
   });
 
   test('config and validators: default limits, Textract output contract', () => {
@@ -160,16 +176,16 @@ describe('TextractStage props', () => {
 
   test.each([0, 3001, 1.5])('rejects maxPages %p', (maxPages) => {
     expect(() => InferenceStage.textract(newStack(), 'Extract', { maxPages }))
-      .toThrow(new RegExp(`^\\[TextractStage Extract\\] \`maxPages\` must be a whole number from 1 to 3000 \\(Textract's asynchronous limit\\), got: ${maxPages}\\.`));
+      .toThrow(new RegExp(`^\\[TextractStage TestStack/Extract\\] \`maxPages\` must be a whole number from 1 to 3000 \\(Textract's asynchronous limit\\), got: ${maxPages}\\.`));
   });
 
   test('rejects maxDocumentSize over 500 MiB', () => {
     expect(() => InferenceStage.textract(newStack(), 'Extract', { maxDocumentSize: Size.mebibytes(501) }))
-      .toThrow(/\[TextractStage Extract\] `maxDocumentSize` must be at most 500 MiB \(Textract's limit\), got: 525336576 bytes/);
+      .toThrow(/\[TextractStage TestStack\/Extract\] `maxDocumentSize` must be between 1 byte and 500 MiB \(Textract's limit\), got: 525336576 bytes/);
   });
 
   test('rejects maxDocumentSize of 0 bytes', () => {
     expect(() => InferenceStage.textract(newStack(), 'Extract', { maxDocumentSize: Size.bytes(0) }))
-      .toThrow(/`maxDocumentSize` must be at most 500 MiB \(Textract's limit\), got: 0 bytes/);
+      .toThrow('[TextractStage TestStack/Extract] `maxDocumentSize` must be between 1 byte and 500 MiB (Textract\'s limit), got: 0 bytes.');
   });
 });

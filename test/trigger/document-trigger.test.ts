@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -206,6 +206,17 @@ describe('S3UploadTrigger validation', () => {
   test.each([1, 0, 1001, 2.5])('maxConcurrency %p is rejected', (value) => {
     expect(make({ maxConcurrency: value }))
       .toThrow(new RegExp(`\\[S3UploadTrigger Flagship/Upload\\] \`maxConcurrency\` must be a whole number from 2 to 1000 \\(Lambda's SQS limits\\), got: ${String(value).replace('.', '\\.')}\\.`));
+  });
+
+  test('token values (CloudFormation parameters) are not checked at synth', () => {
+    const { stack } = newStack();
+    const concurrency = new CfnParameter(stack, 'Concurrency', { type: 'Number' });
+    expect(() => new S3UploadTrigger(stack, 'Upload', { maxConcurrency: Token.asNumber(concurrency.value) })).not.toThrow();
+  });
+
+  test('the factory is on DocumentTrigger only, not inherited by the trigger kind', () => {
+    expect(typeof DocumentTrigger.s3Upload).toBe('function');
+    expect('s3Upload' in S3UploadTrigger).toBe(false);
   });
 
   test('maxConcurrency limits are inclusive', () => {

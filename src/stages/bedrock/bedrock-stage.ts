@@ -7,9 +7,9 @@ import { cloneSchema, DOCUMENT_INPUT_SCHEMA, POINTER_SCHEMA } from '../../contra
 import { StageContract } from '../../contracts/stage-contract';
 import { mergeObjectSchemas, schemaRequiringPaths } from '../../private/contract-check';
 import { Bundles, stageCode } from '../../private/handler-asset';
-import { invalid } from '../../private/validation';
+import { invalid, outOfRange, whereOf } from '../../private/validation';
 import { BedrockStageConfig, TRANSIENT_ERRORS } from '../../shared';
-import { InferenceStage, InferenceStageOptions, StageKind } from '../inference-stage';
+import { InferenceStageBase, InferenceStageOptions, StageKind } from '../inference-stage-base';
 
 /** A Bedrock guardrail applied to the stage's calls. */
 export interface BedrockGuardrail {
@@ -75,24 +75,24 @@ const ADDED_OUTPUT = {
  * S3), `screening` (a deterministic prompt-injection check of the inputs, which the pipeline uses so
  * a model's output alone can never auto-approve) and `usage`.
  */
-export class BedrockStage extends InferenceStage {
+export class BedrockStage extends InferenceStageBase {
   /** The model the stage calls. */
   public readonly model: BedrockModel;
   /** The prompt's version. */
   public readonly promptVersion: string;
 
   constructor(scope: Construct, id: string, props: BedrockStageProps) {
-    const where = `BedrockStage ${id}`;
+    const where = whereOf('BedrockStage', scope, id);
     const maxTokens = props.maxTokens ?? 2048;
     const temperature = props.temperature ?? 0;
     const maxInputChars = props.maxInputChars ?? 200_000;
-    if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 200_000) {
+    if (outOfRange(maxTokens, 1, 200_000, true)) {
       invalid(where, `\`maxTokens\` must be a whole number from 1 to 200000, got: ${maxTokens}.`);
     }
-    if (temperature < 0 || temperature > 1) {
+    if (outOfRange(temperature, 0, 1)) {
       invalid(where, `\`temperature\` must be between 0 and 1, got: ${temperature}.`);
     }
-    if (!Number.isInteger(maxInputChars) || maxInputChars < 1) {
+    if (outOfRange(maxInputChars, 1, Number.MAX_SAFE_INTEGER, true)) {
       invalid(where, `\`maxInputChars\` must be a positive whole number, got: ${maxInputChars}.`);
     }
     const modelSchema = props.output.schema;
@@ -139,6 +139,7 @@ export class BedrockStage extends InferenceStage {
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: props.memorySize ?? 512,
       retry: props.retry,
+      standalone: props.standalone,
       readsText: props.prompt.variables.includes('text'),
       description: `Bedrock Converse with ${props.model.modelId}, prompt v${props.prompt.version}`,
     });

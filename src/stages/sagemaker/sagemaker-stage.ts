@@ -5,9 +5,9 @@ import { cloneSchema, DOCUMENT_INPUT_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
 import { mergeObjectSchemas, schemaRequiringPaths } from '../../private/contract-check';
 import { Bundles, stageCode } from '../../private/handler-asset';
-import { invalid } from '../../private/validation';
+import { invalid, outOfRange, whereOf } from '../../private/validation';
 import { Env, SageMakerStageConfig, TRANSIENT_ERRORS } from '../../shared';
-import { InferenceStage, InferenceStageOptions, StageKind } from '../inference-stage';
+import { InferenceStageBase, InferenceStageOptions, StageKind } from '../inference-stage-base';
 
 /** Props of a SageMaker endpoint stage. */
 export interface SageMakerEndpointStageProps extends InferenceStageOptions {
@@ -37,12 +37,12 @@ const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
  * An Amazon SageMaker real-time endpoint (InvokeEndpoint, JSON in and out), e.g. a document
  * classifier. The role may invoke exactly this endpoint.
  */
-export class SageMakerEndpointStage extends InferenceStage {
+export class SageMakerEndpointStage extends InferenceStageBase {
   /** The endpoint the stage calls. */
   public readonly endpointName: string;
 
   constructor(scope: Construct, id: string, props: SageMakerEndpointStageProps) {
-    const where = `SageMakerEndpointStage ${id}`;
+    const where = whereOf('SageMakerEndpointStage', scope, id);
     if (!Token.isUnresolved(props.endpointName) && !ENDPOINT_NAME.test(props.endpointName)) {
       invalid(where, `\`endpointName\` must be 1-63 letters, digits or hyphens, got: '${props.endpointName}'. Use the endpoint's name, not its ARN.`);
     }
@@ -56,6 +56,9 @@ export class SageMakerEndpointStage extends InferenceStage {
       invalid(where, `\`request\` reads ${bad.map(([f, p]) => `${f} from '${p}'`).join(', ')}, which no stage can see. Read 'text', 'document.<field>' or 'results.<Stage>.<field>'.`);
     }
     const maxInputChars = props.maxInputChars ?? 100_000;
+    if (outOfRange(maxInputChars, 1, Number.MAX_SAFE_INTEGER, true)) {
+      invalid(where, `\`maxInputChars\` must be a positive whole number, got: ${maxInputChars}.`);
+    }
     const paths = fields.map(([, p]) => p).filter((p) => p !== 'text');
     const input = props.input ?? StageContract.fromObject(mergeObjectSchemas(cloneSchema(DOCUMENT_INPUT_SCHEMA), schemaRequiringPaths(paths)));
     const output = props.output ?? StageContract.anyObject();
@@ -69,6 +72,7 @@ export class SageMakerEndpointStage extends InferenceStage {
       timeout: props.timeout ?? Duration.minutes(2),
       memorySize: props.memorySize ?? 512,
       retry: props.retry,
+      standalone: props.standalone,
       readsText: fields.some(([, p]) => p === 'text'),
       description: `SageMaker endpoint ${Token.isUnresolved(props.endpointName) ? '' : props.endpointName}`.trim(),
     });
@@ -80,6 +84,6 @@ export class SageMakerEndpointStage extends InferenceStage {
       actions: ['sagemaker:InvokeEndpoint'],
       resources: [`arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:endpoint/${arnName}`],
     }));
-    this.handler.addEnvironment(Env.ENDPOINT_NAME, props.endpointName);
+    this.addHandlerEnvironment(Env.ENDPOINT_NAME, props.endpointName);
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, Size } from 'aws-cdk-lib';
+import { Duration, Names, Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -8,10 +8,11 @@ import { Construct } from 'constructs';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA, TEXTRACT_OUTPUT_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
 import { acknowledgeWildcards } from '../../private/acknowledge';
+import { grantThroughPolicy } from '../../private/grants';
 import { Bundles, stageCode } from '../../private/handler-asset';
-import { invalid } from '../../private/validation';
+import { invalid, outOfRange, whereOf } from '../../private/validation';
 import { Env, TextractStageConfig, TRANSIENT_ERRORS } from '../../shared';
-import { InferenceStage, InferenceStageOptions, StageKind } from '../inference-stage';
+import { InferenceStageBase, InferenceStageOptions, StageKind } from '../inference-stage-base';
 
 /** Props of a Textract stage. */
 export interface TextractStageProps extends InferenceStageOptions {
@@ -34,20 +35,21 @@ export interface TextractStageProps extends InferenceStageOptions {
  * documents use DetectDocumentText, multi-page ones an asynchronous job whose completion (SNS) resumes
  * the run through the task token. No Lambda ever waits on a job.
  */
-export class TextractStage extends InferenceStage {
+export class TextractStage extends InferenceStageBase {
   /** The topic Textract announces job completion on (encrypted, SSL only). */
   public readonly completionTopic: sns.Topic;
   /** The role Textract assumes to publish job completion. */
   public readonly textractServiceRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: TextractStageProps = {}) {
+    const where = whereOf('TextractStage', scope, id);
     const maxBytes = (props.maxDocumentSize ?? Size.mebibytes(50)).toBytes();
     const maxPages = props.maxPages ?? 3000;
-    if (!Number.isInteger(maxPages) || maxPages < 1 || maxPages > 3000) {
-      invalid(`TextractStage ${id}`, `\`maxPages\` must be a whole number from 1 to 3000 (Textract's asynchronous limit), got: ${maxPages}. Lower it.`);
+    if (outOfRange(maxPages, 1, 3000, true)) {
+      invalid(where, `\`maxPages\` must be a whole number from 1 to 3000 (Textract's asynchronous limit), got: ${maxPages}.`);
     }
-    if (maxBytes < 1 || maxBytes > 500 * 1024 * 1024) {
-      invalid(`TextractStage ${id}`, `\`maxDocumentSize\` must be at most 500 MiB (Textract's limit), got: ${maxBytes} bytes. Lower it.`);
+    if (outOfRange(maxBytes, 1, 500 * 1024 * 1024)) {
+      invalid(where, `\`maxDocumentSize\` must be between 1 byte and 500 MiB (Textract's limit), got: ${maxBytes} bytes.`);
     }
     const config: TextractStageConfig = { stage: id, kind: 'textract', maxDocumentBytes: maxBytes, maxPages };
     const input = props.input ?? StageContract.fromObject(cloneSchema(DOCUMENT_INPUT_SCHEMA));
@@ -62,6 +64,7 @@ export class TextractStage extends InferenceStage {
       handlerTimeout: Duration.minutes(2),
       memorySize: props.memorySize ?? 1024,
       retry: props.retry,
+      standalone: props.standalone,
       waitForCallback: true,
       description: 'preflight, then Textract text detection (sync or async job)',
     });
@@ -85,8 +88,8 @@ export class TextractStage extends InferenceStage {
       resources: ['*'],
     }));
     this.textractServiceRole.grantPassRole(this.role);
-    this.handler.addEnvironment(Env.TEXTRACT_TOPIC_ARN, this.completionTopic.topicArn);
-    this.handler.addEnvironment(Env.TEXTRACT_ROLE_ARN, this.textractServiceRole.roleArn);
+    this.addHandlerEnvironment(Env.TEXTRACT_TOPIC_ARN, this.completionTopic.topicArn);
+    this.addHandlerEnvironment(Env.TEXTRACT_ROLE_ARN, this.textractServiceRole.roleArn);
 
     acknowledgeWildcards(this, [{
       matches: (f, actions) => f === 'Resource::*' && actions.every((a) => a.startsWith('textract:')),
@@ -96,15 +99,13 @@ export class TextractStage extends InferenceStage {
 
   /**
    * Grants SendTaskSuccess/SendTaskFailure on the state machine: the handler resumes the run with them.
-   * A separate policy, so the state machine (which references the handler) does not depend on it.
+   * A policy of its own per state machine, so the state machine (which references the handler) does
+   * not depend on the handler's default policy.
+   * @param stateMachine the state machine that runs this stage
    */
-  public grantTaskResponse(stateMachine: sfn.IStateMachine): void {
-    const policy = new iam.Policy(this, 'TaskResponsePolicy', {
-      statements: [new iam.PolicyStatement({
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        resources: [stateMachine.stateMachineArn],
-      })],
-    });
-    policy.attachToRole(this.role);
+  public grantTaskResponse(stateMachine: sfn.IStateMachine): iam.Grant {
+    const first = this.node.tryFindChild('TaskResponsePolicy') === undefined;
+    const policy = new iam.Policy(this, first ? 'TaskResponsePolicy' : `TaskResponsePolicy${Names.uniqueId(stateMachine).slice(-8)}`);
+    return grantThroughPolicy(policy, this.role, ['states:SendTaskSuccess', 'states:SendTaskFailure'], [stateMachine.stateMachineArn]);
   }
 }

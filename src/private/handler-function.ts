@@ -1,0 +1,95 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { LAMBDA_TRANSIENT_ERRORS } from '../shared';
+
+/** What differs between the library's handler functions (stage, recorder, starter). */
+export interface HandlerFunctionOptions {
+  /** One line on what the function does: its description and its role's. */
+  readonly description: string;
+  readonly code: lambda.Code;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly environment?: { [name: string]: string };
+  /** Description of the role. @default - the function's description */
+  readonly roleDescription?: string;
+  /** Id of the role. @default `${id}Role` */
+  readonly roleId?: string;
+  /** Id of the log group. @default `${id}Logs` */
+  readonly logsId?: string;
+}
+
+/** A handler function and the role it runs with. */
+export interface HandlerFunction {
+  readonly fn: lambda.Function;
+  readonly role: iam.Role;
+}
+
+/**
+ * A handler function of the library: Node 24 on ARM, its own role (nothing granted yet), X-Ray
+ * tracing, JSON logs in a log group kept one year. The logger names the service itself (Powertools
+ * `serviceName` in the handler code), so no `POWERTOOLS_SERVICE_NAME` is set here.
+ */
+export function handlerFunction(scope: Construct, id: string, options: HandlerFunctionOptions): HandlerFunction {
+  const role = new iam.Role(scope, options.roleId ?? `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: options.roleDescription ?? options.description,
+  });
+  const fn = new lambda.Function(scope, id, {
+    description: options.description,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    handler: 'index.handler',
+    code: options.code,
+    role,
+    timeout: options.timeout,
+    memorySize: options.memorySize,
+    tracing: lambda.Tracing.ACTIVE,
+    logGroup: new logs.LogGroup(scope, options.logsId ?? `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR }),
+    loggingFormat: lambda.LoggingFormat.JSON,
+    environment: options.environment,
+  });
+  return { fn, role };
+}
+
+/** How a task retries: the numbers of the shared retry shape. */
+export interface TaskRetryShape {
+  readonly maxAttempts: number;
+  readonly interval: Duration;
+  readonly backoffRate: number;
+  readonly maxDelay: Duration;
+}
+
+/** The retry of the pipeline's own tasks (the recorder): 4 attempts, 1 s first wait, backoff 2, at most 20 s. */
+export const RECORDER_RETRY: TaskRetryShape = { maxAttempts: 4, interval: Duration.seconds(1), backoffRate: 2, maxDelay: Duration.seconds(20) };
+
+/**
+ * The one retry shape of every Lambda task: Lambda's transient errors plus the service's own, bounded
+ * attempts, exponential backoff with full jitter.
+ */
+export function taskRetry(shape: TaskRetryShape, serviceErrors: string[] = []): sfn.RetryProps {
+  return {
+    errors: [...new Set([...LAMBDA_TRANSIENT_ERRORS, ...serviceErrors])],
+    interval: shape.interval,
+    maxAttempts: shape.maxAttempts,
+    backoffRate: shape.backoffRate,
+    maxDelay: shape.maxDelay,
+    jitterStrategy: sfn.JitterType.FULL,
+  };
+}
+
+/** The one alarm shape: alarms as soon as the metric reaches 1 in one period; no data is not a breach. */
+export function countAlarm(scope: Construct, id: string, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription: description,
+    metric,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}

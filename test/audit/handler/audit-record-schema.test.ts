@@ -73,6 +73,7 @@ test('the schema is draft 2020-12 and has exactly the properties of AuditRecord'
     outcome: true,
     errorName: true,
     route: true,
+    spotCheck: true,
     stages: true,
   };
   expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');

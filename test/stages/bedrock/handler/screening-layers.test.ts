@@ -7,9 +7,9 @@ import 'aws-sdk-client-mock-jest';
 import { ApplyGuardrailCommand, BedrockRuntimeClient, ConverseCommand, ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { caught, mockText, REGION, stageContext, WORK_BUCKET } from './bedrock-test-kit';
+import { LocalGuardrail } from '../../../../src/cli/local/stand-ins/local-guardrail';
 import { BedrockScreeningConfig, BedrockStageConfig, S3Pointer } from '../../../../src/shared';
 import { BedrockStageDeps, GUARDRAIL_CHUNK, runBedrockStage, withGuardrailFromEnv } from '../../../../src/stages/bedrock/handler/bedrock-stage';
-import { LocalGuardrail } from '../../../../src/cli/local/stand-ins/local-guardrail';
 import { invocation, makeValidators, POINTER_SCHEMA, runState, STAGE_VIEW_SCHEMA } from '../../../helpers/handler-test-kit';
 
 const TEXT: S3Pointer = { bucket: WORK_BUCKET, key: 'stages/Extract/run-0001/text.json', versionId: 'tv1', sha256: 'a'.repeat(64) };
@@ -156,7 +156,7 @@ describe('spotlight layer', () => {
     const prompt = userPrompt(bedrockMock);
     const marker = /<<<UNTRUSTED_DATA_([0-9a-f]{32})>>>\n([\s\S]*?)\n<<<END_UNTRUSTED_DATA_\1>>>/.exec(prompt)!;
     expect(marker[2]).toBe(NDA);
-    expect(prompt).toContain(`"injectionSuspected"`);
+    expect(prompt).toContain('"injectionSuspected"');
     expect(prompt.split(marker[1]).length).toBeGreaterThan(3); // markers and the instruction that names them
     expect(out.riskScore).toBe(0.1);
     expect(out).not.toHaveProperty('injectionSuspected'); // the contract forbids extra fields; the stage took it out

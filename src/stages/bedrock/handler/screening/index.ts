@@ -72,7 +72,7 @@ export function screenDeterministic(texts: readonly string[], options: Determini
 }
 
 function findIn(view: TextView, options: DeterministicOptions, lines?: string) {
-  const joined = view.via === 'spaced-letters-joined';
+  const joined = view.via.endsWith('-joined');
   return { phrases: findPhrases(view.text, joined), structure: findStructure(view.text, options, joined, lines) };
 }
 

@@ -211,6 +211,10 @@ export function normalize(text: string): Normalized {
     const joined = spaced.runs.filter((r) => r.length >= 12).map((r) => foldText(r)).join(' ');
     if (joined) views.push({ via: 'spaced-letters-joined', text: joined });
   }
+  // PDF producers and text extractors can drop every word gap ("Forgetyourpriorrules."): long
+  // run-together tokens are matched without word gaps too.
+  const runTogether = unhidden.split(/\s+/).filter((t) => (t.match(/\p{L}/gu)?.length ?? 0) >= 20);
+  if (runTogether.length > 0) views.push({ via: 'run-together-joined', text: runTogether.map((t) => foldText(t)).join(' ') });
   const leet = unLeet(base);
   if (leet !== base) views.push({ via: 'digits-for-letters', text: leet });
   for (const t of tagText) views.push({ via: 'unicode-tags', text: foldText(t) });

@@ -34,11 +34,12 @@ const DELIVERY_TRANSIENT_ERRORS: { [kind: string]: string[] } = {
 };
 
 /** The message every notifying destination sends: who, where, and the results (pointers, never text). */
-function routedMessage(rule: string, destination: string): { [key: string]: any } {
+function routedMessage(rule: string, destination: string, spotCheck: boolean): { [key: string]: any } {
   return {
     runId: sfn.JsonPath.stringAt('$$.Execution.Name'),
     document: sfn.JsonPath.objectAt('$.document'),
-    route: { rule, destination },
+    // A spot check: the rule would have auto-approved the run; it was drawn for a person to look at.
+    route: spotCheck ? { rule, destination, spotCheck: true } : { rule, destination },
     results: sfn.JsonPath.objectAt('$.results'),
   };
 }
@@ -64,10 +65,10 @@ export class RouteDestination {
 
   /** Publish the routed run to an SNS topic (for example a legal team's). */
   public static snsTopic(name: string, topic: sns.ITopic): RouteDestination {
-    return new RouteDestination(name, RouteDestinationKind.SNS_TOPIC, (scope, id, rule) => new tasks.SnsPublish(scope, id, {
+    return new RouteDestination(name, RouteDestinationKind.SNS_TOPIC, (scope, id, rule, spot) => new tasks.SnsPublish(scope, id, {
       taskTimeout: DELIVERY_TIMEOUT,
       topic,
-      message: sfn.TaskInput.fromObject(routedMessage(rule, name)),
+      message: sfn.TaskInput.fromObject(routedMessage(rule, name, spot)),
       subject: `cdk-ai-pipeline: ${name}`,
       resultSelector: { rule, destination: name, messageId: sfn.JsonPath.stringAt('$.MessageId') },
       resultPath: '$.route',
@@ -77,10 +78,10 @@ export class RouteDestination {
 
   /** Send the routed run to an SQS queue (for example a review queue). */
   public static sqsQueue(name: string, queue: sqs.IQueue): RouteDestination {
-    return new RouteDestination(name, RouteDestinationKind.SQS_QUEUE, (scope, id, rule) => new tasks.SqsSendMessage(scope, id, {
+    return new RouteDestination(name, RouteDestinationKind.SQS_QUEUE, (scope, id, rule, spot) => new tasks.SqsSendMessage(scope, id, {
       taskTimeout: DELIVERY_TIMEOUT,
       queue,
-      messageBody: sfn.TaskInput.fromObject(routedMessage(rule, name)),
+      messageBody: sfn.TaskInput.fromObject(routedMessage(rule, name, spot)),
       resultSelector: { rule, destination: name, messageId: sfn.JsonPath.stringAt('$.MessageId') },
       resultPath: '$.route',
       comment: `route ${rule} -> ${name} (SQS)`,
@@ -90,13 +91,13 @@ export class RouteDestination {
 
   /** Put the routed run as an event (`Document Routed`) on an EventBridge bus. */
   public static eventBus(name: string, bus: events.IEventBus): RouteDestination {
-    return new RouteDestination(name, RouteDestinationKind.EVENT_BUS, (scope, id, rule) => new tasks.EventBridgePutEvents(scope, id, {
+    return new RouteDestination(name, RouteDestinationKind.EVENT_BUS, (scope, id, rule, spot) => new tasks.EventBridgePutEvents(scope, id, {
       taskTimeout: DELIVERY_TIMEOUT,
       entries: [{
         eventBus: bus,
         source: AUDIT_EVENT_SOURCE,
         detailType: 'Document Routed',
-        detail: sfn.TaskInput.fromObject(routedMessage(rule, name)),
+        detail: sfn.TaskInput.fromObject(routedMessage(rule, name, spot)),
       }],
       resultSelector: { rule, destination: name, failedEntryCount: sfn.JsonPath.numberAt('$.FailedEntryCount') },
       resultPath: '$.route',
@@ -108,13 +109,13 @@ export class RouteDestination {
   public readonly name: string;
   /** The kind of destination. */
   public readonly kind: RouteDestinationKind;
-  private readonly make: (scope: Construct, id: string, rule: string) => sfn.State;
+  private readonly make: (scope: Construct, id: string, rule: string, spotCheck: boolean) => sfn.State;
   private readonly keys: kms.IKey[];
 
   private constructor(
     name: string,
     kind: RouteDestinationKind,
-    make: (scope: Construct, id: string, rule: string) => sfn.State,
+    make: (scope: Construct, id: string, rule: string, spotCheck: boolean) => sfn.State,
     keys: kms.IKey[] = [],
   ) {
     this.name = name;
@@ -124,11 +125,12 @@ export class RouteDestination {
   }
 
   /**
-   * The state that delivers a run routed by `rule`.
+   * The state that delivers a run routed by `rule` (`spotCheck`: a run the rule would have
+   * auto-approved, drawn for a human spot check; the message says so).
    * @internal
    */
-  public _state(scope: Construct, id: string, rule: string): sfn.State {
-    return this.make(scope, id, rule);
+  public _state(scope: Construct, id: string, rule: string, spotCheck: boolean = false): sfn.State {
+    return this.make(scope, id, rule, spotCheck);
   }
 
   /**

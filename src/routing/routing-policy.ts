@@ -1,9 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RouteDestination, RouteDestinationKind } from './route-destination';
 import { RoutingRule } from './routing-rule';
+import { RuleCondition } from './rule-condition';
 import { lookupPath, typesOf } from '../private/contract-check';
 import { grantKey } from '../private/grants';
 import { RoutingBuildContext } from '../private/routing-context';
@@ -15,6 +16,20 @@ export interface RoutingPolicyProps {
   readonly rules: RoutingRule[];
   /** Where a run goes when no rule holds. Cannot be auto-approve. */
   readonly defaultRoute: RouteDestination;
+  /**
+   * Percentage (0 to 100, two decimals) of the runs an auto-approve rule would approve that go to
+   * the default route instead, for a person to spot-check. The draw is random per run; the run's
+   * state and audit record carry `spotCheck: { percent, draw, sampled }`, and the message to the
+   * default route says `spotCheck: true`. Adds one state transition to every run when above 0.
+   * @default 0 - no spot checks
+   */
+  readonly spotCheckPercent?: number;
+  /**
+   * Conditions every auto-approve rule also requires, on top of the pipeline's screening guards:
+   * a second deterministic signal of your own (for example a Lambda stage's verdict).
+   * @default - none
+   */
+  readonly autoApproveRequires?: RuleCondition[];
 }
 
 
@@ -28,6 +43,9 @@ export class RoutingPolicy extends Construct {
   public readonly rules: RoutingRule[];
   /** The route when no rule holds. */
   public readonly defaultRoute: RouteDestination;
+  /** Percentage of would-be auto-approved runs sent to the default route for a spot check. */
+  public readonly spotCheckPercent: number;
+  private readonly autoApproveRequires: RuleCondition[];
   private built = false;
   private readonly delivered: Array<{ state: string; rule: string; destination: string; kind: string }> = [];
 
@@ -35,6 +53,12 @@ export class RoutingPolicy extends Construct {
     super(scope, id);
     this.rules = props.rules;
     this.defaultRoute = props.defaultRoute;
+    this.spotCheckPercent = props.spotCheckPercent ?? 0;
+    this.autoApproveRequires = props.autoApproveRequires ?? [];
+    const p = this.spotCheckPercent;
+    if (!Token.isUnresolved(p) && (!Number.isFinite(p) || p < 0 || p > 100 || Math.round(p * 100) !== Math.round(p * 100 * 1e6) / 1e6)) {
+      invalid(this, `\`spotCheckPercent\` must be a number from 0 to 100 with at most two decimals, got: ${p}. For example 5 sends one in twenty would-be auto-approved runs to review.`);
+    }
     const names = new Set<string>();
     for (const rule of props.rules) {
       if (!ROUTE_NAME.test(rule.name)) {
@@ -74,7 +98,11 @@ export class RoutingPolicy extends Construct {
     }
     this.built = true;
     const optional = new Set<string>();
-    for (const rule of this.rules) {
+    const checked = [
+      ...this.rules.map((r) => ({ name: r.name, condition: r.condition })),
+      ...this.autoApproveRequires.map((condition, i) => ({ name: `autoApproveRequires[${i}]`, condition })),
+    ];
+    for (const rule of checked) {
       for (const use of rule.condition.uses) {
         const found = lookupPath(ctx.resultsSchema, use.path);
         if (found.opaque) continue;
@@ -104,15 +132,65 @@ export class RoutingPolicy extends Construct {
       return this.destinationState('default', this.defaultRoute, ctx);
     }
     const choice = new sfn.Choice(this, this.node.id, { comment: 'first matching rule wins' });
+    const guards = this.autoApproveGuards(ctx);
+    const spotCheck = this.spotCheckPercent > 0 && this.rules.some((r) => r.destination.kind === RouteDestinationKind.AUTO_APPROVE);
     for (const rule of this.rules) {
       let condition = rule.condition._toCondition((p) => optional.has(p));
-      if (rule.destination.kind === RouteDestinationKind.AUTO_APPROVE && ctx.autoApproveGuards.length > 0) {
-        condition = sfn.Condition.and(condition, ...ctx.autoApproveGuards.map((g) => sfn.Condition.booleanEquals(`$.results.${g}`, false)));
+      if (rule.destination.kind === RouteDestinationKind.AUTO_APPROVE) {
+        if (guards.length > 0) condition = sfn.Condition.and(condition, ...guards);
+        if (spotCheck) {
+          choice.when(sfn.Condition.and(condition, this.drawnForSpotCheck()), this.spotCheckState(rule.name, ctx), { comment: `${rule.name} (spot check)` });
+        }
       }
       choice.when(condition, this.destinationState(rule.name, rule.destination, ctx), { comment: rule.name });
     }
     choice.otherwise(this.destinationState('default', this.defaultRoute, ctx));
-    return choice;
+    if (!spotCheck) return choice;
+    // One draw per run, before the rules: an integer from 0 to 9999; a run is drawn when it is below percent * 100.
+    const draw = new sfn.Pass(this, `${this.node.id}-SpotCheckDraw`, {
+      comment: `draw for spot checks of auto-approved runs (${this.spotCheckPercent}%)`,
+      parameters: { 'percent': this.spotCheckPercent, 'draw.$': 'States.MathRandom(0, 10000)' },
+      resultPath: '$.spotCheck',
+    });
+    draw.next(choice);
+    return draw;
+  }
+
+  /**
+   * The guards every auto-approve rule gets: each Bedrock stage's `screening.promptInjection` and
+   * each of its enforced layers' flags (`screening.layers.<layer>`) false, so one layer's finding
+   * blocks auto-approve even if the aggregate were wrong, plus `autoApproveRequires`.
+   */
+  private autoApproveGuards(ctx: RoutingBuildContext): sfn.Condition[] {
+    const guards: sfn.Condition[] = [];
+    for (const path of ctx.autoApproveGuards) {
+      guards.push(sfn.Condition.booleanEquals(`$.results.${path}`, false));
+      if (!path.endsWith('.promptInjection')) continue;
+      const layers = lookupPath(ctx.resultsSchema, `${path.slice(0, -'.promptInjection'.length)}.layers`);
+      for (const layer of Object.keys(layers.schema?.properties ?? {}).sort()) {
+        guards.push(sfn.Condition.booleanEquals(`$.results.${path.slice(0, -'.promptInjection'.length)}.layers.${layer}`, false));
+      }
+    }
+    for (const extra of this.autoApproveRequires) guards.push(extra._toCondition(() => false));
+    return guards;
+  }
+
+  /** The run was drawn for a spot check (percent 100: every run). */
+  private drawnForSpotCheck(): sfn.Condition {
+    if (this.spotCheckPercent >= 100) return sfn.Condition.isPresent('$.spotCheck.draw');
+    return sfn.Condition.numberLessThan('$.spotCheck.draw', Math.round(this.spotCheckPercent * 100));
+  }
+
+  /** Marks the run as drawn (`$.spotCheck.sampled`, with the rule) and delivers it to the default route. */
+  private spotCheckState(rule: string, ctx: RoutingBuildContext): sfn.State {
+    const mark = new sfn.Pass(this, `${this.node.id}-${rule}-SpotCheck`, {
+      comment: `${rule} would auto-approve; drawn for a spot check`,
+      parameters: { 'percent.$': '$.spotCheck.percent', 'draw.$': '$.spotCheck.draw', 'sampled': true, 'rule': rule },
+      resultPath: '$.spotCheck',
+    });
+    const deliver = this.destinationState(rule, this.defaultRoute, ctx, `${this.node.id}-${rule}-spot-check`, true);
+    mark.next(deliver);
+    return mark;
   }
 
   /**
@@ -132,8 +210,8 @@ export class RoutingPolicy extends Construct {
     return [...this.delivered];
   }
 
-  private destinationState(rule: string, destination: RouteDestination, ctx: RoutingBuildContext): sfn.State {
-    const state = destination._state(this, `${this.node.id}-${rule}`, rule);
+  private destinationState(rule: string, destination: RouteDestination, ctx: RoutingBuildContext, id?: string, spotCheck = false): sfn.State {
+    const state = destination._state(this, id ?? `${this.node.id}-${rule}`, rule, spotCheck);
     if (state instanceof sfn.TaskStateBase) {
       state.addRetry({
         errors: [...destination._transientErrors],

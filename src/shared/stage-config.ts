@@ -32,6 +32,32 @@ export interface BedrockStageConfig extends StageConfigBase {
   /** Longest text put into the prompt, in characters; longer text is cut. */
   readonly maxInputChars: number;
   readonly guardrail?: { readonly id: string; readonly version: string };
+  /** Prompt-injection screening; absent in configs written before it: the deterministic layers only. */
+  readonly screening?: BedrockScreeningConfig;
+}
+
+/** Environment variables of a Bedrock stage's handler naming its prompt-attack guardrail. */
+export const PROMPT_ATTACK_GUARDRAIL_ENV = { id: 'PROMPT_ATTACK_GUARDRAIL_ID', version: 'PROMPT_ATTACK_GUARDRAIL_VERSION' } as const;
+
+/** What each screening layer's findings do: block auto-approve, only be recorded, or the layer does not run. */
+export type ScreeningLayerMode = 'enforce' | 'report' | 'off';
+
+/** The Bedrock stage's prompt-injection screening (see src/stages/bedrock/handler/screening). */
+export interface BedrockScreeningConfig {
+  readonly normalization: ScreeningLayerMode;
+  readonly phrases: ScreeningLayerMode;
+  readonly structure: ScreeningLayerMode;
+  readonly guardrail: ScreeningLayerMode;
+  readonly spotlight: ScreeningLayerMode;
+  /**
+   * The guardrail with the prompt-attack filter that ApplyGuardrail screens the untrusted text with.
+   * Not in the config file (its id is a deploy-time value): the entry reads PROMPT_ATTACK_GUARDRAIL_ENV.
+   */
+  readonly promptAttackGuardrail?: { readonly id: string; readonly version: string };
+  /** Tag names of the prompt template (its data delimiters). */
+  readonly delimiterTags: string[];
+  /** Top-level property names of the model's output contract. */
+  readonly outputFields: string[];
 }
 
 export interface SageMakerStageConfig extends StageConfigBase {

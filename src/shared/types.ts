@@ -34,6 +34,18 @@ export interface RunState {
   readonly results?: { [stage: string]: any };
   readonly route?: RouteTaken;
   readonly error?: { readonly Error: string; readonly Cause?: string };
+  /** Set by a routing policy with spot checks: the run's draw, and `sampled` when it was drawn. */
+  readonly spotCheck?: SpotCheck;
+}
+
+/** A run's spot-check draw: drawn (`sampled`) when `draw` (0..9999) is below `percent * 100`. */
+export interface SpotCheck {
+  readonly percent: number;
+  readonly draw: number;
+  /** True when the run was sent to the default route for a person to check. */
+  readonly sampled?: boolean;
+  /** The auto-approve rule that would have approved a sampled run. */
+  readonly rule?: string;
 }
 
 /** What a stage task sends to its handler. */
@@ -72,6 +84,8 @@ export interface AuditRecord {
   readonly outcome: 'SUCCEEDED' | 'FAILED';
   readonly errorName?: string;
   readonly route?: RouteTaken;
+  /** For run records of a policy with spot checks: the draw, and whether the run was sent for a spot check. */
+  readonly spotCheck?: SpotCheck;
   /** For run records: the stages whose results the run holds, with the sha256 of each result. */
   readonly stages?: ReadonlyArray<{ readonly name: string; readonly outputSha256: string }>;
 }

@@ -36,7 +36,12 @@ function handlers(s: Scenario = {}): { [state: string]: LocalHandler } {
       riskScore: s.riskScore ?? 0.1,
       summary: pointer(`stages/Summarize/${input.runId}/summary.json`),
       response: pointer(`stages/Summarize/${input.runId}/response.json`),
-      screening: { promptInjection: s.promptInjection ?? false, patterns: s.promptInjection ? ['ignore previous instructions'] : [] },
+      screening: {
+        promptInjection: s.promptInjection ?? false,
+        patterns: s.promptInjection ? ['phrases:ignore-instructions-en'] : [],
+        injectionSuspected: false,
+        layers: { normalization: false, phrases: s.promptInjection ?? false, structure: false, guardrail: false, spotlight: false },
+      },
       usage: { inputTokens: 1200, outputTokens: 180 },
     }),
     'Route-high-risk': () => ({ MessageId: 'sns-message-1', SequenceNumber: undefined }),

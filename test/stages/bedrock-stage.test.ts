@@ -8,7 +8,7 @@ import { StageContract } from '../../src/contracts/stage-contract';
 import { checkSatisfies } from '../../src/private/contract-check';
 import { loadValidatorsSource } from '../../src/runtime/contracts';
 import { BedrockModel } from '../../src/stages/bedrock/bedrock-model';
-import { BedrockStage, BedrockStageProps } from '../../src/stages/bedrock/bedrock-stage';
+import { BedrockStage, BedrockStageProps, PromptAttackStrength, ScreeningMode } from '../../src/stages/bedrock/bedrock-stage';
 import { PromptTemplate } from '../../src/stages/bedrock/prompt-template';
 import { InferenceStage, StageKind } from '../../src/stages/inference-stage';
 import {
@@ -73,12 +73,33 @@ describe('BedrockStage with a foundation model', () => {
     }]);
   });
 
-  test('ApplyGuardrail on exactly the guardrail ARN', () => {
+  test('ApplyGuardrail on exactly the Converse guardrail ARN and the prompt-attack guardrail the stage created', () => {
+    const [guardrailId] = Object.keys(template.findResources('AWS::Bedrock::Guardrail'));
     expect(statementsWith(roleStatements(template, stage.role), 'bedrock:ApplyGuardrail')).toEqual([{
       Action: 'bedrock:ApplyGuardrail',
       Effect: 'Allow',
-      Resource: partitionArn(':bedrock:us-east-1:123456789012:guardrail/gr-abc123'),
+      Resource: [
+        partitionArn(':bedrock:us-east-1:123456789012:guardrail/gr-abc123'),
+        { 'Fn::GetAtt': [guardrailId, 'GuardrailArn'] },
+      ],
     }]);
+  });
+
+  test('a guardrail with only the prompt-attack filter (input HIGH) screens the untrusted text by default', () => {
+    template.resourceCountIs('AWS::Bedrock::Guardrail', 1);
+    template.hasResourceProperties('AWS::Bedrock::Guardrail', {
+      ContentPolicyConfig: { FiltersConfig: [{ Type: 'PROMPT_ATTACK', InputStrength: 'HIGH', OutputStrength: 'NONE' }] },
+    });
+    const [guardrailId] = Object.keys(template.findResources('AWS::Bedrock::Guardrail'));
+    expect(stage.promptAttackGuardrail).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          PROMPT_ATTACK_GUARDRAIL_ID: { 'Fn::GetAtt': [guardrailId, 'GuardrailId'] },
+          PROMPT_ATTACK_GUARDRAIL_VERSION: 'DRAFT',
+        },
+      },
+    });
   });
 
   test('no other Bedrock action (no Converse stream, no wildcard)', () => {
@@ -107,6 +128,15 @@ describe('BedrockStage with a foundation model', () => {
       offloadFields: [],
       maxInputChars: 5000,
       guardrail: { id: 'gr-abc123', version: '2' },
+      screening: {
+        normalization: 'enforce',
+        phrases: 'enforce',
+        structure: 'enforce',
+        guardrail: 'enforce',
+        spotlight: 'enforce',
+        delimiterTags: [],
+        outputFields: ['summary', 'riskScore', 'riskClauses'],
+      },
     });
   });
 
@@ -124,8 +154,24 @@ describe('BedrockStage with a foundation model', () => {
     expect(out.properties.response).toEqual(POINTER_SCHEMA);
     expect(out.properties.screening).toEqual({
       type: 'object',
-      required: ['promptInjection', 'patterns'],
-      properties: { promptInjection: { type: 'boolean' }, patterns: { type: 'array', items: { type: 'string' } } },
+      required: ['promptInjection', 'patterns', 'injectionSuspected', 'layers'],
+      properties: {
+        promptInjection: { type: 'boolean' },
+        patterns: { type: 'array', items: { type: 'string' } },
+        injectionSuspected: { type: 'boolean' },
+        layers: {
+          type: 'object',
+          required: ['normalization', 'phrases', 'structure', 'guardrail', 'spotlight'],
+          properties: {
+            normalization: { type: 'boolean' },
+            phrases: { type: 'boolean' },
+            structure: { type: 'boolean' },
+            guardrail: { type: 'boolean' },
+            spotlight: { type: 'boolean' },
+          },
+          additionalProperties: false,
+        },
+      },
     });
     expect(out.properties.usage.required).toEqual(['inputTokens', 'outputTokens']);
   });
@@ -146,10 +192,16 @@ describe('BedrockStage with a foundation model', () => {
     const full = {
       ...reply,
       response: { bucket: 'work-bucket', key: 'stages/Summarize/run/response.json' },
-      screening: { promptInjection: false, patterns: [] },
+      screening: {
+        promptInjection: false,
+        patterns: [],
+        injectionSuspected: false,
+        layers: { normalization: false, phrases: false, structure: false, guardrail: false, spotlight: false },
+      },
       usage: { inputTokens: 10, outputTokens: 5 },
     };
     expect(v.output(full)).toBe(true);
+    expect(v.output({ ...full, screening: { ...full.screening, layers: { phrases: false } } })).toBe(false); // an enforced layer missing
     expect(v.output({ ...full, usage: { inputTokens: 1.5, outputTokens: 5 } })).toBe(false);
     expect(v.input({ document: { bucket: 'docs-bucket', key: 'incoming/a.pdf' }, results: {} })).toBe(true);
   });
@@ -225,7 +277,13 @@ describe('BedrockStage contracts', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'stage-config.json'), 'utf8')).offloadFields).toEqual(['summary']);
     const v = loadValidatorsSource(fs.readFileSync(path.join(dir, 'validators.js'), 'utf8'));
     expect(v.model!({ summary: 'long text', riskScore: 0.1 })).toBe(true); // the model still replies a string
-    const added = { response: { bucket: 'work-bucket', key: 'r' }, screening: { promptInjection: false, patterns: [] }, usage: { inputTokens: 1, outputTokens: 1 } };
+    const screening = {
+      promptInjection: false,
+      patterns: [],
+      injectionSuspected: false,
+      layers: { normalization: false, phrases: false, structure: false, guardrail: false, spotlight: false },
+    };
+    const added = { response: { bucket: 'work-bucket', key: 'r' }, screening, usage: { inputTokens: 1, outputTokens: 1 } };
     expect(v.output({ summary: 'long text', riskScore: 0.1, ...added })).toBe(false);
     expect(v.output({ summary: { bucket: 'work-bucket', key: 'stages/Summarize/r/summary.json' }, riskScore: 0.1, ...added })).toBe(true);
   });
@@ -378,5 +436,67 @@ describe('PromptTemplate', () => {
     // `text` is an alias for the latest text pointer; `text.pages` resolves to nothing at run time,
     // and the derived input contract would require a top-level `text` the stage view never has.
     expect(() => PromptTemplate.fromText('{{text.pages}}', { version: '1' })).toThrow(/read nothing a stage can see/);
+  });
+});
+
+describe('BedrockStage screening options', () => {
+  test('screening layers: OFF and REPORT layers get no flag in the output contract; guardrail OFF creates no guardrail and grants nothing', () => {
+    const stack = newStack({ withEnv: true });
+    const stage = bedrock(stack, { screening: { guardrail: ScreeningMode.OFF, spotlight: ScreeningMode.REPORT, normalization: ScreeningMode.OFF } });
+    attachStage(stage, newAttachment(stack));
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Bedrock::Guardrail', 0);
+    expect(statementsWith(roleStatements(template, stage.role), 'bedrock:ApplyGuardrail')).toEqual([]);
+    expect(stage.outputContract.schema.properties.screening.properties.layers.required).toEqual(['phrases', 'structure']);
+    const config = JSON.parse(fs.readFileSync(path.join(stageAssetDir(stage), 'stage-config.json'), 'utf8'));
+    expect(config.screening).toMatchObject({ normalization: 'off', guardrail: 'off', spotlight: 'report', phrases: 'enforce' });
+  });
+
+  test('promptAttackStrength sets the filter; the config names the prompt delimiters', () => {
+    const stack = newStack({ withEnv: true });
+    const stage = bedrock(stack, {
+      prompt: PromptTemplate.fromText('Review:\n<contract>\n{{text}}\n</contract>', { version: '1' }),
+      screening: { promptAttackStrength: PromptAttackStrength.MEDIUM },
+    });
+    attachStage(stage, newAttachment(stack));
+    Template.fromStack(stack).hasResourceProperties('AWS::Bedrock::Guardrail', {
+      ContentPolicyConfig: { FiltersConfig: [{ Type: 'PROMPT_ATTACK', InputStrength: 'MEDIUM', OutputStrength: 'NONE' }] },
+    });
+    const config = JSON.parse(fs.readFileSync(path.join(stageAssetDir(stage), 'stage-config.json'), 'utf8'));
+    expect(config.screening.delimiterTags).toEqual(['contract']);
+  });
+
+  test('your own prompt-attack guardrail: no guardrail created, ApplyGuardrail on exactly its ARN, passed in the environment', () => {
+    const stack = newStack({ withEnv: true });
+    const stage = bedrock(stack, { screening: { promptAttackGuardrail: { guardrailId: 'gr-own', guardrailVersion: '4' } } });
+    attachStage(stage, newAttachment(stack));
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Bedrock::Guardrail', 0);
+    expect(statementsWith(roleStatements(template, stage.role), 'bedrock:ApplyGuardrail')).toEqual([{
+      Action: 'bedrock:ApplyGuardrail',
+      Effect: 'Allow',
+      Resource: partitionArn(':bedrock:us-east-1:123456789012:guardrail/gr-own'),
+    }]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { PROMPT_ATTACK_GUARDRAIL_ID: 'gr-own', PROMPT_ATTACK_GUARDRAIL_VERSION: '4' } },
+    });
+  });
+
+  test('promptAttackStrength with your own guardrail throws', () => {
+    expect(() => bedrock(newStack(), {
+      screening: { promptAttackStrength: PromptAttackStrength.LOW, promptAttackGuardrail: { guardrailId: 'gr-own', guardrailVersion: '1' } },
+    })).toThrow(/\[BedrockStage Summarize\] `screening.promptAttackStrength` applies only to the guardrail the stage creates, got: LOW with `screening.promptAttackGuardrail` 'gr-own'/);
+  });
+
+  test('guardrail settings with the guardrail layer OFF throw', () => {
+    expect(() => bedrock(newStack(), { screening: { guardrail: ScreeningMode.OFF, promptAttackStrength: PromptAttackStrength.HIGH } }))
+      .toThrow(/`screening.guardrail` is OFF, so `screening.promptAttackStrength` has no effect/);
+  });
+
+  test('an output contract declaring injectionSuspected throws while spotlighting is on, and is allowed when it is off', () => {
+    const withField = StageContract.fromObject({ ...SUMMARY, properties: { ...SUMMARY.properties, injectionSuspected: { type: 'boolean' } } });
+    expect(() => bedrock(newStack(), { output: withField }))
+      .toThrow(/declares 'injectionSuspected', which the stage asks the model for itself when `screening.spotlight` is on \(got: enforce\)/);
+    expect(() => bedrock(newStack(), { output: withField, screening: { spotlight: ScreeningMode.OFF } })).not.toThrow();
   });
 });

@@ -22,6 +22,7 @@ import {
   RouteTaken,
   RunState,
   S3Pointer,
+  SpotCheck,
 } from '../../shared';
 
 export interface RecorderDeps {
@@ -123,10 +124,11 @@ export async function recordSuccess(deps: RecorderDeps, request: RunRecordReques
     ...base(deps, request.runId, request.state.document, request.startedAt),
     outcome: 'SUCCEEDED',
     ...(request.state.route ? { route: request.state.route } : {}),
+    ...spotCheckOf(request.state.spotCheck),
     stages,
   };
   const pointer = await writer(deps).run(record);
-  deps.logger.info('run recorded', { runId: request.runId, outcome: 'SUCCEEDED', stages: stages.length, route: request.state.route?.rule });
+  deps.logger.info('run recorded', { runId: request.runId, outcome: 'SUCCEEDED', stages: stages.length, route: request.state.route?.rule, spotCheck: record.spotCheck?.sampled });
   return { record: pointer };
 }
 
@@ -145,6 +147,7 @@ export async function recordFailure(deps: RecorderDeps, request: FailureRecordRe
     outcome: 'FAILED',
     errorName,
     route,
+    ...spotCheckOf(request.state.spotCheck),
     stages,
   };
   const pointer = await writer(deps).run(record);
@@ -187,6 +190,12 @@ export async function recordBackstop(deps: RecorderDeps, event: ExecutionStatusE
   const pointer = await writer(deps).run(record);
   deps.logger.info('run recorded by backstop', { runId, outcome: 'FAILED', errorName });
   return { record: pointer };
+}
+
+/** The run's spot-check draw as recorded (`sampled` false unless the run was drawn); nothing without a draw. */
+function spotCheckOf(spot: SpotCheck | undefined): { spotCheck?: SpotCheck } {
+  if (!spot || typeof spot.percent !== 'number' || typeof spot.draw !== 'number') return {};
+  return { spotCheck: { percent: spot.percent, draw: spot.draw, sampled: spot.sampled === true, ...(typeof spot.rule === 'string' ? { rule: spot.rule } : {}) } };
 }
 
 async function runRecordExists(deps: RecorderDeps, runId: string): Promise<boolean> {

@@ -15,13 +15,14 @@ import { Client, faultyClient, ModelKind, pinnedClient, recordingClient, replayC
 import { Scenario, planFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
 import { ContractSageMaker } from './stand-ins/contract-sagemaker';
+import { LocalGuardrail } from './stand-ins/local-guardrail';
 import { ErrorDetail, UserFunctions } from './user-functions';
 import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
 import { Validator } from '../../runtime/contracts';
 import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
 import { SILENT_LOGGER } from '../../runtime/logger';
-import { Env, Keys, StageAssetFiles } from '../../shared';
-import { runBedrockStage } from '../../stages/bedrock/handler/bedrock-stage';
+import { Env, Keys, PROMPT_ATTACK_GUARDRAIL_ENV, StageAssetFiles } from '../../shared';
+import { runBedrockStage, withGuardrailFromEnv } from '../../stages/bedrock/handler/bedrock-stage';
 import { runLambdaProxyStage } from '../../stages/lambda/handler/lambda-proxy-stage';
 import { runSageMakerStage } from '../../stages/sagemaker/handler/sagemaker-stage';
 import { handleTextractEvent } from '../../stages/textract/handler/textract';
@@ -270,9 +271,18 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         break;
       }
       case 'bedrock': {
-        const bedrock = modelClient('bedrock', stage.id, fn, validators.model);
+        // The prompt-attack guardrail is answered locally (ApplyGuardrail); so is the model's spotlighting
+        // answer (`injectionSuspected`) when the reply comes from a stand-in or a local model.
+        const fromService = options.replay !== undefined || options.live?.includes(stage.id) || options.live?.includes('all');
+        const bedrock = new LocalGuardrail({ next: modelClient('bedrock', stage.id, fn, validators.model), answerSpotlight: !fromService });
+        // The guardrail's id is a deploy-time value (Fn::GetAtt) in the template: any local id will do.
+        const guardrailId = fn.env[PROMPT_ATTACK_GUARDRAIL_ENV.id];
+        const bedrockConfig = withGuardrailFromEnv(config, {
+          [PROMPT_ATTACK_GUARDRAIL_ENV.id]: typeof guardrailId === 'string' ? guardrailId : guardrailId ? 'local-prompt-attack' : undefined,
+          [PROMPT_ATTACK_GUARDRAIL_ENV.version]: fn.env[PROMPT_ATTACK_GUARDRAIL_ENV.version] ?? 'DRAFT',
+        });
         const bedrockCtx = { ...ctx, modelId: config.modelId, promptVersion: config.promptVersion };
-        handler = (input) => runBedrockStage({ bedrock: bedrock as any, config, ctx: bedrockCtx }, input);
+        handler = (input) => runBedrockStage({ bedrock: bedrock as any, config: bedrockConfig, ctx: bedrockCtx }, input);
         break;
       }
       case 'sagemaker': {

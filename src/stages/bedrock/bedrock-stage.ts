@@ -1,4 +1,5 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { BedrockModel } from './bedrock-model';
@@ -8,7 +9,7 @@ import { StageContract } from '../../contracts/stage-contract';
 import { mergeObjectSchemas, schemaRequiringPaths } from '../../private/contract-check';
 import { Bundles, stageCode } from '../../private/handler-asset';
 import { invalid, outOfRange, whereOf } from '../../private/validation';
-import { BedrockStageConfig, TRANSIENT_ERRORS } from '../../shared';
+import { BedrockScreeningConfig, BedrockStageConfig, PROMPT_ATTACK_GUARDRAIL_ENV, TRANSIENT_ERRORS } from '../../shared';
 import { InferenceStageBase, InferenceStageOptions, StageKind } from '../inference-stage-base';
 
 /** A Bedrock guardrail applied to the stage's calls. */
@@ -17,6 +18,77 @@ export interface BedrockGuardrail {
   readonly guardrailId: string;
   /** The guardrail's version (a number, or 'DRAFT'). */
   readonly guardrailVersion: string;
+}
+
+/** What a prompt-injection screening layer's findings do. */
+export enum ScreeningMode {
+  /** The layer runs and a finding blocks every auto-approve rule (the run goes to the next rule or the default route). */
+  ENFORCE = 'enforce',
+  /** The layer runs and its findings are recorded in `screening.patterns`, but they do not block auto-approve. */
+  REPORT = 'report',
+  /** The layer does not run. */
+  OFF = 'off',
+}
+
+/** Strength of the prompt-attack filter: higher catches more attacks and flags more ordinary text. */
+export enum PromptAttackStrength {
+  /** Blocks only attacks detected with high confidence. */
+  LOW = 'LOW',
+  /** Blocks attacks detected with medium or high confidence. */
+  MEDIUM = 'MEDIUM',
+  /** Blocks attacks detected with low, medium or high confidence. */
+  HIGH = 'HIGH',
+}
+
+/**
+ * The layers of a Bedrock stage's prompt-injection screening of the untrusted text it puts into
+ * its prompt (see docs/prompt-injection.md). Every layer enforces by default: a finding of any
+ * layer keeps every auto-approve rule from firing.
+ */
+export interface InjectionScreeningOptions {
+  /**
+   * Normalization: undo disguises (look-alike letters, invisible characters, spaced-out letters,
+   * words hyphenated across lines, digits for letters, base64/hex runs) before the other local
+   * layers, and flag deliberate hiding. When OFF, the other local layers see the text only lower-cased.
+   * @default ScreeningMode.ENFORCE
+   */
+  readonly normalization?: ScreeningMode;
+  /**
+   * Multilingual phrases (English, German, French, Spanish, Italian, Portuguese, Dutch) that try
+   * to override instructions, change the output or get the document approved.
+   * @default ScreeningMode.ENFORCE
+   */
+  readonly phrases?: ScreeningMode;
+  /**
+   * Structure: the prompt's own data delimiters, chat-role markup, JSON shaped like the output
+   * contract, sentences addressed to an AI, a model, an assistant or a reviewer.
+   * @default ScreeningMode.ENFORCE
+   */
+  readonly structure?: ScreeningMode;
+  /**
+   * Amazon Bedrock Guardrails' prompt-attack filter over the untrusted text (ApplyGuardrail,
+   * source INPUT). Costs one guardrail call per 10,000 characters of untrusted text.
+   * @default ScreeningMode.ENFORCE
+   */
+  readonly guardrail?: ScreeningMode;
+  /**
+   * Spotlighting: the untrusted text goes into the prompt between markers drawn at random for each
+   * run, and the model reports `injectionSuspected` in its reply (the stage takes the field out
+   * before checking the reply against its contract). A reply without the field counts as a finding.
+   * @default ScreeningMode.ENFORCE
+   */
+  readonly spotlight?: ScreeningMode;
+  /**
+   * Strength of the prompt-attack filter of the guardrail the stage creates.
+   * @default PromptAttackStrength.HIGH
+   */
+  readonly promptAttackStrength?: PromptAttackStrength;
+  /**
+   * An existing guardrail to screen with instead of the one the stage creates. It must have the
+   * prompt-attack filter on input; the stage is granted `bedrock:ApplyGuardrail` on it.
+   * @default - the stage creates a guardrail with only the prompt-attack filter
+   */
+  readonly promptAttackGuardrail?: BedrockGuardrail;
 }
 
 /** Props of a Bedrock stage. */
@@ -48,25 +120,48 @@ export interface BedrockStageProps extends InferenceStageOptions {
    */
   readonly maxInputChars?: number;
   /**
-   * A guardrail applied to every call.
+   * A guardrail applied to every Converse call (for example content filters on the model's reply).
+   * Independent of the prompt-injection screening's guardrail (`screening.promptAttackGuardrail`).
    * @default - none
    */
   readonly guardrail?: BedrockGuardrail;
+  /**
+   * The prompt-injection screening of the untrusted text: turn layers off, make them report only,
+   * raise the prompt-attack filter's strength, or screen with your own guardrail.
+   * @default - every layer enforces; the stage creates a guardrail with the prompt-attack filter at HIGH
+   */
+  readonly screening?: InjectionScreeningOptions;
 }
 
-/** The fields the Bedrock handler adds to every reply. */
-const ADDED_OUTPUT = {
-  response: POINTER_SCHEMA,
-  screening: {
-    type: 'object',
-    required: ['promptInjection', 'patterns'],
-    properties: { promptInjection: { type: 'boolean' }, patterns: { type: 'array', items: { type: 'string' } } },
-  },
-  usage: {
-    type: 'object',
-    required: ['inputTokens', 'outputTokens'],
-    properties: { inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' } },
-  },
+const LAYER_NAMES = ['normalization', 'phrases', 'structure', 'guardrail', 'spotlight'] as const;
+
+/** The fields the Bedrock handler adds to every reply; `screening.layers` has one flag per enforced layer. */
+function addedOutput(enforced: readonly string[]): { [field: string]: any } {
+  return {
+    response: POINTER_SCHEMA,
+    screening: {
+      type: 'object',
+      required: ['promptInjection', 'patterns', 'injectionSuspected', 'layers'],
+      properties: {
+        promptInjection: { type: 'boolean' },
+        patterns: { type: 'array', items: { type: 'string' } },
+        injectionSuspected: { type: 'boolean' },
+        layers: {
+          type: 'object',
+          required: [...enforced],
+          properties: Object.fromEntries(enforced.map((l) => [l, { type: 'boolean' }])),
+          additionalProperties: false,
+        },
+      },
+    },
+    usage: USAGE_SCHEMA,
+  };
+}
+
+const USAGE_SCHEMA = {
+  type: 'object',
+  required: ['inputTokens', 'outputTokens'],
+  properties: { inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' } },
 };
 
 /**
@@ -80,6 +175,8 @@ export class BedrockStage extends InferenceStageBase {
   public readonly model: BedrockModel;
   /** The prompt's version. */
   public readonly promptVersion: string;
+  /** The guardrail with the prompt-attack filter the stage created for its screening, if it created one. */
+  public readonly promptAttackGuardrail?: bedrock.CfnGuardrail;
 
   constructor(scope: Construct, id: string, props: BedrockStageProps) {
     const where = whereOf('BedrockStage', scope, id);
@@ -97,6 +194,19 @@ export class BedrockStage extends InferenceStageBase {
     }
     const modelSchema = props.output.schema;
     const offload = props.offloadFields ?? [];
+    const sc = props.screening ?? {};
+    type Modes = { [l in typeof LAYER_NAMES[number]]: ScreeningMode };
+    const modes = Object.fromEntries(LAYER_NAMES.map((l) => [l, sc[l] ?? ScreeningMode.ENFORCE])) as Modes;
+    const enforced = LAYER_NAMES.filter((l) => modes[l] === ScreeningMode.ENFORCE);
+    if (sc.promptAttackStrength !== undefined && sc.promptAttackGuardrail) {
+      invalid(where, `\`screening.promptAttackStrength\` applies only to the guardrail the stage creates, got: ${sc.promptAttackStrength} with \`screening.promptAttackGuardrail\` '${sc.promptAttackGuardrail.guardrailId}'. Set the strength on your guardrail, or drop promptAttackGuardrail.`);
+    }
+    if (modes.guardrail === ScreeningMode.OFF && (sc.promptAttackGuardrail || sc.promptAttackStrength !== undefined)) {
+      invalid(where, `\`screening.guardrail\` is OFF, so \`screening.${sc.promptAttackGuardrail ? 'promptAttackGuardrail' : 'promptAttackStrength'}\` has no effect. Remove it, or set \`screening.guardrail\` to ENFORCE or REPORT.`);
+    }
+    if (modes.spotlight !== ScreeningMode.OFF && 'injectionSuspected' in (modelSchema.properties ?? {})) {
+      invalid(where, `the output contract (${props.output.source}) declares 'injectionSuspected', which the stage asks the model for itself when \`screening.spotlight\` is on (got: ${modes.spotlight}). Rename that field, or set \`screening.spotlight\` to ScreeningMode.OFF.`);
+    }
     const output = cloneSchema(modelSchema);
     output.type = 'object';
     output.properties = { ...(output.properties ?? {}) };
@@ -106,13 +216,24 @@ export class BedrockStage extends InferenceStageBase {
       }
       output.properties[field] = cloneSchema(POINTER_SCHEMA);
     }
-    for (const [name, schema] of Object.entries(ADDED_OUTPUT)) {
+    const added = addedOutput(enforced);
+    for (const [name, schema] of Object.entries(added)) {
       if (name in (modelSchema.properties ?? {})) {
         invalid(where, `the output contract (${props.output.source}) declares '${name}', which the Bedrock stage adds itself. Rename that field.`);
       }
       output.properties[name] = cloneSchema(schema);
     }
-    output.required = [...new Set([...(output.required ?? []), ...Object.keys(ADDED_OUTPUT)])];
+    output.required = [...new Set([...(output.required ?? []), ...Object.keys(added)])];
+
+    const screening: BedrockScreeningConfig = {
+      normalization: modes.normalization,
+      phrases: modes.phrases,
+      structure: modes.structure,
+      guardrail: modes.guardrail,
+      spotlight: modes.spotlight,
+      delimiterTags: [...new Set([...(props.prompt.text.matchAll(/<\/?\s*([A-Za-z][\w.-]{0,40})\s*>/g))].map((m) => m[1].toLowerCase()))],
+      outputFields: Object.keys(modelSchema.properties ?? {}),
+    };
 
     const vars = props.prompt.variables.filter((v) => v !== 'text');
     const input = props.input ?? StageContract.fromObject(mergeObjectSchemas(cloneSchema(DOCUMENT_INPUT_SCHEMA), schemaRequiringPaths(vars)));
@@ -128,6 +249,7 @@ export class BedrockStage extends InferenceStageBase {
       offloadFields: offload,
       maxInputChars,
       guardrail: props.guardrail ? { id: props.guardrail.guardrailId, version: props.guardrail.guardrailVersion } : undefined,
+      screening,
     };
     const outputContract = StageContract.fromObject(output);
     super(scope, id, {
@@ -146,16 +268,48 @@ export class BedrockStage extends InferenceStageBase {
     this.model = props.model;
     this.promptVersion = props.prompt.version;
 
+    // The screening guardrail reaches the handler through its environment (its id is known only at deploy time).
+    let screeningGuardrail: { id: string; version: string; arn: string } | undefined;
+    if (modes.guardrail !== ScreeningMode.OFF) {
+      if (sc.promptAttackGuardrail) {
+        const { guardrailId, guardrailVersion } = sc.promptAttackGuardrail;
+        screeningGuardrail = { id: guardrailId, version: guardrailVersion, arn: guardrailArn(Stack.of(this), guardrailId) };
+      } else {
+        this.promptAttackGuardrail = new bedrock.CfnGuardrail(this, 'PromptAttackGuardrail', {
+          name: Names.uniqueResourceName(this, { maxLength: 50, separator: '-' }),
+          description: `Prompt-attack filter over the untrusted text of the Bedrock stage ${id} (cdk-ai-pipeline)`,
+          blockedInputMessaging: 'Blocked by the prompt-attack filter.',
+          blockedOutputsMessaging: 'Blocked by the guardrail.',
+          contentPolicyConfig: {
+            filtersConfig: [{ type: 'PROMPT_ATTACK', inputStrength: sc.promptAttackStrength ?? PromptAttackStrength.HIGH, outputStrength: 'NONE' }],
+          },
+        });
+        // DRAFT is the guardrail's current configuration: a changed strength applies on the next deploy.
+        screeningGuardrail = { id: this.promptAttackGuardrail.attrGuardrailId, version: 'DRAFT', arn: this.promptAttackGuardrail.attrGuardrailArn };
+      }
+      this.addHandlerEnvironment(PROMPT_ATTACK_GUARDRAIL_ENV.id, screeningGuardrail.id);
+      this.addHandlerEnvironment(PROMPT_ATTACK_GUARDRAIL_ENV.version, screeningGuardrail.version);
+    }
+
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['bedrock:InvokeModel'],
       resources: props.model.resourceArns(this),
     }));
-    if (props.guardrail) {
-      const stack = Stack.of(this);
+    const guardrailArns = [
+      ...(props.guardrail ? [guardrailArn(Stack.of(this), props.guardrail.guardrailId)] : []),
+      ...(screeningGuardrail ? [screeningGuardrail.arn] : []),
+    ];
+    if (guardrailArns.length > 0) {
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: ['bedrock:ApplyGuardrail'],
-        resources: [`arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:guardrail/${props.guardrail.guardrailId}`],
+        resources: [...new Set(guardrailArns)],
       }));
     }
   }
+}
+
+/** The ARN of a guardrail in the stack's account and region, from its id (or an ARN given as the id). */
+function guardrailArn(stack: Stack, guardrailId: string): string {
+  if (!Token.isUnresolved(guardrailId) && guardrailId.startsWith('arn:')) return guardrailId;
+  return `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:guardrail/${guardrailId}`;
 }

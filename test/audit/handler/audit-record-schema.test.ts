@@ -73,6 +73,7 @@ test('the schema is draft 2020-12 and has exactly the properties of AuditRecord'
     outcome: true,
     errorName: true,
     route: true,
+    spotCheck: true,
     stages: true,
   };
   expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
@@ -101,6 +102,9 @@ test('the schema rejects records that break the interface', () => {
   expect(validate({ ...good, route: { rule: 'x' } })).toBe(false);
   expect(validate({ ...good, stages: [{ name: 'A' }] })).toBe(false);
   expect(validate({ ...good, document: { bucket: 'b' } })).toBe(false);
+  expect(validate({ ...good, spotCheck: { percent: 5, draw: 12, sampled: true, rule: 'low-risk-nda' } })).toBe(true);
+  expect(validate({ ...good, spotCheck: { percent: 5, draw: 10000, sampled: false } })).toBe(false);
+  expect(validate({ ...good, spotCheck: { percent: 5, draw: 12 } })).toBe(false);
   const { outcome: _omit, ...noOutcome } = good;
   expect(validate(noOutcome)).toBe(false);
 });
@@ -123,7 +127,12 @@ describe('records written by the audit recorder', () => {
       action: 'run',
       runId: 'r1',
       startedAt: '2025-01-01T00:00:00.000Z',
-      state: { document: docRef(), results: { Extract: { pages: 1 }, Classify: { documentType: 'NDA' } }, route: { rule: 'default', destination: 'review' } },
+      state: {
+        document: docRef(),
+        results: { Extract: { pages: 1 }, Classify: { documentType: 'NDA' } },
+        route: { rule: 'low-risk-nda', destination: 'review' },
+        spotCheck: { percent: 2.5, draw: 3, sampled: true, rule: 'low-risk-nda' },
+      },
     });
     await recordRun(deps(), {
       action: 'failure',

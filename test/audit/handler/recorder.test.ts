@@ -94,6 +94,35 @@ describe('action: run', () => {
   });
 });
 
+describe('spot checks in the run record', () => {
+  test('a run drawn for a spot check: sampled, with the rule that would have approved it', async () => {
+    const state: RunState = {
+      document: docRef(),
+      results: { Summarize: RESULTS.Summarize },
+      route: { rule: 'low-risk-nda', destination: 'review' },
+      spotCheck: { percent: 5, draw: 123, sampled: true, rule: 'low-risk-nda' },
+    };
+    await recordRun(deps(), { action: 'run', state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' });
+    expect(putBody().spotCheck).toEqual({ percent: 5, draw: 123, sampled: true, rule: 'low-risk-nda' });
+    expect(logger.entries).toContainEqual(expect.objectContaining({ message: 'run recorded', extra: [expect.objectContaining({ spotCheck: true })] }));
+  });
+
+  test('a run not drawn: sampled false (the percentage and the draw are still recorded); no draw, no spotCheck', async () => {
+    const drawn: RunState = { document: docRef(), route: { rule: 'low-risk-nda', destination: 'auto-approve' }, spotCheck: { percent: 5, draw: 4321 } };
+    await recordRun(deps(), { action: 'run', state: drawn, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' });
+    expect(putBody().spotCheck).toEqual({ percent: 5, draw: 4321, sampled: false });
+    s3.resetHistory();
+    await recordRun(deps(), { action: 'run', state: { document: docRef() }, runId: 'run-2', startedAt: '2025-01-01T00:00:00.000Z' });
+    expect(putBody()).not.toHaveProperty('spotCheck');
+  });
+
+  test('a failure after the draw (a delivery error) keeps the draw in the record', async () => {
+    const state: RunState = { document: docRef(), results: RESULTS, spotCheck: { percent: 5, draw: 7, sampled: true, rule: 'low-risk-nda' }, error: { Error: 'SQS.InternalError' } };
+    await recordRun(deps(), { action: 'failure', state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' });
+    expect(putBody().spotCheck).toEqual({ percent: 5, draw: 7, sampled: true, rule: 'low-risk-nda' });
+  });
+});
+
 describe('action: failure', () => {
   function failure(errorName: string, results: object = { Extract: RESULTS.Extract }) {
     const state: RunState = {

@@ -1,11 +1,14 @@
-import { BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseCommandOutput, Message } from '@aws-sdk/client-bedrock-runtime';
+import { ApplyGuardrailCommand, BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseCommandOutput, Message } from '@aws-sdk/client-bedrock-runtime';
 import { parseReply } from './model-reply';
-import { screenForInjection } from './screening';
+import {
+  LayerFindings, LayerModes, LOCAL_LAYERS_ONLY, markUntrusted, newMarker, screenDeterministic, screeningResult, ScreeningResult,
+  SPOTLIGHT_FIELD, spotlightInstruction, templateTags,
+} from './screening';
 import { describeErrors, Validator } from '../../../runtime/contracts';
 import { writeJson } from '../../../runtime/s3';
 import { lookup, resolveInput, TEXT_ALIAS } from '../../../runtime/stage-inputs';
 import { runStage, StageContext } from '../../../runtime/stage-runner';
-import { BedrockStageConfig, ErrorNames, Keys, PipelineError, StageInvocation, StageView } from '../../../shared';
+import { BedrockScreeningConfig, BedrockStageConfig, ErrorNames, Keys, PipelineError, PROMPT_ATTACK_GUARDRAIL_ENV, StageInvocation, StageView } from '../../../shared';
 import { renderTemplate, templateVariables } from '../../../shared/paths';
 
 /** What the Bedrock stage core needs: the common stage context, its Bedrock client and its config. */
@@ -37,13 +40,29 @@ export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageI
       throw new Error(`stage ${ctx.stage}: the validators module has no 'model' validator`);
     }
     const values = await resolvePlaceholders(deps, view);
-    const prompt = renderTemplate(config.prompt, values);
-    const screening = screenForInjection(Object.values(values).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))));
-    if (screening.promptInjection) {
-      ctx.logger.warn('prompt injection patterns found', { runId: invocation.runId, stage: ctx.stage, patterns: screening.patterns });
+    const screen = screeningOf(config);
+    const texts = Object.values(values).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+    const findings: LayerFindings = {
+      ...screenDeterministic(texts, { delimiterTags: screen.delimiterTags, outputFields: screen.outputFields, normalize: screen.modes.normalization !== 'off' }),
+      guardrail: await applyGuardrail(deps, screen, texts),
+    };
+
+    let prompt: string;
+    let marker: string | undefined;
+    if (screen.modes.spotlight === 'off') {
+      prompt = renderTemplate(config.prompt, values);
+    } else {
+      marker = newMarker();
+      const marked = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? markUntrusted(v, marker!) : v]));
+      prompt = `${renderTemplate(config.prompt, marked)}\n${spotlightInstruction(marker)}`;
     }
 
-    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator);
+    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator, marker !== undefined);
+    if (marker !== undefined) findings.spotlight = reply.injectionSuspected === undefined ? ['not-reported'] : reply.injectionSuspected ? ['injection-suspected'] : [];
+    const screening: ScreeningResult = screeningResult(findings, screen.modes, reply.injectionSuspected !== false);
+    if (screening.patterns.length > 0) {
+      ctx.logger.warn('prompt injection screening found something', { runId: invocation.runId, stage: ctx.stage, promptInjection: screening.promptInjection, patterns: screening.patterns });
+    }
 
     const work = (name: string) => Keys.stageWork(ctx.stage, invocation.runId, name);
     const response = await writeJson(ctx.s3, ctx.workBucket, work('response.json'), {
@@ -84,8 +103,85 @@ async function resolvePlaceholders(deps: BedrockStageDeps, view: StageView): Pro
   return Object.fromEntries(paths.map((p, i) => [p, resolved[i]]));
 }
 
+/** The config with the screening's prompt-attack guardrail, which the construct passes in the environment. */
+export function withGuardrailFromEnv(config: BedrockStageConfig, env: { [name: string]: string | undefined } = process.env): BedrockStageConfig {
+  const id = env[PROMPT_ATTACK_GUARDRAIL_ENV.id];
+  if (!config.screening || !id) return config;
+  return { ...config, screening: { ...config.screening, promptAttackGuardrail: { id, version: env[PROMPT_ATTACK_GUARDRAIL_ENV.version] || 'DRAFT' } } };
+}
+
+/** The stage's screening settings; a config without them screens with the deterministic layers only. */
+interface Screening {
+  readonly modes: LayerModes;
+  readonly guardrail?: { readonly id: string; readonly version: string };
+  readonly delimiterTags: string[];
+  readonly outputFields: string[];
+}
+
+function screeningOf(config: BedrockStageConfig): Screening {
+  const s: BedrockScreeningConfig | undefined = config.screening;
+  if (!s) return { modes: LOCAL_LAYERS_ONLY, delimiterTags: templateTags(config.prompt), outputFields: [] };
+  return {
+    modes: { normalization: s.normalization, phrases: s.phrases, structure: s.structure, guardrail: s.guardrail, spotlight: s.spotlight },
+    guardrail: s.promptAttackGuardrail,
+    delimiterTags: s.delimiterTags,
+    outputFields: s.outputFields,
+  };
+}
+
+/** Characters per ApplyGuardrail call, and the overlap between calls so no sentence is cut in two unseen. */
+export const GUARDRAIL_CHUNK = 10_000;
+const GUARDRAIL_OVERLAP = 500;
+
+/**
+ * The guardrail layer: every untrusted text goes through ApplyGuardrail (source INPUT) with the
+ * prompt-attack guardrail, in chunks; returns the names of the policies that intervened
+ * (`prompt-attack`, ...). Errors propagate: the stage fails (and retries throttling) rather
+ * than passing unscreened text.
+ */
+async function applyGuardrail(deps: BedrockStageDeps, screen: Screening, texts: readonly string[]): Promise<string[]> {
+  if (screen.modes.guardrail === 'off') return [];
+  if (!screen.guardrail) {
+    throw new Error(`stage ${deps.ctx.stage}: the guardrail screening layer is on but the config names no prompt-attack guardrail`);
+  }
+  const found = new Set<string>();
+  for (const text of texts) {
+    for (let start = 0; start < Math.max(text.length, 1); start += GUARDRAIL_CHUNK - GUARDRAIL_OVERLAP) {
+      const chunk = text.slice(start, start + GUARDRAIL_CHUNK);
+      if (chunk.trim().length === 0) break;
+      const out = await deps.bedrock.send(new ApplyGuardrailCommand({
+        guardrailIdentifier: screen.guardrail.id,
+        guardrailVersion: screen.guardrail.version,
+        source: 'INPUT',
+        content: [{ text: { text: chunk } }],
+      }));
+      if (out.action === 'GUARDRAIL_INTERVENED') {
+        const names = interventions(out.assessments ?? []);
+        (names.length > 0 ? names : ['intervened']).forEach((n) => found.add(n));
+      }
+      if (start + GUARDRAIL_CHUNK >= text.length) break;
+    }
+  }
+  return [...found].sort();
+}
+
+/** Names of the guardrail policies that blocked: content filters by type (`prompt-attack`), denied topics, words, PII. */
+function interventions(assessments: readonly any[]): string[] {
+  const names: string[] = [];
+  const blocked = (x: any) => x?.action === 'BLOCKED' || x?.detected === true;
+  for (const a of assessments) {
+    for (const f of a?.contentPolicy?.filters ?? []) if (blocked(f)) names.push(String(f.type).toLowerCase().replace(/_/g, '-'));
+    if ((a?.topicPolicy?.topics ?? []).some(blocked)) names.push('denied-topic');
+    if ([...(a?.wordPolicy?.customWords ?? []), ...(a?.wordPolicy?.managedWordLists ?? [])].some(blocked)) names.push('blocked-word');
+    if ([...(a?.sensitiveInformationPolicy?.piiEntities ?? []), ...(a?.sensitiveInformationPolicy?.regexes ?? [])].some((x: any) => x?.action === 'BLOCKED')) names.push('sensitive-information');
+  }
+  return names;
+}
+
 interface ValidReply {
   readonly value: { [key: string]: unknown };
+  /** The model's spotlight report: undefined when it was not asked, or did not answer with a boolean. */
+  readonly injectionSuspected?: boolean;
   readonly usage: TokenUsage;
   readonly attempts: number;
   readonly stopReason?: string;
@@ -93,12 +189,12 @@ interface ValidReply {
 
 /** The outcome of one Converse call: usable, worth one repair attempt, or final (no repair can help). */
 type Verdict =
-  | { readonly kind: 'ok'; readonly value: { [key: string]: unknown } }
+  | { readonly kind: 'ok'; readonly value: { [key: string]: unknown }; readonly injectionSuspected?: boolean }
   | { readonly kind: 'repair'; readonly problem: string; readonly truncated: boolean }
   | { readonly kind: 'final'; readonly problem: string };
 
 /** Calls Converse and returns a reply valid for the model contract, after at most one repair attempt. */
-async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator): Promise<ValidReply> {
+async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean): Promise<ValidReply> {
   const { ctx, config } = deps;
   const userTurn: Message = { role: 'user', content: [{ text: prompt }] };
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
@@ -106,9 +202,9 @@ async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: st
   const first = await converse(deps, [userTurn]);
   usage = addUsage(usage, first);
   const firstText = replyText(first);
-  const firstVerdict = judge(first, firstText, validator, config.maxTokens);
+  const firstVerdict = judge(first, firstText, validator, config.maxTokens, spotlight);
   ctx.logger.info('model replied', { runId, stage: ctx.stage, attempt: 1, stopReason: first.stopReason, verdict: firstVerdict.kind, ...usageOf(first) });
-  if (firstVerdict.kind === 'ok') return { value: firstVerdict.value, usage, attempts: 1, stopReason: first.stopReason };
+  if (firstVerdict.kind === 'ok') return { value: firstVerdict.value, injectionSuspected: firstVerdict.injectionSuspected, usage, attempts: 1, stopReason: first.stopReason };
   if (firstVerdict.kind === 'final') {
     await keepInvalidReplies(deps, runId, [firstText], usage);
     throw invalidOutput(ctx.stage, firstVerdict.problem);
@@ -117,9 +213,9 @@ async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: st
   const second = await converse(deps, repairConversation(userTurn, firstText, firstVerdict.problem, firstVerdict.truncated));
   usage = addUsage(usage, second);
   const secondText = replyText(second);
-  const secondVerdict = judge(second, secondText, validator, config.maxTokens);
+  const secondVerdict = judge(second, secondText, validator, config.maxTokens, spotlight);
   ctx.logger.info('model replied', { runId, stage: ctx.stage, attempt: 2, stopReason: second.stopReason, verdict: secondVerdict.kind, ...usageOf(second) });
-  if (secondVerdict.kind === 'ok') return { value: secondVerdict.value, usage, attempts: 2, stopReason: second.stopReason };
+  if (secondVerdict.kind === 'ok') return { value: secondVerdict.value, injectionSuspected: secondVerdict.injectionSuspected, usage, attempts: 2, stopReason: second.stopReason };
 
   await keepInvalidReplies(deps, runId, [firstText, secondText], usage);
   throw invalidOutput(ctx.stage, secondVerdict.kind === 'final' ? secondVerdict.problem
@@ -145,7 +241,7 @@ function replyText(out: ConverseCommandOutput): string {
   return blocks.map((b) => b.text).filter((t): t is string => typeof t === 'string').join('');
 }
 
-function judge(out: ConverseCommandOutput, text: string, validator: Validator, maxTokens: number): Verdict {
+function judge(out: ConverseCommandOutput, text: string, validator: Validator, maxTokens: number, spotlight: boolean): Verdict {
   switch (out.stopReason) {
     case 'guardrail_intervened':
       return { kind: 'final', problem: 'a guardrail intervened (stopReason guardrail_intervened)' };
@@ -160,10 +256,13 @@ function judge(out: ConverseCommandOutput, text: string, validator: Validator, m
   }
   const parsed = parseReply(text);
   if (!parsed.ok) return { kind: 'repair', problem: parsed.problem, truncated: false };
-  if (!validator(parsed.value)) {
+  // The spotlight report is the stage's field, not the contract's: taken out before validation.
+  const { [SPOTLIGHT_FIELD]: reported, ...value } = parsed.value;
+  const reply = spotlight ? value : parsed.value;
+  if (!validator(reply)) {
     return { kind: 'repair', problem: `the reply violates its schema: ${describeErrors(validator)}`, truncated: false };
   }
-  return { kind: 'ok', value: parsed.value };
+  return { kind: 'ok', value: reply, injectionSuspected: spotlight && typeof reported === 'boolean' ? reported : undefined };
 }
 
 /** The conversation of the repair attempt: the prompt, the model's reply, and what was wrong with it. */

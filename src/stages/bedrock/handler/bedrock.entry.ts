@@ -1,7 +1,7 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import { runBedrockStage, BedrockStageDeps } from './bedrock-stage';
+import { runBedrockStage, BedrockStageDeps, withGuardrailFromEnv } from './bedrock-stage';
 import { loadStageConfig, stageContextFromEnv } from '../../../runtime/environment';
 import { BedrockStageConfig, StageInvocation } from '../../../shared';
 
@@ -15,7 +15,7 @@ let deps: BedrockStageDeps | undefined;
 
 function load(): BedrockStageDeps {
   if (!deps) {
-    const config = loadStageConfig<BedrockStageConfig>(__dirname);
+    const config = withGuardrailFromEnv(loadStageConfig<BedrockStageConfig>(__dirname));
     const ctx = stageContextFromEnv(config, __dirname, clients, { modelId: config.modelId, promptVersion: config.promptVersion });
     deps = { bedrock, config, ctx };
   }
@@ -25,3 +25,4 @@ function load(): BedrockStageDeps {
 export async function handler(event: StageInvocation): Promise<{ [key: string]: unknown }> {
   return runBedrockStage(load(), event);
 }
+

@@ -89,6 +89,9 @@ function reply(text: string, stopReason = 'end_turn', usage = { inputTokens: 100
   };
 }
 
+/** The screening of a clean document by a config without screening settings: the deterministic layers only. */
+const CLEAN = { promptInjection: false, patterns: [], injectionSuspected: false, layers: { normalization: false, phrases: false, structure: false } };
+
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function converseInputs(bedrockMock: ReturnType<typeof setup>['bedrockMock']) {
@@ -114,7 +117,7 @@ describe('Bedrock stage', () => {
       riskClauses: [{ type: 'TERM', page: 2 }],
       summary: { bucket: WORK_BUCKET, key: 'stages/Summarize/run-0001/summary.json', versionId: 'ver-1', sha256: sha(summaryBody) },
       response: { bucket: WORK_BUCKET, key: 'stages/Summarize/run-0001/response.json', versionId: 'ver-1', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
-      screening: { promptInjection: false, patterns: [] },
+      screening: CLEAN,
       usage: { inputTokens: 100, outputTokens: 20 },
     });
     expect(workObject(s3Mock, 'stages/Summarize/run-0001/response.json')).toEqual({
@@ -395,8 +398,13 @@ describe('Bedrock stage', () => {
 
     const output = await runBedrockStage(deps, event());
 
-    expect(output.screening).toEqual({ promptInjection: true, patterns: ['ignore-instructions', 'auto-approve', 'approve-document'] });
-    expect(logger.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'prompt injection patterns found' }));
+    expect(output.screening).toEqual({
+      promptInjection: true,
+      patterns: ['phrases:auto-approve', 'phrases:ignore-instructions-en', 'phrases:output-manipulation'],
+      injectionSuspected: false,
+      layers: { normalization: false, phrases: true, structure: false },
+    });
+    expect(logger.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'prompt injection screening found something' }));
     expect(logger.text()).not.toContain('IGNORE ALL PREVIOUS');
     expect(logger.text()).not.toContain('Payment terms');
   });
@@ -405,7 +413,7 @@ describe('Bedrock stage', () => {
     const { deps, bedrockMock } = setup();
     bedrockMock.on(ConverseCommand).resolves(reply(JSON.stringify(GOOD_REPLY)));
     const output = await runBedrockStage(deps, event());
-    expect(output.screening).toEqual({ promptInjection: false, patterns: [] });
+    expect(output.screening).toEqual(CLEAN);
   });
 
   test('the model cannot forge the screening, response or usage fields', async () => {
@@ -418,7 +426,7 @@ describe('Bedrock stage', () => {
       usage: { inputTokens: 0, outputTokens: 0 },
     })));
     const output = await runBedrockStage(deps, event());
-    expect(output.screening).toEqual({ promptInjection: true, patterns: ['ignore-instructions'] });
+    expect(output.screening).toMatchObject({ promptInjection: true, patterns: ['phrases:ignore-instructions-en'], layers: { phrases: true } });
     expect(output.response).toMatchObject({ bucket: WORK_BUCKET });
     expect(output.usage).toEqual({ inputTokens: 100, outputTokens: 20 });
   });

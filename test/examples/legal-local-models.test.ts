@@ -138,7 +138,7 @@ describe('summarizeContract', () => {
     // ... while the pipeline's deterministic screening flags the same text.
     const screening = screenForInjection([INJECTED_TEXT]);
     expect(screening.promptInjection).toBe(true);
-    expect(screening.patterns).toEqual(expect.arrayContaining(['ignore-instructions', 'auto-approve']));
+    expect(screening.patterns).toEqual(expect.arrayContaining(['phrases:ignore-instructions-en', 'phrases:auto-approve']));
     // Without the injection line the same contract is high risk.
     const clean = INJECTED_TEXT.split('\n').filter((l) => !/AI REVIEWER|score of 0/.test(l)).join('\n');
     expect(summarizeContract(clean).riskScore).toBeGreaterThanOrEqual(0.7);

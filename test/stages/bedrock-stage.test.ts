@@ -485,7 +485,7 @@ describe('BedrockStage screening options', () => {
   test('promptAttackStrength with your own guardrail throws', () => {
     expect(() => bedrock(newStack(), {
       screening: { promptAttackStrength: PromptAttackStrength.LOW, promptAttackGuardrail: { guardrailId: 'gr-own', guardrailVersion: '1' } },
-    })).toThrow(/\[BedrockStage Summarize\] `screening.promptAttackStrength` applies only to the guardrail the stage creates, got: LOW with `screening.promptAttackGuardrail` 'gr-own'/);
+    })).toThrow(/\[BedrockStage TestStack\/Summarize\] `screening.promptAttackStrength` applies only to the guardrail the stage creates, got: LOW with `screening.promptAttackGuardrail` 'gr-own'/);
   });
 
   test('guardrail settings with the guardrail layer OFF throw', () => {

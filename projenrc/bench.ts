@@ -5,6 +5,7 @@
  *   synth     synth time of the legal-contracts example (CloudFormation validation off), median of N
  *   runs      local runner: documents/s on the samples, transitions per happy-path document
  *   bundles   each handler bundle: raw and gzip size, init time (load in a fresh process), median of N
+ *   injection the prompt-injection layers: detection and false positives per layer on the labelled corpus
  *   pdf       the local PDF reader's word recall against poppler's pdftotext on real producers' PDFs
  *   throughput  the local runner on 1,000 generated one-page PDFs with contract stand-ins
  */
@@ -14,6 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { printPdfBench } from './bench-pdf';
+import { benchInjection, printInjectionBench } from './bench-injection';
 
 const ROOT = path.join(__dirname, '..');
 const N = Number(process.env.BENCH_RUNS ?? 5);
@@ -181,6 +183,7 @@ if (!only || only === 'synth') benchSynth();
 if (!only || only === 'runner') benchRunner();
 async function main() {
   if (!only || only === 'pdf') await printPdfBench();
+  if (!only || only === 'injection') printInjectionBench(benchInjection());
   if (!only || only === 'throughput') await benchThroughput();
 }
 main().catch((err) => {

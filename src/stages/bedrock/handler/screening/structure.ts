@@ -24,7 +24,8 @@ const CHAT_MARKUP = new RegExp([
   '<\\|[a-z_]{2,20}\\|>', // <|im_start|>, <|system|>, <|endoftext|>
   '\\[/?(?:inst|sys)\\]', '<<\\s*/?\\s*sys\\s*>>', '</?s>',
   '</?\\s*(?:system|assistant|user|human|im_start|im_end)\\s*>',
-  '(?:^|[\\n.!?]\\s*)#{1,4} ?(?:system|assistant|user|human|instruction|instructions|response)\\s*:',
+  // After a line break, a sentence end, or any space: views that join lines lose the line start.
+  '(?:^|[\\n.!?]\\s*|\\s)#{1,4} ?(?:system|assistant|user|human|instruction|instructions|response)\\s*:',
   '"role"\\s*:\\s*"(?:system|assistant|user|developer)"',
 ].join('|'));
 /** A chat role at the start of a line: `Assistant: ...`. */

@@ -155,6 +155,8 @@ export const PHRASE_PATTERNS: ReadonlyArray<{ readonly name: string; readonly so
       `\\b${alt(['mark', 'treat', 'classify', 'rate', 'score', 'flag', 'label', 'consider', 'report', 'record', 'list', 'handle', 'file', 'tag'])}_`
         + '(?:it|this(?:_\\w+)?|the_(?:contract|document|agreement|file|nda|clause)|everything)_(?:as|to_be)_'
         + '(?:approved|pre-?approved|safe|low[_-]risk|routine|benign|clean|harmless|compliant|risk-?free|no_risk|standard|acceptable)\\b',
+      // Without the "as": "mark it approved", "flag this contract safe".
+      '\\b(?:mark|flag|label|tag)_(?:it|this(?:_\\w+)?|the_(?:contract|document|agreement|file|nda))_(?:approved|pre-?approved|safe|low[_-]risk|cleared)\\b',
       '\\b(?:stuf\\w*|markier\\w*|bewert\\w*|kennzeichn\\w*|klassifizier\\w*|behandl\\w*|betracht\\w*)\\b~5als_(?:risikolos|unbedenklich|genehmigt|sicher|risikoarm|harmlos|routine\\w*|niedriges_risiko)',
       '\\b(?:class\\w*|marqu\\w*|consider\\w*|trait\\w*|not\\w*|evalu\\w*)\\b~5comme_(?:sans_risque|approuve\\w*|sur|sure|a_faible_risque|faible_risque|routine|benin|conforme|inoffensif|valide)',
       '\\b(?:clasifi\\w*|marc\\w*|consider\\w*|trat\\w*|calific\\w*)\\b~5como_(?:de_)?(?:bajo_riesgo|sin_riesgo|aprobado|seguro|rutinario|inofensivo|valido)',

@@ -5,7 +5,8 @@ import { parseArgs, runLocalCommand, USAGE } from './local/command';
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = ((warning: string | Error, ...rest: any[]) => {
   const type = typeof warning === 'string' ? (typeof rest[0] === 'string' ? rest[0] : rest[0]?.type) : warning.name;
-  if (type === 'NodeVersionSupportWarning') return;
+  const text = typeof warning === 'string' ? warning : warning.message;
+  if (type === 'NodeVersionSupportWarning' || /^NodeVersionSupportWarning\b/.test(text)) return;
   (emitWarning as any)(warning, ...rest);
 }) as typeof process.emitWarning;
 

@@ -112,7 +112,12 @@ test('Bedrock core + the example\'s local summarizer (as --model): scores, claus
   expect(msa.riskClauses.map((c: any) => c.type)).toEqual(['UNLIMITED_LIABILITY', 'INDEMNIFICATION']);
   expect(msa.summary).toMatchObject({ bucket: 'work', key: 'stages/Summarize/run-1/summary.json' });
   expect(s3.getJson('work', 'stages/Summarize/run-1/summary.json')).toContain('MASTER SERVICES AGREEMENT');
-  expect(msa.screening).toEqual({ promptInjection: false, patterns: [], injectionSuspected: false, layers: { normalization: false, phrases: false, structure: false } });
+  expect(msa.screening).toEqual({
+    promptInjection: false,
+    patterns: [],
+    injectionSuspected: false,
+    layers: { normalization: false, phrases: false, structure: false },
+  });
 
   expect((await summarize(NDA_TEXT, 'NDA')).riskScore).toBeLessThan(0.3);
 });

@@ -14,8 +14,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
-import { printPdfBench } from './bench-pdf';
 import { benchInjection, printInjectionBench } from './bench-injection';
+import { printPdfBench } from './bench-pdf';
 
 const ROOT = path.join(__dirname, '..');
 const N = Number(process.env.BENCH_RUNS ?? 5);

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   ConditionalStage, InferenceStage, ParallelBranch, ParallelStages, Pipeline, PipelineGate,
   RouteDestination, RoutingPolicy, RoutingRule, RuleCondition, StageContract,
@@ -155,5 +156,18 @@ describe('composition: validation', () => {
     expect(() => new ParallelStages(stack, 'One', { branches: [ParallelBranch.required([c])] })).toThrow(/\[ParallelStages V\/One\] `branches` must hold 2 to 10 branches, got: 1/);
     expect(() => new ParallelStages(stack, 'Empty', { branches: [ParallelBranch.required([c]), ParallelBranch.optional([])] })).toThrow(/`branches\[1\]` holds no stage, got: \[\]/);
     expect(() => new ParallelStages(stack, 'Twice', { branches: [ParallelBranch.required([c]), ParallelBranch.optional([c])] })).toThrow(/`branches` holds the stage 'Classify' twice/);
+  });
+});
+
+describe('composition: cdk-nag', () => {
+  test('the composed pipeline has no unacknowledged AwsSolutions finding (the test\'s own queues aside)', () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const { stack } = composedStack(app);
+    Template.fromStack(stack);
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`))
+      // The test app's destination queues have no DLQ: the user's resources, not the library's.
+      .filter((f) => !/^AwsSolutions-SQS3 at Composed\/(Fraud|Legal|Review)\//.test(f));
+    expect(findings).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ import { Bundles, bundleCode } from '../private/handler-asset';
 import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
 import { checkRuleCondition } from '../private/rule-check';
 import { invalid } from '../private/validation';
+import { RouteDestination } from '../routing/route-destination';
 import { RoutingPolicy } from '../routing/routing-policy';
 import { Env, Keys } from '../shared';
 import { IInferenceStage, StageKind } from '../stages/inference-stage-base';
@@ -126,6 +127,12 @@ export class Pipeline extends Construct {
       }
       ids.add(stage.stageId);
     }
+    for (const step of steps) {
+      if (!('stageId' in step) && ids.has(step.stepName)) {
+        invalid(this, `\`stages\` holds a step named '${step.stepName}' and a stage with that id. State names must be unique: rename the step.`);
+      }
+    }
+    checkDestinationNames(this, steps, props.routing);
     const timeout = props.timeout ?? Duration.hours(2);
     const known = !timeout.isUnresolved() && stages.every((s) => !s.timeout.isUnresolved());
     const longest = known ? steps.reduce((sum, step) => sum + longestSeconds(step), 0) : 0;
@@ -350,6 +357,22 @@ function flattenSteps(pipeline: Pipeline, steps: IPipelineStep[]): IInferenceSta
     }
     return [step as IInferenceStage];
   });
+}
+
+/** Two different destinations with one name (across gates and routing) would be one in the runner and the audit trail. */
+function checkDestinationNames(pipeline: Pipeline, steps: IPipelineStep[], routing: RoutingPolicy | undefined): void {
+  const byName = new Map<string, RouteDestination>();
+  const all = [
+    ...steps.flatMap((s) => s instanceof PipelineGate ? s.rules.map((r) => r.destination) : []),
+    ...(routing ? [...routing.rules.map((r) => r.destination), routing.defaultRoute] : []),
+  ];
+  for (const d of all) {
+    const seen = byName.get(d.name);
+    if (seen && seen !== d) {
+      invalid(pipeline, `two different destinations are named '${d.name}' (in its gates and routing policy). Give each destination its own name, or reuse the same RouteDestination object.`);
+    }
+    byName.set(d.name, d);
+  }
 }
 
 /** The longest a step can take, in seconds (a parallel step: its longest branch). */

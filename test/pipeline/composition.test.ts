@@ -1,4 +1,4 @@
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -169,5 +169,40 @@ describe('composition: cdk-nag', () => {
       // The test app's destination queues have no DLQ: the user's resources, not the library's.
       .filter((f) => !/^AwsSolutions-SQS3 at Composed\/(Fraud|Legal|Review)\//.test(f));
     expect(findings).toEqual([]);
+  });
+});
+
+describe('composition: pipeline-level checks', () => {
+  test('the run timeout covers the longest branch of a parallel step, not every branch added up', () => {
+    const make = (timeout: Duration) => () => {
+      const { stack } = newStack({ id: 'T' });
+      const lambdaStage = (id: string) => InferenceStage.lambda(stack, id, {
+        function: new lambda.Function(stack, `${id}Fn`, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({})') }),
+        timeout: Duration.minutes(10),
+      });
+      const both = new ParallelStages(stack, 'Both', { branches: [ParallelBranch.required([lambdaStage('A'), lambdaStage('B')]), ParallelBranch.required([lambdaStage('C')])] });
+      new Pipeline(stack, 'P', { trigger: uploadTrigger(stack), stages: [both], timeout });
+    };
+    expect(make(Duration.minutes(20))).not.toThrow();
+    expect(make(Duration.minutes(19))).toThrow(/\[Pipeline T\/P\] `timeout` \(19 minutes\) is shorter than the stages' timeouts added up \(20 minutes\)/);
+  });
+
+  test('a step may not share its name with a stage', () => {
+    const { stack } = newStack({ id: 'N' });
+    const gate = new PipelineGate(stack, 'Gate', { stateName: 'Classify', rules: [RoutingRule.when('x', RuleCondition.numberAbove('Classify2.confidence', 0.5), RouteDestination.sqsQueue('q', new sqs.Queue(stack, 'Q', { enforceSSL: true })))] });
+    expect(() => new Pipeline(stack, 'P', { trigger: uploadTrigger(stack), stages: [extractStage(stack), classifyStage(stack, 'Classify2'), gate, classifyStage(stack)] }))
+      .toThrow(/\[Pipeline N\/P\] `stages` holds a step named 'Classify' and a stage with that id/);
+  });
+
+  test('a gate and the routing policy may not name two different destinations alike', () => {
+    const { stack } = newStack({ id: 'D' });
+    const q = (id: string) => RouteDestination.sqsQueue('review', new sqs.Queue(stack, id, { enforceSSL: true }));
+    const same = q('Q1');
+    const gate = (d: RouteDestination) => new PipelineGate(stack, `Gate${d === same ? 1 : 2}`, { rules: [RoutingRule.when('x', RuleCondition.numberAbove('Classify.confidence', 0.9), d)] });
+    let policies = 0;
+    const routing = () => new RoutingPolicy(stack, `R${++policies}`, { rules: [], defaultRoute: same });
+    expect(() => new Pipeline(stack, 'Ok', { trigger: uploadTrigger(stack, 'U1'), stages: [extractStage(stack, 'E1'), classifyStage(stack, 'Classify'), gate(same)], routing: routing() })).not.toThrow();
+    expect(() => new Pipeline(stack, 'Bad', { trigger: uploadTrigger(stack, 'U2'), stages: [extractStage(stack, 'E2'), classifyStage(stack, 'C2'), gate(q('Q2'))], routing: routing() }))
+      .toThrow(/\[Pipeline D\/Bad\] two different destinations are named 'review'/);
   });
 });

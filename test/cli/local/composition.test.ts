@@ -82,6 +82,13 @@ describe('composed steps through the local runner', () => {
     const delivered = fs.readFileSync(path.join(out, 'destinations', 'fraud-team.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(delivered).toHaveLength(1);
     expect(delivered[0]).toMatchObject({ rule: 'known-fraud', destination: 'fraud-team' });
+    // The gated run ends with its run record, like a run the final policy routes.
+    const runRecord = o.audit.find((a) => a.includes('runs/'))!;
+    expect(JSON.parse(fs.readFileSync(path.join(out, runRecord), 'utf8'))).toMatchObject({
+      outcome: 'SUCCEEDED',
+      route: { rule: 'known-fraud', destination: 'fraud-team' },
+      stages: [{ name: 'Ocr' }, { name: 'Score' }],
+    });
   });
 
   test('an optional branch that fails is recorded as an error object and the run goes on', () => {

@@ -22,7 +22,7 @@ async function pdf(lines: string[]): Promise<Uint8Array> {
   return doc.save();
 }
 
-const NAMES = ['plain', 'german', 'fraud', 'clauses-down', 'summary-down'];
+const NAMES = ['plain', 'german', 'fraud', 'clauses-down', 'summary-down', 'clean', 'clean-german'];
 
 describe('composed steps through the local runner', () => {
   let outcomes: Map<string, DocumentOutcome>;
@@ -42,6 +42,8 @@ describe('composed steps through the local runner', () => {
         { documents: '*', stage: 'Score', fields: { fraudScore: 0.1, language: 'en' } },
         { documents: '*', stage: 'Summarize', fields: { riskScore: 0.5 } },
         { documents: 'german.pdf', stage: 'Score', fields: { language: 'de' } },
+        { documents: 'clean*.pdf', stage: 'Summarize', fields: { riskScore: 0.1 } },
+        { documents: 'clean-german.pdf', stage: 'Score', fields: { language: 'de' } },
         { documents: 'fraud.pdf', stage: 'Score', fields: { fraudScore: 0.95 } },
         { documents: 'clauses-down.pdf', stage: 'Clauses', fault: { error: 'ServiceUnavailableException' } },
         { documents: 'summary-down.pdf', stage: 'Summarize', fault: { error: 'ServiceUnavailableException' } },
@@ -72,6 +74,15 @@ describe('composed steps through the local runner', () => {
     expect(o.status).toBe('SUCCEEDED');
     expect(states(o)).toContain('Translate');
     expect(o.results).toMatchObject({ Translate: { english: expect.any(String) } });
+  });
+
+  test('auto-approve guards: a skipped conditional Bedrock stage does not block auto-approve; one that ran is screened', () => {
+    const skipped = outcomes.get('clean')!;
+    expect(skipped).toMatchObject({ status: 'SUCCEEDED', route: 'fast-track', rule: 'clean' });
+    expect(skipped.results).not.toHaveProperty('Translate');
+    const ran = outcomes.get('clean-german')!;
+    expect(ran).toMatchObject({ status: 'SUCCEEDED', route: 'fast-track', rule: 'clean' });
+    expect(ran.results).toHaveProperty('Translate.screening.promptInjection', false);
   });
 
   test('the gate ends the run at its destination before the model stages', () => {

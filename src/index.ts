@@ -13,3 +13,7 @@ export * from './routing/routing-policy';
 export * from './audit/audit-sink';
 export * from './trigger/document-trigger';
 export * from './pipeline/pipeline';
+export * from './pipeline/pipeline-step';
+export * from './pipeline/parallel-stages';
+export * from './pipeline/conditional-stage';
+export * from './pipeline/pipeline-gate';

@@ -9,6 +9,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ConditionalStage } from './conditional-stage';
+import { ParallelStages } from './parallel-stages';
+import { PipelineGate } from './pipeline-gate';
+import { IPipelineStep } from './pipeline-step';
 import { AuditSink, IAuditSink } from '../audit/audit-sink';
 import { DOCUMENT_SCHEMA } from '../contracts/schemas';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
@@ -16,7 +20,9 @@ import { secureBucket } from '../private/buckets';
 import { checkSatisfies, lookupPath } from '../private/contract-check';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
+import { checkRuleCondition } from '../private/rule-check';
 import { invalid } from '../private/validation';
+import { RouteDestination } from '../routing/route-destination';
 import { RoutingPolicy } from '../routing/routing-policy';
 import { Env, Keys } from '../shared';
 import { IInferenceStage, StageKind } from '../stages/inference-stage-base';
@@ -26,8 +32,12 @@ import { IDocumentTrigger } from '../trigger/document-trigger';
 export interface PipelineProps {
   /** What starts the runs. */
   readonly trigger: IDocumentTrigger;
-  /** The stages, in order. Each stage's input contract must be satisfied by the stages before it. */
-  readonly stages: IInferenceStage[];
+  /**
+   * The steps, in order: inference stages, and the composite steps `ParallelStages`,
+   * `ConditionalStage` and `PipelineGate`. Each stage's input contract must be satisfied by the
+   * stages that surely ran before it.
+   */
+  readonly stages: IPipelineStep[];
   /**
    * Rules that route a run once the stages are done.
    * @default - no routing: a run ends after its last stage
@@ -91,8 +101,10 @@ export class Pipeline extends Construct {
   public readonly alarms: cloudwatch.Alarm[];
   /** The pipeline's name in audit records. */
   public readonly pipelineName: string;
-  /** The stages, in order. */
+  /** Every inference stage, in order, the stages of parallel branches and conditional stages included. */
   public readonly stages: IInferenceStage[];
+  /** The steps, in order, as given. */
+  public readonly steps: IPipelineStep[];
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
@@ -106,21 +118,30 @@ export class Pipeline extends Construct {
     if (props.stages.length > MAX_STAGES) {
       invalid(this, `\`stages\` holds ${props.stages.length} stages; at most ${MAX_STAGES} are supported. Split the work into several pipelines.`);
     }
+    const steps = [...props.stages];
+    const stages = flattenSteps(this, steps);
     const ids = new Set<string>();
-    for (const stage of props.stages) {
+    for (const stage of stages) {
       if (ids.has(stage.stageId)) {
         invalid(this, `\`stages\` holds two stages with the id '${stage.stageId}'. Each stage id is a key under $.results: give each stage its own id.`);
       }
       ids.add(stage.stageId);
     }
+    for (const step of steps) {
+      if (!('stageId' in step) && ids.has(step.stepName)) {
+        invalid(this, `\`stages\` holds a step named '${step.stepName}' and a stage with that id. State names must be unique: rename the step.`);
+      }
+    }
+    checkDestinationNames(this, steps, props.routing);
     const timeout = props.timeout ?? Duration.hours(2);
-    const known = !timeout.isUnresolved() && props.stages.every((s) => !s.timeout.isUnresolved());
-    const longest = known ? props.stages.reduce((sum, s) => sum + s.timeout.toSeconds(), 0) : 0;
+    const known = !timeout.isUnresolved() && stages.every((s) => !s.timeout.isUnresolved());
+    const longest = known ? steps.reduce((sum, step) => sum + longestSeconds(step), 0) : 0;
     if (known && timeout.toSeconds() < longest) {
       invalid(this, `\`timeout\` (${timeout.toHumanString()}) is shorter than the stages' timeouts added up (${Duration.seconds(longest).toHumanString()}). Raise \`timeout\` or lower the stages' timeouts.`);
     }
-    this.stages = [...props.stages];
-    checkContracts(this, props.stages);
+    this.steps = steps;
+    this.stages = stages;
+    const plan = checkContracts(this, steps);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.auditSink = props.auditSink ?? new AuditSink(this, 'Audit');
@@ -141,13 +162,13 @@ export class Pipeline extends Construct {
       removalPolicy,
     });
 
-    props.stages.forEach((stage, i) => stage.attach({
+    stages.forEach((stage) => stage.attach({
       pipelineName: this.pipelineName,
       documentBucket: props.trigger.documentBucket,
       documentPrefix: props.trigger.documentPrefix,
       workingBucket: this.workingBucket,
       auditSink: this.auditSink,
-      upstreamStages: props.stages.slice(0, i).map((s) => s.stageId),
+      upstreamStages: plan.upstream.get(stage.stageId) ?? [],
     }));
 
     // The recorder writes run records: at the end of a run, on the failure path, and from the backstop.
@@ -160,7 +181,7 @@ export class Pipeline extends Construct {
         [Env.PIPELINE_NAME]: this.pipelineName,
         [Env.AUDIT_BUCKET]: this.auditSink.bucket.bucketName,
         [Env.AUDIT_BUS]: this.auditSink.eventBus.eventBusName,
-        [Env.STAGE_ORDER]: props.stages.map((s) => s.stageId).join(','),
+        [Env.STAGE_ORDER]: stages.map((s) => s.stageId).join(','),
       },
     });
     this.recorder = recorder.fn;
@@ -201,21 +222,40 @@ export class Pipeline extends Construct {
     recordRun.addRetry(lambdaRetry);
     recordRun.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    for (const stage of props.stages) {
-      stage.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
-    }
     let after: sfn.IChainable = recordRun;
     if (props.routing) {
       after = props.routing._build({
-        resultsSchema: resultsSchema(props.stages),
-        autoApproveGuards: props.stages.filter((s) => s.kind === StageKind.BEDROCK).map((s) => `${s.stageId}.screening.promptInjection`),
+        resultsSchema: resultsSchema(plan.entries),
+        autoApproveGuards: stages.filter((s) => s.kind === StageKind.BEDROCK).map((s) => `${s.stageId}.screening.promptInjection`),
+        optionalStages: plan.entries.filter((e) => !e.guaranteed).map((e) => e.stage.stageId),
         next: recordRun,
         onError: recordFailure,
       });
     }
-    let chain = sfn.Chain.start(props.stages[0]);
-    for (const stage of props.stages.slice(1)) chain = chain.next(stage);
-    chain = chain.next(after);
+    // Built from the end: each step is wired to the step after it.
+    const catchAll = { errors: ['States.ALL'], resultPath: '$.error' };
+    let next: sfn.IChainable = after;
+    for (const step of [...steps].reverse()) {
+      const guarded = (path: string) => plan.optionalPaths.get(step)?.has(path) ?? false;
+      if (step instanceof ParallelStages) {
+        step.state.addCatch(recordFailure, catchAll);
+        step.state.next(next);
+        next = step.state;
+      } else if (step instanceof ConditionalStage) {
+        step.stage.addCatch(recordFailure, catchAll);
+        step._wire(guarded, next);
+        next = step.choice;
+      } else if (step instanceof PipelineGate) {
+        step._wire(guarded, next, recordRun, recordFailure);
+        next = step.choice;
+      } else {
+        const stage = step as IInferenceStage;
+        stage.addCatch(recordFailure, catchAll);
+        for (const end of stage.endStates) end.next(next);
+        next = stage;
+      }
+    }
+    const chain = next;
 
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       definitionBody: sfn.DefinitionBody.fromChainable(chain),
@@ -224,10 +264,12 @@ export class Pipeline extends Construct {
       timeout,
       tracingEnabled: true,
       logs: { destination: this.auditSink.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      comment: `cdk-ai-pipeline ${this.pipelineName}: ${props.stages.map((s) => s.stageId).join(' -> ')}${props.routing ? ' -> routing' : ''}`,
+      comment: `cdk-ai-pipeline ${this.pipelineName}: ${steps.map((s) => s.stepName).join(' -> ')}${props.routing ? ' -> routing' : ''}`,
     });
-    for (const stage of props.stages) stage.grantTaskResponse(this.stateMachine);
+    for (const stage of stages) stage.grantTaskResponse(this.stateMachine);
     props.routing?._grant(this.stateMachine);
+    const gates = steps.filter((s): s is PipelineGate => s instanceof PipelineGate);
+    for (const gate of gates) gate._grant(this.stateMachine);
     props.trigger.bind(this.stateMachine);
 
     // What tools that run the pipeline from its template (the local runner) need to know.
@@ -235,11 +277,11 @@ export class Pipeline extends Construct {
     (this.stateMachine.node.defaultChild as CfnResource).addMetadata('cdk-ai-pipeline', {
       version: 1,
       pipeline: this.pipelineName,
-      stages: props.stages.map((s) => ({ id: s.stageId, kind: s.kind, handler: logicalId(s.handler) })),
+      stages: stages.map((s) => ({ id: s.stageId, kind: s.kind, handler: logicalId(s.handler) })),
       recorder: logicalId(this.recorder),
       records: { run: recordRun.stateId, failure: recordFailure.stateId },
       documents: { prefix: props.trigger.documentPrefix, suffixes: props.trigger.documentSuffixes },
-      destinations: props.routing?._destinations ?? [],
+      destinations: [...gates.flatMap((g) => g._destinations), ...(props.routing?._destinations ?? [])],
     });
 
     // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record.
@@ -263,7 +305,7 @@ export class Pipeline extends Construct {
     acknowledgeWildcards(this, [
       XRAY_REASON,
       {
-        matches: (f) => [...props.stages.map((st) => st.handler), this.recorder]
+        matches: (f) => [...stages.map((st) => st.handler), this.recorder]
           .some((fn) => f === `Resource::<${Stack.of(this).resolve(logicalId(fn))}.Arn>:*`),
         reason: 'Step Functions may invoke the versions of the pipeline\'s own stage and recorder functions (CDK grants function:*).',
       },
@@ -291,19 +333,80 @@ export class Pipeline extends Construct {
   }
 }
 
-/** The schema of `results` as the stages' output contracts declare it. */
-function resultsSchema(stages: IInferenceStage[]): { [key: string]: any } {
+/** A stage whose result earlier steps produce; `guaranteed` when a run past this point surely has it. */
+interface ResultEntry {
+  readonly stage: IInferenceStage;
+  readonly guaranteed: boolean;
+}
+
+/** What the contract check found: the results at the end, each stage's upstream, each step's optional paths. */
+interface StepPlan {
+  readonly entries: ResultEntry[];
+  readonly upstream: Map<string, string[]>;
+  readonly optionalPaths: Map<IPipelineStep, Set<string>>;
+}
+
+/** Every inference stage of the steps, in order. */
+function flattenSteps(pipeline: Pipeline, steps: IPipelineStep[]): IInferenceStage[] {
+  return steps.flatMap((step, i) => {
+    if (step instanceof ParallelStages) return step.branches.flatMap((b) => b.stages);
+    if (step instanceof ConditionalStage) return [step.stage];
+    if (step instanceof PipelineGate) return [];
+    if (!('stageId' in step)) {
+      invalid(pipeline, `\`stages[${i}]\` ('${step.stepName}') is neither an inference stage nor a ParallelStages, ConditionalStage or PipelineGate. Pass stages made by InferenceStage.* or one of those steps.`);
+    }
+    return [step as IInferenceStage];
+  });
+}
+
+/** Two different destinations with one name (across gates and routing) would be one in the runner and the audit trail. */
+function checkDestinationNames(pipeline: Pipeline, steps: IPipelineStep[], routing: RoutingPolicy | undefined): void {
+  const byName = new Map<string, RouteDestination>();
+  const all = [
+    ...steps.flatMap((s) => s instanceof PipelineGate ? s.rules.map((r) => r.destination) : []),
+    ...(routing ? [...routing.rules.map((r) => r.destination), routing.defaultRoute] : []),
+  ];
+  for (const d of all) {
+    const seen = byName.get(d.name);
+    if (seen && seen !== d) {
+      invalid(pipeline, `two different destinations are named '${d.name}' (in its gates and routing policy). Give each destination its own name, or reuse the same RouteDestination object.`);
+    }
+    byName.set(d.name, d);
+  }
+}
+
+/** The longest a step can take, in seconds (a parallel step: its longest branch). */
+function longestSeconds(step: IPipelineStep): number {
+  const sum = (stages: IInferenceStage[]) => stages.reduce((t, s) => t + s.timeout.toSeconds(), 0);
+  if (step instanceof ParallelStages) return Math.max(...step.branches.map((b) => sum(b.stages)));
+  if (step instanceof ConditionalStage) return step.stage.timeout.toSeconds();
+  if (step instanceof PipelineGate) return 0;
+  return (step as IInferenceStage).timeout.toSeconds();
+}
+
+/**
+ * The schema of `results` as the stages' output contracts declare it: stages that surely ran are
+ * required; stages that may have been skipped or failed (conditional, optional branches) are not.
+ */
+function resultsSchema(entries: ResultEntry[]): { [key: string]: any } {
   return {
     type: 'object',
-    required: stages.map((s) => s.stageId),
-    properties: Object.fromEntries(stages.map((s) => [s.stageId, s.outputContract.schema])),
+    required: entries.filter((e) => e.guaranteed).map((e) => e.stage.stageId),
+    properties: Object.fromEntries(entries.map((e) => [e.stage.stageId, e.stage.outputContract.schema])),
   };
 }
 
-/** Fails synth when a stage's input contract is not satisfied by the trigger and the stages before it. */
-function checkContracts(pipeline: Pipeline, stages: IInferenceStage[]) {
-  stages.forEach((stage, i) => {
-    const before = stages.slice(0, i);
+/**
+ * Fails synth when a stage's input contract is not satisfied by the trigger and the stages that surely
+ * ran before it, or a condition of a conditional stage or gate reads what no earlier contract declares.
+ * Follows the graph: a parallel branch sees the steps before the parallel step and its own earlier
+ * stages; after the step, an optional branch's results (and a conditional stage's) are optional.
+ */
+function checkContracts(pipeline: Pipeline, steps: IPipelineStep[]): StepPlan {
+  const upstream = new Map<string, string[]>();
+  const optionalPaths = new Map<IPipelineStep, Set<string>>();
+  const checkStage = (stage: IInferenceStage, before: ResultEntry[]) => {
+    upstream.set(stage.stageId, before.map((e) => e.stage.stageId));
     const view = {
       type: 'object',
       required: ['document', 'results'],
@@ -312,16 +415,48 @@ function checkContracts(pipeline: Pipeline, stages: IInferenceStage[]) {
     const problems = checkSatisfies(stage.inputContract.schema, view, '').map((p) => ({ ...p, path: p.path.replace(/^\./, '') }));
     if (problems.length > 0) {
       const lines = problems.map((p) => `'${p.path}' ${p.problem}`).join('; ');
-      invalid(pipeline, `stage '${stage.stageId}' has an input contract the stages before it do not satisfy: ${lines}. Fix: put a stage that produces these fields before '${stage.stageId}' (with an output contract declaring them as required), or relax ${stage.stageId}'s input contract (${stage.inputContract.source}).`);
+      const maybe = before.filter((e) => !e.guaranteed).map((e) => e.stage.stageId);
+      const why = maybe.length > 0 ? ` (${maybe.join(', ')} may not have run: conditional stages and stages of optional branches give optional results)` : '';
+      invalid(pipeline, `stage '${stage.stageId}' has an input contract the stages before it do not satisfy: ${lines}${why}. Fix: put a stage that produces these fields before '${stage.stageId}' (with an output contract declaring them as required), or relax ${stage.stageId}'s input contract (${stage.inputContract.source}).`);
     }
     if (stage.readsText) {
-      const producer = [...before].reverse().find((s) => {
-        const text = lookupPath(s.outputContract.schema, 'text');
-        return text.schema !== undefined && text.alwaysPresent;
+      const producer = [...before].reverse().find((e) => {
+        const text = lookupPath(e.stage.outputContract.schema, 'text');
+        return e.guaranteed && text.schema !== undefined && text.alwaysPresent;
       });
       if (!producer) {
-        invalid(pipeline, `stage '${stage.stageId}' reads {{text}}, but no stage before it produces a required 'text' pointer. Fix: put a text-producing stage (InferenceStage.textract) before '${stage.stageId}', or read another path.`);
+        invalid(pipeline, `stage '${stage.stageId}' reads {{text}}, but no stage before it produces a required 'text' pointer. Fix: put a text-producing stage (InferenceStage.textract) before '${stage.stageId}', or read another path (a conditional stage or a stage of an optional branch may not run: it does not count).`);
       }
     }
-  });
+  };
+  const entries: ResultEntry[] = [];
+  for (const step of steps) {
+    if (step instanceof ParallelStages) {
+      const added: ResultEntry[] = [];
+      for (const branch of step.branches) {
+        const local = [...entries];
+        for (const stage of branch.stages) {
+          checkStage(stage, local);
+          local.push({ stage, guaranteed: true });
+          added.push({ stage, guaranteed: !branch.isOptional });
+        }
+      }
+      entries.push(...added);
+    } else if (step instanceof ConditionalStage) {
+      const optional = new Set<string>();
+      checkRuleCondition(step, `condition of ${step.stage.stageId}`, step.condition, resultsSchema(entries), optional);
+      optionalPaths.set(step, optional);
+      checkStage(step.stage, entries);
+      entries.push({ stage: step.stage, guaranteed: false });
+    } else if (step instanceof PipelineGate) {
+      const optional = new Set<string>();
+      for (const rule of step.rules) checkRuleCondition(step, rule.name, rule.condition, resultsSchema(entries), optional);
+      optionalPaths.set(step, optional);
+    } else {
+      const stage = step as IInferenceStage;
+      checkStage(stage, entries);
+      entries.push({ stage, guaranteed: true });
+    }
+  }
+  return { entries, upstream, optionalPaths };
 }

@@ -6,6 +6,11 @@ export interface RoutingBuildContext {
   readonly resultsSchema: { [key: string]: any };
   /** Boolean paths that must be false for auto-approve (prompt-injection flags). */
   readonly autoApproveGuards: string[];
+  /**
+   * Stages that may have no result or an error object as their result (conditional stages, stages
+   * of optional branches): their auto-approve guards tolerate a skipped stage and block a failed one.
+   */
+  readonly optionalStages?: string[];
   /** The state after a delivered route. */
   readonly next: sfn.IChainable;
   /** Where delivery errors go. */

@@ -5,9 +5,10 @@ import { Construct } from 'constructs';
 import { RouteDestination, RouteDestinationKind } from './route-destination';
 import { RoutingRule } from './routing-rule';
 import { RuleCondition } from './rule-condition';
-import { lookupPath, typesOf } from '../private/contract-check';
+import { lookupPath } from '../private/contract-check';
 import { grantKey } from '../private/grants';
 import { RoutingBuildContext } from '../private/routing-context';
+import { checkRuleCondition } from '../private/rule-check';
 import { invalid, ROUTE_NAME } from '../private/validation';
 
 /** Props of a routing policy. */
@@ -102,30 +103,7 @@ export class RoutingPolicy extends Construct {
       ...this.rules.map((r) => ({ name: r.name, condition: r.condition })),
       ...this.autoApproveRequires.map((condition, i) => ({ name: `autoApproveRequires[${i}]`, condition })),
     ];
-    for (const rule of checked) {
-      for (const use of rule.condition.uses) {
-        const found = lookupPath(ctx.resultsSchema, use.path);
-        if (found.opaque) continue;
-        if (!found.schema) {
-          invalid(this, `rule '${rule.name}' reads '${use.path}', which no stage's output contract declares. Declare it in the output contract of stage '${use.path.split('.')[0]}', or fix the path.`);
-        }
-        if (!found.alwaysPresent) optional.add(use.path);
-        const types = typesOf(found.schema);
-        if (use.expects !== 'any' && types) {
-          const ok = types.some((t) => t === use.expects || (use.expects === 'number' && t === 'integer'));
-          if (!ok) {
-            invalid(this, `rule '${rule.name}' compares '${use.path}' as a ${use.expects}, but its contract declares ${types.join(' or ')}. Use a ${types[0]} condition, or fix the contract.`);
-          }
-        }
-        const allowed = found.schema.enum ?? ('const' in found.schema ? [found.schema.const] : undefined);
-        if (allowed && use.values) {
-          const never = use.values.filter((v) => !allowed.includes(v));
-          if (never.length > 0) {
-            invalid(this, `rule '${rule.name}' compares '${use.path}' with ${JSON.stringify(never)}, which its contract never allows (one of ${JSON.stringify(allowed)}). Fix the value.`);
-          }
-        }
-      }
-    }
+    for (const rule of checked) checkRuleCondition(this, rule.name, rule.condition, ctx.resultsSchema, optional);
 
     if (this.rules.length === 0) {
       // No rule to choose with: every run takes the default route (a Choice needs at least one rule).
@@ -164,12 +142,25 @@ export class RoutingPolicy extends Construct {
   private autoApproveGuards(ctx: RoutingBuildContext): sfn.Condition[] {
     const guards: sfn.Condition[] = [];
     for (const path of ctx.autoApproveGuards) {
-      guards.push(sfn.Condition.booleanEquals(`$.results.${path}`, false));
-      if (!path.endsWith('.promptInjection')) continue;
-      const layers = lookupPath(ctx.resultsSchema, `${path.slice(0, -'.promptInjection'.length)}.layers`);
-      for (const layer of Object.keys(layers.schema?.properties ?? {}).sort()) {
-        guards.push(sfn.Condition.booleanEquals(`$.results.${path.slice(0, -'.promptInjection'.length)}.layers.${layer}`, false));
+      const flags = [`$.results.${path}`];
+      if (path.endsWith('.promptInjection')) {
+        const layers = lookupPath(ctx.resultsSchema, `${path.slice(0, -'.promptInjection'.length)}.layers`);
+        for (const layer of Object.keys(layers.schema?.properties ?? {}).sort()) {
+          flags.push(`$.results.${path.slice(0, -'.promptInjection'.length)}.layers.${layer}`);
+        }
       }
+      const stage = path.split('.')[0];
+      if (!(ctx.optionalStages ?? []).includes(stage)) {
+        guards.push(...flags.map((f) => sfn.Condition.booleanEquals(f, false)));
+        continue;
+      }
+      // A stage that may not have run (conditional, or an optional branch): the run may auto-approve
+      // when the stage was skipped (no result at all), or when it ran and every flag is present and false.
+      // A failed optional stage (an error object, no flags) blocks auto-approve.
+      guards.push(sfn.Condition.or(
+        sfn.Condition.not(sfn.Condition.isPresent(`$.results.${stage}`)),
+        sfn.Condition.and(...flags.flatMap((f) => [sfn.Condition.isPresent(f), sfn.Condition.booleanEquals(f, false)])),
+      ));
     }
     for (const extra of this.autoApproveRequires) guards.push(extra._toCondition(() => false));
     return guards;

@@ -7,6 +7,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
 import { IAuditSink } from '../audit/audit-sink';
 import { StageContract } from '../contracts/stage-contract';
+import { IPipelineStep } from '../pipeline/pipeline-step';
 import { acknowledgeWildcards, wildcardFindings, XRAY_REASON } from '../private/acknowledge';
 import { grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { handlerFunction, taskRetry } from '../private/handler-function';
@@ -190,7 +191,7 @@ export interface StageAttachOptions {
  * An AI step as a Pipeline (or any state machine) uses it: a chainable fragment with an id, a kind,
  * contracts and a handler. Implement it through `InferenceStageBase`.
  */
-export interface IInferenceStage extends sfn.IChainable, iam.IGrantable, IConstruct {
+export interface IInferenceStage extends sfn.IChainable, iam.IGrantable, IPipelineStep {
   /** The stage id: its state name and its key under `$.results`. */
   readonly stageId: string;
   /** The kind of stage. */
@@ -374,6 +375,11 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
       invalid(this, `the stage was given \`standalone\` options, which apply only outside a Pipeline; it cannot also be attached to '${options.pipelineName}'. Remove \`standalone\`, or keep the stage out of the Pipeline.`);
     }
     this.bindTo(options, options.upstreamStages ?? []);
+  }
+
+  /** The stage's id (its name as a step of a Pipeline). */
+  public get stepName(): string {
+    return this.stageId;
   }
 
   public get isAttached(): boolean {

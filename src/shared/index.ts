@@ -2,3 +2,4 @@ export * from './errors';
 export * from './types';
 export * from './stage-config';
 export * from './failures';
+export * from './metadata';

@@ -211,13 +211,15 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
   const lambda = new LocalLambda((name) => userFunctions.resolve(name, () => current.document));
   const clients = { s3: s3 as any, events: events as any };
 
-  const recorderFn = pipeline.functions[pipeline.meta.recorder];
+  // A state machine of your own with stand-alone stages has no recorder: its stages' records only.
+  const recorderFn = pipeline.meta.recorder ? pipeline.functions[pipeline.meta.recorder] : undefined;
+  const envOf = recorderFn ?? pipeline.functions[pipeline.meta.stages[0].handler];
   const recorderDeps = {
     ...clients,
-    pipeline: recorderFn.env[Env.PIPELINE_NAME],
-    auditBucket: recorderFn.env[Env.AUDIT_BUCKET],
-    auditBus: recorderFn.env[Env.AUDIT_BUS],
-    stageOrder: parseStageOrder(recorderFn.env[Env.STAGE_ORDER]),
+    pipeline: envOf.env[Env.PIPELINE_NAME],
+    auditBucket: envOf.env[Env.AUDIT_BUCKET],
+    auditBus: envOf.env[Env.AUDIT_BUS],
+    stageOrder: recorderFn ? parseStageOrder(recorderFn.env[Env.STAGE_ORDER]) : pipeline.meta.stages.map((st) => st.id),
     logger: SILENT_LOGGER,
   };
   const auditBucket = recorderDeps.auditBucket;
@@ -447,12 +449,15 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       let failureInput: any;
       let failure: any;
       const handlers: { [state: string]: (input: any) => Promise<any> } = { ...stageHandlers };
-      handlers[pipeline.meta.records.run] = (input) => recordRun(recorderDeps, input);
-      handlers[pipeline.meta.records.failure] = async (input) => {
-        failureInput = input;
-        failure = await recordRun(recorderDeps, input);
-        return failure;
-      };
+      const records = pipeline.meta.records;
+      if (records) {
+        handlers[records.run] = (input) => recordRun(recorderDeps, input);
+        handlers[records.failure] = async (input) => {
+          failureInput = input;
+          failure = await recordRun(recorderDeps, input);
+          return failure;
+        };
+      }
       for (const d of pipeline.meta.destinations) {
         handlers[d.state] = async (input) => {
           deliver(outDir, d.destination, { rule: d.rule, destination: d.destination, kind: d.kind, message: input });
@@ -510,7 +515,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       await consume.catch(() => undefined);
       if (fatal) throw fatal;
 
-      if (status === 'FAILED' && !failure) {
+      if (status === 'FAILED' && !failure && records) {
         // The execution failed without its failure path (a terminal error): the recorder's backstop
         // rule records it, as the EventBridge status-change rule does in AWS.
         await recordRun(recorderDeps, {
@@ -523,7 +528,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       const results = output?.results ?? stateAtFailure?.results ?? {};
       const finalRoute = status === 'SUCCEEDED'
         ? (output?.route ?? { rule: 'none', destination: 'none' }) // $.route, set by the destination state
-        : (failure?.route ?? { rule: failure ? 'failure' : 'backstop', destination: failure ? 'failed' : 'quarantine' });
+        : (failure?.route ?? (records ? { rule: 'backstop', destination: 'quarantine' } : { rule: 'none', destination: 'failed' }));
       const caught = stateAtFailure?.error ?? output?.error;
       const errorName: string | undefined = status === 'FAILED' || caught
         ? (failure?.error ?? caught?.Error ?? executionError?.name) : undefined;

@@ -25,6 +25,10 @@ export enum StageKind {
   SAGEMAKER = 'sagemaker',
   /** A Lambda function of your own. */
   LAMBDA = 'lambda',
+  /** Amazon Comprehend: language, sentiment, entities, PII. */
+  COMPREHEND = 'comprehend',
+  /** Amazon Translate: a text pointer in, a translated text pointer out. */
+  TRANSLATE = 'translate',
 }
 
 /** How a stage retries the throttling and transient errors of the service it calls. */

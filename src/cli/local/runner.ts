@@ -16,6 +16,7 @@ import { Scenario, planFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
 import { ContractSageMaker } from './stand-ins/contract-sagemaker';
 import { LocalGuardrail } from './stand-ins/local-guardrail';
+import { LocalComprehend, LocalTranslate } from './stand-ins/local-language';
 import { ErrorDetail, UserFunctions } from './user-functions';
 import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
 import { Validator } from '../../runtime/contracts';
@@ -23,12 +24,14 @@ import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment'
 import { SILENT_LOGGER } from '../../runtime/logger';
 import { Env, Keys, PROMPT_ATTACK_GUARDRAIL_ENV, StageAssetFiles } from '../../shared';
 import { runBedrockStage, withGuardrailFromEnv } from '../../stages/bedrock/handler/bedrock-stage';
+import { runComprehendStage } from '../../stages/comprehend/handler/comprehend-stage';
 import { runLambdaProxyStage } from '../../stages/lambda/handler/lambda-proxy-stage';
 import { runSageMakerStage } from '../../stages/sagemaker/handler/sagemaker-stage';
 import { handleTextractEvent } from '../../stages/textract/handler/textract';
+import { runTranslateStage } from '../../stages/translate/handler/translate-stage';
 import { executionName } from '../../trigger/handler/starter';
 
-const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda'];
+const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda', 'comprehend', 'translate'];
 
 /** One state a document went through. */
 export interface PathStep {
@@ -295,6 +298,16 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       case 'lambda': {
         const client = faultyClient(lambda, 'lambda', stage.id, run);
         handler = (input) => runLambdaProxyStage({ lambda: client as any, config, functionName: fn.env[Env.TARGET_FUNCTION], ctx }, input);
+        break;
+      }
+      case 'comprehend': {
+        const comprehend = faultyClient(new LocalComprehend(() => run().plan(stage.id).fields), 'comprehend', stage.id, run);
+        handler = (input) => runComprehendStage({ comprehend: comprehend as any, config, ctx }, input);
+        break;
+      }
+      case 'translate': {
+        const translate = faultyClient(new LocalTranslate(), 'translate', stage.id, run);
+        handler = (input) => runTranslateStage({ translate: translate as any, config, ctx }, input);
         break;
       }
       default:

@@ -88,7 +88,7 @@ describe('a state machine of your own with stand-alone stages', () => {
     const printer = byName.get('printer.pdf')!;
     for (const o of [outage, printer]) {
       expect(o.status).toBe('SUCCEEDED');
-      expect(o.results.Read.text).toEqual(expect.objectContaining({ key: expect.stringContaining('stages/Read/') }));
+      expect((o.results.Read as any).text).toEqual(expect.objectContaining({ key: expect.stringContaining('stages/Read/') }));
     }
     expect(outage.path.map((s) => s.state)).toEqual(['Prepare', 'Read', 'Triage', 'IsUrgent', 'PageOncall']);
     expect(printer.path.map((s) => s.state)).toEqual(['Prepare', 'Read', 'Triage', 'IsUrgent', 'Queue']);

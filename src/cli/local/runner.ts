@@ -32,6 +32,13 @@ import { runTranslateStage } from '../../stages/translate/handler/translate-stag
 import { executionName } from '../../trigger/handler/starter';
 
 const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda', 'comprehend', 'translate'];
+/** Why --live and --model do not apply to a kind, and what the runner does instead. */
+const HINTS: { readonly [kind: string]: string } = {
+  lambda: ' (run your own function with --function)',
+  textract: ' (its text is read from the document locally)',
+  comprehend: ' (a local stand-in answers it; pin language or sentiment with a scenario)',
+  translate: ' (a local stand-in passes the text through)',
+};
 
 /** One state a document went through. */
 export interface PathStep {
@@ -199,7 +206,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     const flag = options.models?.[id] ? '--model' : '--live';
     if (!stage) throw new RunnerError(`${flag} ${id}: the pipeline has no stage '${id}'; its stages are ${stageIds.join(', ')}`);
     if (stage.kind !== 'bedrock' && stage.kind !== 'sagemaker') {
-      throw new RunnerError(`${flag} ${id}: stage ${id} is a ${stage.kind} stage; ${flag} applies to bedrock and sagemaker stages${stage.kind === 'lambda' ? ' (run your own function with --function)' : ' (its text is read from the document locally)'}`);
+      throw new RunnerError(`${flag} ${id}: stage ${id} is a ${stage.kind} stage; ${flag} applies to bedrock and sagemaker stages${HINTS[stage.kind] ?? ''}`);
     }
   }
 

@@ -59,7 +59,11 @@ test('a stage kind the runner does not know', async () => {
   const copy = tmp('errors-kind-');
   fs.cpSync(assembly, copy, { recursive: true });
   const template = path.join(copy, 'LegalContractIntake.template.json');
-  fs.writeFileSync(template, fs.readFileSync(template, 'utf8').replace(/"kind": "sagemaker"/, '"kind": "rekognition"'));
+  // The pipeline's metadata on its state machine names each stage's kind: make one unknown.
+  const parsed = JSON.parse(fs.readFileSync(template, 'utf8'));
+  const machine: any = Object.values(parsed.Resources).find((r: any) => r.Metadata?.['cdk-ai-pipeline']);
+  machine.Metadata['cdk-ai-pipeline'].stages.find((s: any) => s.kind === 'sagemaker').kind = 'rekognition';
+  fs.writeFileSync(template, JSON.stringify(parsed));
   await expect(runLocalCommand({ documents: [NDA], out: tmp('errors-out-'), assembly: copy, quiet: true, cwd: EXAMPLE }, () => undefined))
     .rejects.toThrow(/stage Classify: the local runner does not know the stage kind 'rekognition'; upgrade cdk-ai-pipeline/);
 });

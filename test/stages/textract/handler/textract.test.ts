@@ -297,6 +297,7 @@ describe('preflight failures are audited and re-thrown', () => {
       endedAt: '2025-01-01T00:00:01.000Z',
       outcome: 'FAILED',
       errorName: 'Document.Empty',
+      content: { input: { key: 'stages/Extract/run-0001/input.json', sha256: INPUT_SHA, versionId: 'wv' } },
     });
   });
 
@@ -508,6 +509,8 @@ describe('asynchronous completion (SNS)', () => {
       startedAt: JOB.startedAt,
       endedAt: '2025-01-01T00:00:00.000Z',
       outcome: 'SUCCEEDED',
+      // The async completion knows the output (the job record holds only the input's sha256).
+      content: { output: { key: 'stages/Extract/run-0001/output.json', sha256: sha256(JSON.stringify(output)), versionId: 'wv' } },
     });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN, output: JSON.stringify(output) });

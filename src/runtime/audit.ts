@@ -16,8 +16,9 @@ export interface AuditTarget {
 export interface ModelCall {
   readonly reply: string;
   readonly stopReason?: string;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
+  /** Token counts, when the service reports them (Bedrock does; a SageMaker endpoint does not). */
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
   /** The model's own latency for the call, as the service reports it. */
   readonly latencyMs?: number;
 }
@@ -50,12 +51,18 @@ export interface StageContent {
 /** The token and latency totals of a trace; undefined when it holds no call. */
 export function modelUsage(trace: StageTrace | undefined): ModelUsage | undefined {
   if (!trace || trace.calls.length === 0) return undefined;
-  const latencies = trace.calls.map((c) => c.latencyMs).filter((l): l is number => typeof l === 'number');
+  const sum = (values: Array<number | undefined>) => {
+    const known = values.filter((v): v is number => typeof v === 'number');
+    return known.length > 0 ? known.reduce((n, v) => n + v, 0) : undefined;
+  };
+  const inputTokens = sum(trace.calls.map((c) => c.inputTokens));
+  const outputTokens = sum(trace.calls.map((c) => c.outputTokens));
+  const latencyMs = sum(trace.calls.map((c) => c.latencyMs));
   return {
     calls: trace.calls.length,
-    inputTokens: trace.calls.reduce((n, c) => n + c.inputTokens, 0),
-    outputTokens: trace.calls.reduce((n, c) => n + c.outputTokens, 0),
-    ...(latencies.length > 0 ? { latencyMs: latencies.reduce((n, l) => n + l, 0) } : {}),
+    ...(inputTokens !== undefined ? { inputTokens } : {}),
+    ...(outputTokens !== undefined ? { outputTokens } : {}),
+    ...(latencyMs !== undefined ? { latencyMs } : {}),
   };
 }
 

@@ -122,8 +122,9 @@ export interface AuditContentRefs {
 /** What a model stage's calls cost in tokens and time. */
 export interface ModelUsage {
   readonly calls: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
+  /** Absent when the service reports no token counts (a SageMaker endpoint). */
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
   /** The model's own latency summed over the calls (Converse `metrics.latencyMs`), when reported. */
   readonly latencyMs?: number;
 }

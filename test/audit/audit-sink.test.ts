@@ -6,8 +6,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AuditSink, AuditSinkProps } from '../../src';
-import { logicalIdOf, newStack } from '../helpers/pipeline-fixture';
+import { AuditSink, AuditSinkProps, Pipeline } from '../../src';
+import { flagshipParts, logicalIdOf, newStack } from '../helpers/pipeline-fixture';
 
 function sink(props: AuditSinkProps = {}): { stack: Stack; audit: AuditSink; template: Template } {
   const { stack } = newStack();
@@ -315,5 +315,27 @@ describe('AuditSink validation', () => {
     expect(make({ objectLockRetention: Duration.hours(12) }))
       .toThrow(/\[AuditSink Flagship\/Audit\] `objectLockRetention` must be at least 1 day, got: 12 hours\./);
     expect(make({ objectLockRetention: Duration.days(1) })).not.toThrow();
+  });
+});
+
+describe('AuditSink in a pipeline (ADR-0017)', () => {
+  test('stages get the redaction paths; the recorder may read each stage\'s records, under those prefixes only', () => {
+    const parts = flagshipParts();
+    const audit = new AuditSink(parts.stack, 'Audit', { redactFields: ['results.Summarize.summary', 'results.*.email'] });
+    const pipeline = new Pipeline(parts.stack, 'Contracts', {
+      trigger: parts.trigger, stages: [parts.extract, parts.classify, parts.summarize], routing: parts.routing, auditSink: audit,
+    });
+    const template = Template.fromStack(parts.stack);
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
+    const redacting = functions.filter((f) => f.Properties.Environment?.Variables?.AUDIT_REDACT_FIELDS !== undefined);
+    expect(redacting).toHaveLength(3);
+    for (const f of redacting) expect(JSON.parse(f.Properties.Environment.Variables.AUDIT_REDACT_FIELDS)).toEqual(['results.Summarize.summary', 'results.*.email']);
+
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(parts.stack, audit.bucket), 'Arn'] };
+    const reads = roleStatements(template, parts.stack, pipeline.recorder.role as iam.Role)
+      .filter((st) => JSON.stringify(st.Action) === JSON.stringify(['s3:GetObject', 's3:GetObjectVersion']));
+    expect(reads.map((st) => st.Resource)).toEqual(expect.arrayContaining(['Extract', 'Classify', 'Summarize']
+      .map((id) => ({ 'Fn::Join': ['', [bucketArn, `/stages/${id}/*`]] }))));
+    expect(JSON.stringify(reads)).not.toContain('"/stages/*"');
   });
 });

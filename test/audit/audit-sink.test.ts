@@ -154,11 +154,13 @@ describe('AuditSink options', () => {
     });
     // CloudTrail may generate data keys for this account's trails only.
     template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
-        Principal: { Service: 'cloudtrail.amazonaws.com' },
-        Action: 'kms:GenerateDataKey*',
-        Condition: Match.objectLike({ StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': Match.anyValue() } }),
-      })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'cloudtrail.amazonaws.com' },
+          Action: 'kms:GenerateDataKey*',
+          Condition: Match.objectLike({ StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': Match.anyValue() } }),
+        })]),
+      },
     });
     const nag = new AwsSolutionsChecks(stack.node.root as App).validateScope(stack);
     expect(nag.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`)).filter((v) => v.includes('/Audit/'))).toEqual([]);

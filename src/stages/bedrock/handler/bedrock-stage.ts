@@ -197,7 +197,9 @@ type Verdict =
   | { readonly kind: 'final'; readonly problem: string };
 
 /** Calls Converse and returns a reply valid for the model contract, after at most one repair attempt. */
-async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean, trace: StageTrace): Promise<ValidReply> {
+async function converseForJson(
+  deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean, trace: StageTrace,
+): Promise<ValidReply> {
   const { ctx, config } = deps;
   const userTurn: Message = { role: 'user', content: [{ text: prompt }] };
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };

@@ -12,7 +12,9 @@ import { awsError, invocation, makeValidators, POINTER_SCHEMA, runState, STAGE_V
 const PAGES = ['This Mutual Non-Disclosure Agreement is made between Acme Corp and Beta LLC.', 'Each party shall keep the Confidential Information secret for 3 years.'];
 // A text pointer carries the sha256 of the text object mockText serves: stages check it when they read it.
 const textOf = (pages: string[]): S3Pointer => ({
-  bucket: WORK_BUCKET, key: 'stages/Extract/run-0001/text.json', versionId: 'tv1',
+  bucket: WORK_BUCKET,
+  key: 'stages/Extract/run-0001/text.json',
+  versionId: 'tv1',
   sha256: createHash('sha256').update(JSON.stringify({ pages: pages.map((t, i) => ({ page: i + 1, text: t })) })).digest('hex'),
 });
 const TEXT = textOf(PAGES);

@@ -1,3 +1,4 @@
+import { parseVerifyArgs, runVerifyCommand } from './audit/command';
 import { RunnerError } from './local/cloud-assembly';
 import { parseArgs, runLocalCommand, USAGE } from './local/command';
 
@@ -27,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
     return argv.length === 0 ? 2 : 0;
   }
   try {
+    if (argv[0] === 'verify-audit') return await runVerifyCommand(parseVerifyArgs(argv));
     await runLocalCommand(parseArgs(argv));
     return 0;
   } catch (err: any) {

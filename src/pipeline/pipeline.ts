@@ -188,6 +188,8 @@ export class Pipeline extends Construct {
     this.recorder = recorder.fn;
     const recorderRole = recorder.role;
     this.auditSink.grantWriteRunRecords(recorderRole);
+    // The run record chains the run's stage records (ADR-0017): the recorder reads them.
+    for (const stage of stages) this.auditSink.grantReadStageRecords(recorderRole, stage.stageId);
 
     const recordPayload = (action: string) => sfn.TaskInput.fromObject({
       action,
@@ -321,6 +323,10 @@ export class Pipeline extends Construct {
       {
         matches: (f) => f.endsWith(`/${Keys.runsPrefix}*`),
         reason: 'The recorder writes and reads run records only under \'runs/\'; their keys carry the run id.',
+      },
+      {
+        matches: (f) => stages.some((st) => f.endsWith(`/${Keys.stagePrefix(st.stageId)}*`)),
+        reason: 'The recorder reads the stage records it chains into the run record, under each stage\'s own \'stages/<id>/\' prefix; their keys carry the run id.',
       },
     ]);
   }

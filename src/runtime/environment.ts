@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadValidators } from './contracts';
 import { createLogger, LogPort } from './logger';
+import { parseRedactFields } from './redact';
 import { StageContext } from './stage-runner';
 import { Env, StageAssetFiles, StageConfigBase } from '../shared';
 
@@ -41,6 +42,7 @@ export function stageContextFromEnv(
     workBucket: requireEnv(Env.WORK_BUCKET, env),
     auditBucket: requireEnv(Env.AUDIT_BUCKET, env),
     auditBus: requireEnv(Env.AUDIT_BUS, env),
+    redactFields: parseRedactFields(env[Env.AUDIT_REDACT_FIELDS]),
     ...extra,
   };
 }

@@ -467,6 +467,7 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
     this.addHandlerEnvironment(Env.WORK_BUCKET, options.workingBucket.bucketName);
     this.addHandlerEnvironment(Env.AUDIT_BUCKET, options.auditSink.bucket.bucketName);
     this.addHandlerEnvironment(Env.AUDIT_BUS, options.auditSink.eventBus.eventBusName);
+    if (options.auditSink.redactFields?.length) this.addHandlerEnvironment(Env.AUDIT_REDACT_FIELDS, JSON.stringify(options.auditSink.redactFields));
     this.onAttach(options);
   }
 

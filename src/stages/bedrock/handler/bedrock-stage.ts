@@ -4,6 +4,7 @@ import {
   LayerFindings, LayerModes, LOCAL_LAYERS_ONLY, markUntrusted, newMarker, screenDeterministic, screeningResult, ScreeningResult,
   SPOTLIGHT_FIELD, spotlightInstruction, templateTags,
 } from './screening';
+import { StageTrace } from '../../../runtime/audit';
 import { describeErrors, Validator } from '../../../runtime/contracts';
 import { writeJson } from '../../../runtime/s3';
 import { lookup, resolveInput, TEXT_ALIAS } from '../../../runtime/stage-inputs';
@@ -34,7 +35,7 @@ export interface TokenUsage {
  */
 export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageInvocation): Promise<{ [key: string]: unknown }> {
   const { ctx, config } = deps;
-  return runStage(ctx, invocation, async (view) => {
+  return runStage(ctx, invocation, async (view, trace) => {
     const modelValidator = ctx.validators.model;
     if (!modelValidator) {
       throw new Error(`stage ${ctx.stage}: the validators module has no 'model' validator`);
@@ -57,7 +58,9 @@ export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageI
       prompt = `${renderTemplate(config.prompt, marked)}\n${spotlightInstruction(marker)}`;
     }
 
-    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator, marker !== undefined);
+    // The audit trail keeps the prompt as rendered (the user turn) and every raw reply.
+    trace.prompt = prompt;
+    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator, marker !== undefined, trace);
     if (marker !== undefined) findings.spotlight = reply.injectionSuspected === undefined ? ['not-reported'] : reply.injectionSuspected ? ['injection-suspected'] : [];
     const screening: ScreeningResult = screeningResult(findings, screen.modes, reply.injectionSuspected !== false);
     if (screening.patterns.length > 0) {
@@ -194,7 +197,9 @@ type Verdict =
   | { readonly kind: 'final'; readonly problem: string };
 
 /** Calls Converse and returns a reply valid for the model contract, after at most one repair attempt. */
-async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean): Promise<ValidReply> {
+async function converseForJson(
+  deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean, trace: StageTrace,
+): Promise<ValidReply> {
   const { ctx, config } = deps;
   const userTurn: Message = { role: 'user', content: [{ text: prompt }] };
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
@@ -202,6 +207,7 @@ async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: st
   const first = await converse(deps, [userTurn]);
   usage = addUsage(usage, first);
   const firstText = replyText(first);
+  traceCall(trace, first, firstText);
   const firstVerdict = judge(first, firstText, validator, config.maxTokens, spotlight);
   ctx.logger.info('model replied', { runId, stage: ctx.stage, attempt: 1, stopReason: first.stopReason, verdict: firstVerdict.kind, ...usageOf(first) });
   if (firstVerdict.kind === 'ok') return { value: firstVerdict.value, injectionSuspected: firstVerdict.injectionSuspected, usage, attempts: 1, stopReason: first.stopReason };
@@ -213,6 +219,7 @@ async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: st
   const second = await converse(deps, repairConversation(userTurn, firstText, firstVerdict.problem, firstVerdict.truncated));
   usage = addUsage(usage, second);
   const secondText = replyText(second);
+  traceCall(trace, second, secondText);
   const secondVerdict = judge(second, secondText, validator, config.maxTokens, spotlight);
   ctx.logger.info('model replied', { runId, stage: ctx.stage, attempt: 2, stopReason: second.stopReason, verdict: secondVerdict.kind, ...usageOf(second) });
   if (secondVerdict.kind === 'ok') return { value: secondVerdict.value, injectionSuspected: secondVerdict.injectionSuspected, usage, attempts: 2, stopReason: second.stopReason };
@@ -291,6 +298,16 @@ async function keepInvalidReplies(deps: BedrockStageDeps, runId: string, replies
 
 function invalidOutput(stage: string, problem: string): PipelineError {
   return new PipelineError(ErrorNames.MODEL_INVALID_OUTPUT, `stage ${stage}: the model's reply is not usable: ${problem}`);
+}
+
+/** Adds one call to the stage's audit trace: the raw reply, its tokens and the model's latency. */
+function traceCall(trace: StageTrace, out: ConverseCommandOutput, text: string): void {
+  trace.calls.push({
+    reply: text,
+    ...(out.stopReason ? { stopReason: out.stopReason } : {}),
+    ...usageOf(out),
+    ...(typeof out.metrics?.latencyMs === 'number' ? { latencyMs: out.metrics.latencyMs } : {}),
+  });
 }
 
 function usageOf(out: ConverseCommandOutput): TokenUsage {

@@ -23,7 +23,7 @@ import {
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { inspectDocument, MAGIC_BYTES, needsFullRead, PreflightReport, checkSize, sniffType } from './preflight';
 import { blocksToText, lineCount } from './text';
-import { AuditWriter } from '../../../runtime/audit';
+import { AuditWriter, StageContent } from '../../../runtime/audit';
 import { assertValid, StageValidators } from '../../../runtime/contracts';
 import { LogPort } from '../../../runtime/logger';
 import { headObject, readObject, sha256, writeJson } from '../../../runtime/s3';
@@ -187,7 +187,7 @@ async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation
       endedAt: now().toISOString(),
       outcome: 'FAILED',
       errorName: err?.name ?? 'Error',
-    });
+    }, false, { input: view });
     throw err;
   }
 
@@ -345,7 +345,7 @@ async function completeJob(deps: TextractHandlerDeps, record: SNSEventRecord): P
       throw new PipelineError(ErrorNames.CONTRACT_OUTPUT_VIOLATION,
         `the output of stage ${config.stage} is ${Buffer.byteLength(serialized)} bytes inline, over the ${MAX_INLINE_OUTPUT_BYTES}-byte limit`);
     }
-    await writeStageRecord(deps, { ...base, outputSha256: sha256(serialized), endedAt: now().toISOString(), outcome: 'SUCCEEDED' }, true);
+    await writeStageRecord(deps, { ...base, outputSha256: sha256(serialized), endedAt: now().toISOString(), outcome: 'SUCCEEDED' }, true, { output });
   } catch (err: any) {
     if (isTransient(err)) {
       logger.warn('transient error on completion, retrying', { ...ids, errorName: err?.name });
@@ -433,10 +433,10 @@ function recordBase(deps: TextractHandlerDeps, runId: string, document: Document
 }
 
 /** Writes the stage's audit record; a failure to write a FAILED record is logged, not thrown (the original error matters). */
-async function writeStageRecord(deps: TextractHandlerDeps, record: AuditRecord, mustSucceed = false): Promise<void> {
+async function writeStageRecord(deps: TextractHandlerDeps, record: AuditRecord, mustSucceed = false, content: StageContent = {}): Promise<void> {
   const audit = new AuditWriter(deps.s3, deps.events, { bucket: deps.env.auditBucket, busName: deps.env.auditBus });
   try {
-    await audit.stage(record);
+    await audit.stage(record, content);
   } catch (err: any) {
     if (mustSucceed) throw err;
     deps.logger.error('audit record not written', { runId: record.runId, stage: record.stage, errorName: err?.name });

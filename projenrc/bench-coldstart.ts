@@ -133,9 +133,15 @@ Promise.resolve(invocation).then(() => {
   process.stdout.write('\\nCOLD_START_MS ' + Number(process.hrtime.bigint() - t) / 1e6 + '\\n', () => process.exit(0));
 }, (err) => { console.error(err); process.exit(1); });`;
 
-function run(file: string, event: unknown, env: { [name: string]: string }): Promise<number> {
+/** `BENCH_CPU_PROF=<dir>`: the untimed first run of each handler and floor writes a V8 CPU profile there. */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+
+function run(file: string, event: unknown, env: { [name: string]: string }, profileName?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CHILD, file, JSON.stringify(event)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const profile = CPU_PROF_DIR && profileName
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`, `--cpu-prof-name=${profileName}.cpuprofile`, '--cpu-prof-interval=250']
+      : [];
+    const child = spawn(process.execPath, [...profile, '-e', CHILD, file, JSON.stringify(event)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -200,7 +206,10 @@ export interface ColdStartRow {
   readonly callsDiffer?: string;
 }
 
-export async function benchColdStart(runs: number): Promise<ColdStartRow[]> {
+/** `handlers`: names of the handlers to measure (all when empty), e.g. `npm run bench coldstart textract`. */
+export async function benchColdStart(runs: number, handlers: readonly string[] = []): Promise<ColdStartRow[]> {
+  const cases = CASES.filter((c) => handlers.length === 0 || handlers.includes(c.name));
+  if (cases.length === 0) throw new Error(`no handler named ${handlers.join(', ')}: choose among ${CASES.map((c) => c.name).join(', ')}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-coldstart-'));
   try {
     const stageAssets = synthStageAssets(path.join(work, 'cdk.out'));
@@ -215,7 +224,7 @@ export async function benchColdStart(runs: number): Promise<ColdStartRow[]> {
       fake.objects.set(`${WORK}/${TEXT_POINTER.key}`, Buffer.from(JSON.stringify({
         pages: [{ page: 1, text: 'MUTUAL NON-DISCLOSURE AGREEMENT\nThis Agreement is entered into by the parties below. '.repeat(40) }],
       })));
-      const prepared = CASES.map((c) => {
+      const prepared = cases.map((c) => {
         const bundle = path.join(ROOT, 'assets', c.bundle, 'index.js');
         if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run npx projen bundle first`);
         const dir = path.join(work, c.name.replace(/\W/g, '-'));
@@ -245,10 +254,11 @@ export async function benchColdStart(runs: number): Promise<ColdStartRow[]> {
       const differ = new Map<string, string>();
       for (const p of prepared) {
         let from = fake.calls.length;
-        await run(p.handler, p.c.event, p.env);
+        const slug = p.c.name.replace(/\W/g, '-');
+        await run(p.handler, p.c.event, p.env, slug);
         const handlerCalls = callSet(fake, from);
         from = fake.calls.length;
-        await run(p.floor, p.c.event, p.env);
+        await run(p.floor, p.c.event, p.env, `${slug}-floor`);
         const floorCalls = callSet(fake, from);
         if (handlerCalls !== floorCalls) differ.set(p.c.name, `handler: ${handlerCalls}; floor: ${floorCalls}`);
       }

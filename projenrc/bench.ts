@@ -41,7 +41,7 @@ function printTable(title: string, header: string[], rows: Array<Array<string | 
 
 /** Each handler's cold start (load + first invocation against a fake AWS endpoint) beside its floor. */
 async function printColdStartBench() {
-  const rows = await benchColdStart(N);
+  const rows = await benchColdStart(N, process.argv.slice(3));
   printTable(`Cold starts (require + first invocation in a fresh process, calls to a local fake AWS; median of ${N}, handler and floor interleaved; goal ratio <= 1.2)`,
     ['handler', 'gzip KiB', 'cold start ms', 'floor ms', 'ratio'],
     rows.map((r) => [r.handler, r.gzipKiB.toFixed(1), r.coldStartMs.toFixed(1), r.floorMs.toFixed(1), r.ratio.toFixed(2)]));

@@ -5,7 +5,9 @@
  * Every rejection is a named, non-retryable `Document.*` error; messages name sizes and limits,
  * never the document's content.
  */
-import { PDFDocument } from 'pdf-lib';
+import type PDFParserType from 'pdf-lib/cjs/core/parser/PDFParser';
+import type PDFCatalog from 'pdf-lib/cjs/core/structures/PDFCatalog';
+import type PDFPageLeafType from 'pdf-lib/cjs/core/structures/PDFPageLeaf';
 import { ErrorNames, PipelineError } from '../../../shared/errors';
 
 /** The document types Textract reads. */
@@ -107,21 +109,45 @@ export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits
   }
 }
 
-/** Counts a PDF's pages: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be parsed. */
+/**
+ * pdf-lib's parser and page-tree node, without the rest of pdf-lib (drawing, fonts, forms): loaded
+ * on the first PDF, so images never pay for it. The handler bundles resolve `pdf-lib/cjs` to pdf-lib's
+ * ES build (`--alias` in .projenrc.ts), which esbuild tree-shakes to what the parser uses.
+ */
+function pdfParser(): { PDFParser: typeof PDFParserType; PDFPageLeaf: typeof PDFPageLeafType } {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    PDFParser: require('pdf-lib/cjs/core/parser/PDFParser').default,
+    PDFPageLeaf: require('pdf-lib/cjs/core/structures/PDFPageLeaf').default,
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+/** Objects parsed between event-loop turns: pdf-lib's `PDFDocument.load` default (`ParseSpeeds.Slow`). */
+const OBJECTS_PER_TICK = 100;
+
+/**
+ * Counts a PDF's pages as pdf-lib's `PDFDocument.load(...).getPageCount()` does (leaves of the page
+ * tree), with its parser only: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it
+ * cannot be parsed.
+ */
 export async function countPdfPages(bytes: Uint8Array): Promise<number> {
-  let doc: PDFDocument;
+  const { PDFParser, PDFPageLeaf } = pdfParser();
+  let context: Awaited<ReturnType<PDFParserType['parseDocument']>>;
   try {
-    // ignoreEncryption lets us read the trailer and name the problem instead of a generic parse error.
-    doc = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+    // Invalid objects are kept (not thrown) so the trailer can still name an encryption.
+    context = await PDFParser.forBytesWithOptions(bytes, OBJECTS_PER_TICK, false, false).parseDocument();
   } catch {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF cannot be parsed');
   }
-  if (doc.isEncrypted) {
+  if (context.lookup(context.trailerInfo.Encrypt)) {
     throw new PipelineError(ErrorNames.DOCUMENT_ENCRYPTED, 'the PDF is encrypted');
   }
-  let pages: number;
+  let pages = 0;
   try {
-    pages = doc.getPageCount();
+    (context.lookup(context.trailerInfo.Root) as PDFCatalog).Pages().traverse((node) => {
+      if (node instanceof PDFPageLeaf) pages += 1;
+    });
   } catch {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no readable page tree');
   }

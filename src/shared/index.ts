@@ -1,3 +1,4 @@
 export * from './errors';
 export * from './types';
 export * from './stage-config';
+export * from './capacity';

@@ -8,7 +8,7 @@ import { describeErrors, Validator } from '../../../runtime/contracts';
 import { writeJson } from '../../../runtime/s3';
 import { lookup, resolveInput, TEXT_ALIAS } from '../../../runtime/stage-inputs';
 import { runStage, StageContext } from '../../../runtime/stage-runner';
-import { BedrockScreeningConfig, BedrockStageConfig, ErrorNames, Keys, PipelineError, PROMPT_ATTACK_GUARDRAIL_ENV, StageInvocation, StageView } from '../../../shared';
+import { BedrockScreeningConfig, BedrockStageConfig, bedrockReservation, ErrorNames, Keys, PipelineError, PROMPT_ATTACK_GUARDRAIL_ENV, StageInvocation, StageView } from '../../../shared';
 import { renderTemplate, templateVariables } from '../../../shared/paths';
 
 /** What the Bedrock stage core needs: the common stage context, its Bedrock client and its config. */
@@ -57,7 +57,7 @@ export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageI
       prompt = `${renderTemplate(config.prompt, marked)}\n${spotlightInstruction(marker)}`;
     }
 
-    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator, marker !== undefined);
+    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator, marker !== undefined, invocation.enteredAt);
     if (marker !== undefined) findings.spotlight = reply.injectionSuspected === undefined ? ['not-reported'] : reply.injectionSuspected ? ['injection-suspected'] : [];
     const screening: ScreeningResult = screeningResult(findings, screen.modes, reply.injectionSuspected !== false);
     if (screening.patterns.length > 0) {
@@ -194,12 +194,12 @@ type Verdict =
   | { readonly kind: 'final'; readonly problem: string };
 
 /** Calls Converse and returns a reply valid for the model contract, after at most one repair attempt. */
-async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean): Promise<ValidReply> {
+async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean, enteredAt?: string): Promise<ValidReply> {
   const { ctx, config } = deps;
   const userTurn: Message = { role: 'user', content: [{ text: prompt }] };
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
 
-  const first = await converse(deps, [userTurn]);
+  const first = await converse(deps, [userTurn], enteredAt);
   usage = addUsage(usage, first);
   const firstText = replyText(first);
   const firstVerdict = judge(first, firstText, validator, config.maxTokens, spotlight);
@@ -210,7 +210,7 @@ async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: st
     throw invalidOutput(ctx.stage, firstVerdict.problem);
   }
 
-  const second = await converse(deps, repairConversation(userTurn, firstText, firstVerdict.problem, firstVerdict.truncated));
+  const second = await converse(deps, repairConversation(userTurn, firstText, firstVerdict.problem, firstVerdict.truncated), enteredAt);
   usage = addUsage(usage, second);
   const secondText = replyText(second);
   const secondVerdict = judge(second, secondText, validator, config.maxTokens, spotlight);
@@ -222,7 +222,20 @@ async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: st
     : `${secondVerdict.problem} (after one repair attempt)`);
 }
 
-function converse(deps: BedrockStageDeps, messages: Message[]): Promise<ConverseCommandOutput> {
+/**
+ * One Converse call. With a quota, it first takes one request and the tokens Bedrock reserves (the
+ * prompt's estimate plus maxTokens) from the quota, and gives back what the reply did not use.
+ */
+function converse(deps: BedrockStageDeps, messages: Message[], enteredAt?: string): Promise<ConverseCommandOutput> {
+  const { config, ctx } = deps;
+  const call = () => send(deps, messages);
+  if (!ctx.capacity) return call();
+  const chars = (config.systemPrompt?.length ?? 0) + messages.reduce((n, m) => n + (m.content ?? []).reduce((k, b) => k + (b.text?.length ?? 0), 0), 0);
+  const cost = { requests: 1, tokens: bedrockReservation(chars, config.maxTokens) };
+  return ctx.capacity.run(cost, call, (out) => ({ requests: 1, tokens: (out.usage?.inputTokens ?? 0) + (out.usage?.outputTokens ?? 0) || cost.tokens }), enteredAt);
+}
+
+function send(deps: BedrockStageDeps, messages: Message[]): Promise<ConverseCommandOutput> {
   const { config } = deps;
   return deps.bedrock.send(new ConverseCommand({
     modelId: config.modelId,

@@ -173,8 +173,11 @@ export function planCapacity(stages: readonly CapacityStage[], load: CapacityLoa
   const wait = queueWait(avg, peak, mu, load);
   if (overloaded) {
     warnings.push(`the load (${fmt(load.documentsPerDay)} documents/day) exceeds what ${bottleneck.name} sustains (${fmt(mu * DAY)}/day): the backlog grows without end. Raise that quota (Service Quotas) or spread the load.`);
-  } else if (bottleneck.maxWaitSeconds !== undefined && wait.maxSeconds > bottleneck.maxWaitSeconds) {
-    warnings.push(`at the peak a document waits up to ${duration(wait.maxSeconds)} for ${bottleneck.name}, longer than its quota's maxWait (${duration(bottleneck.maxWaitSeconds)}): those documents fail. Raise maxWait (and the pipeline's timeout) or the quota.`);
+  }
+  if (!overloaded && bottleneck.utilizationPeak > 1 && bottleneck.maxWaitSeconds === undefined) {
+    warnings.push(`the peak needs ${pct(bottleneck.utilizationPeak)} of ${bottleneck.name}, and its stages (${bottleneck.stages.join(', ')}) have no ServiceQuota: their throttled calls fail after retry.maxAttempts. Give them a ServiceQuota (with maxWait above ${duration(wait.maxSeconds)}) so they wait instead; the wait and cost above assume one.`);
+  } else if (!overloaded && wait.maxSeconds > (bottleneck.maxWaitSeconds ?? Infinity)) {
+    warnings.push(`at the peak a document waits up to ${duration(wait.maxSeconds)} for ${bottleneck.name}, longer than its quota's maxWait (${duration(bottleneck.maxWaitSeconds!)}): those documents fail. Raise maxWait (and the pipeline's timeout) or the quota.`);
   }
   const pollDelay = 60;
   const polls = overloaded ? NaN : pollsFor(wait.meanSeconds, pollDelay);

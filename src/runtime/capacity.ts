@@ -102,7 +102,11 @@ export class CapacityControl {
     try {
       result = await call();
     } catch (err: any) {
-      if (THROTTLING_ERRORS.includes(err?.name)) this.report({ quota: this.quota.id, stage: this.stage, outcome: 'throttled' });
+      if (THROTTLING_ERRORS.includes(err?.name)) {
+        this.report({ quota: this.quota.id, stage: this.stage, outcome: 'throttled' });
+        // A throttled call used none of what was granted: give it all back.
+        await settleCapacity(this.store, this.quota, grant, Object.fromEntries(Object.keys(cost).map((d) => [d, 0])));
+      }
       throw err;
     }
     if (used) await settleCapacity(this.store, this.quota, grant, used(result));

@@ -5,7 +5,7 @@
  * control's quotas are read from synthesized definitions and handler environments of the real
  * constructs; the services are stand-ins enforcing the default quotas of src/cli/capacity/defaults.ts.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { BEDROCK_DEFAULTS, SAGEMAKER_DEFAULT, TEXTRACT_DEFAULTS } from '../src/cli/capacity/defaults';
 import { Retrier, SimResult, SimSettings, simulateDay } from '../src/cli/capacity/simulation';
@@ -21,10 +21,12 @@ function synthesizeStages(withQuotas: boolean): { retry: SimSettings['retry']; c
   const app = new App({ builtinCloudFormationValidation: false } as any);
   const stack = new Stack(app, withQuotas ? 'WithQuotas' : 'Today', { env: { account: '111111111111', region: 'us-east-1' } });
   const haiku = BEDROCK_DEFAULTS['anthropic.claude-3-5-haiku-20241022-v1:0'];
+  // BENCH_POLL_DELAY (seconds) tries another maxPollDelay than the default.
+  const poll = process.env.BENCH_POLL_DELAY ? { maxPollDelay: Duration.seconds(Number(process.env.BENCH_POLL_DELAY)) } : {};
   const quotas = withQuotas ? {
-    textract: ServiceQuota.textract(stack, 'TextractQuota'),
-    sagemaker: ServiceQuota.sagemakerEndpoint(stack, 'ClassifierQuota', { endpointName: ENDPOINT, invocationsPerSecond: SAGEMAKER_DEFAULT.perSecond }),
-    bedrock: ServiceQuota.bedrockModel(stack, 'HaikuQuota', { model: BedrockModel.inferenceProfile(HAIKU), requestsPerMinute: haiku.requestsPerMinute, tokensPerMinute: haiku.tokensPerMinute }),
+    textract: ServiceQuota.textract(stack, 'TextractQuota', { ...poll }),
+    sagemaker: ServiceQuota.sagemakerEndpoint(stack, 'ClassifierQuota', { endpointName: ENDPOINT, invocationsPerSecond: SAGEMAKER_DEFAULT.perSecond, ...poll }),
+    bedrock: ServiceQuota.bedrockModel(stack, 'HaikuQuota', { model: BedrockModel.inferenceProfile(HAIKU), requestsPerMinute: haiku.requestsPerMinute, tokensPerMinute: haiku.tokensPerMinute, ...poll }),
   } : undefined;
   const extract = InferenceStage.textract(stack, 'Extract', { quota: quotas?.textract });
   const classify = InferenceStage.sagemakerEndpoint(stack, 'Classify', { endpointName: ENDPOINT, quota: quotas?.sagemaker });

@@ -82,35 +82,46 @@ export class CapacityControl {
   ) {}
 
   /**
-   * Runs `call` once the quota grants `cost`; `used` maps its result to what it really used (the
-   * unused part is given back). A throttling error of the call itself is reported and re-thrown.
+   * Takes `cost` from the quota, or raises `Capacity.Wait`; reports either.
    * @param enteredAt when the task was entered (`$$.State.EnteredTime`): the wait is measured from it
    */
-  public async run<T>(cost: CapacityCost, call: () => Promise<T>, used?: (result: T) => CapacityCost, enteredAt?: string): Promise<T> {
+  public async acquire(cost: CapacityCost, enteredAt?: string): Promise<CapacityGrant> {
     const now = this.nowMs();
     const entered = enteredAt ? Date.parse(enteredAt) : NaN;
     const waitedSeconds = Number.isFinite(entered) ? Math.max(0, (now - entered) / 1000) : undefined;
-    let grant: CapacityGrant;
     try {
-      grant = await acquireCapacity(this.store, this.quota, cost, now);
+      const grant = await acquireCapacity(this.store, this.quota, cost, now);
+      this.report({ quota: this.quota.id, stage: this.stage, outcome: 'granted', units: cost, waitedSeconds });
+      return { ...grant, waitedSeconds };
     } catch (err: any) {
       if (err?.name === CAPACITY_WAIT) this.report({ quota: this.quota.id, stage: this.stage, outcome: 'wait', waitedSeconds });
       throw err;
     }
-    this.report({ quota: this.quota.id, stage: this.stage, outcome: 'granted', units: cost, waitedSeconds });
+  }
+
+  /**
+   * Runs `call` under a grant: `used` maps its result to what it really used (the rest is given back);
+   * a throttling error of the call is reported, the whole grant given back, and the error re-thrown.
+   */
+  public async complete<T>(grant: CapacityGrant, call: () => Promise<T>, used?: (result: T) => CapacityCost): Promise<T> {
     let result: T;
     try {
       result = await call();
     } catch (err: any) {
       if (THROTTLING_ERRORS.includes(err?.name)) {
         this.report({ quota: this.quota.id, stage: this.stage, outcome: 'throttled' });
-        // A throttled call used none of what was granted: give it all back.
-        await settleCapacity(this.store, this.quota, grant, Object.fromEntries(Object.keys(cost).map((d) => [d, 0])));
+        // A throttled call used none of what was granted.
+        await settleCapacity(this.store, this.quota, grant, Object.fromEntries(Object.keys(grant.cost).map((d) => [d, 0])));
       }
       throw err;
     }
     if (used) await settleCapacity(this.store, this.quota, grant, used(result));
     return result;
+  }
+
+  /** `acquire`, then `complete`. */
+  public async run<T>(cost: CapacityCost, call: () => Promise<T>, used?: (result: T) => CapacityCost, enteredAt?: string): Promise<T> {
+    return this.complete(await this.acquire(cost, enteredAt), call, used);
   }
 }
 

@@ -97,8 +97,10 @@ describe('CapacityControl', () => {
     const control = new CapacityControl(store, { id: 't', dimensions: [{ ...TPS10, burst: 1 }] }, 'Extract', (e) => events.push(e), () => 10_000);
     const throttled = Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
     await expect(control.run({ DetectDocumentText: 1 }, async () => { throw throttled; })).rejects.toBe(throttled);
+    // The throttled call's unit came back: the next call gets it, the one after waits.
+    await expect(control.run({ DetectDocumentText: 1 }, async () => 'x')).resolves.toBe('x');
     await expect(control.run({ DetectDocumentText: 1 }, async () => 'x', undefined, new Date(4_000).toISOString())).rejects.toMatchObject({ name: 'Capacity.Wait' });
-    expect(events.map((e) => [e.outcome, e.waitedSeconds])).toEqual([['granted', undefined], ['throttled', undefined], ['wait', 6]]);
+    expect(events.map((e) => [e.outcome, e.waitedSeconds])).toEqual([['granted', undefined], ['throttled', undefined], ['granted', undefined], ['wait', 6]]);
   });
 
   test('metric lines are CloudWatch embedded metrics in the capacity namespace, by quota', () => {

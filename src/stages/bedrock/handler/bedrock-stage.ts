@@ -4,6 +4,7 @@ import {
   LayerFindings, LayerModes, LOCAL_LAYERS_ONLY, markUntrusted, newMarker, screenDeterministic, screeningResult, ScreeningResult,
   SPOTLIGHT_FIELD, spotlightInstruction, templateTags,
 } from './screening';
+import { CapacityGrant } from '../../../runtime/capacity';
 import { describeErrors, Validator } from '../../../runtime/contracts';
 import { writeJson } from '../../../runtime/s3';
 import { lookup, resolveInput, TEXT_ALIAS } from '../../../runtime/stage-inputs';
@@ -40,6 +41,11 @@ export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageI
       throw new Error(`stage ${ctx.stage}: the validators module has no 'model' validator`);
     }
     const values = await resolvePlaceholders(deps, view);
+    // With a quota, capacity for the first call is taken now, before the screening's guardrail calls:
+    // a document waiting for capacity costs no ApplyGuardrail call per try.
+    const grant = ctx.capacity
+      ? await ctx.capacity.acquire(bedrockCost(config, config.prompt.length + Object.values(values).reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : JSON.stringify(v).length), 0) + SPOTLIGHT_ALLOWANCE), invocation.enteredAt)
+      : undefined;
     const screen = screeningOf(config);
     const texts = Object.values(values).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
     const findings: LayerFindings = {
@@ -57,7 +63,7 @@ export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageI
       prompt = `${renderTemplate(config.prompt, marked)}\n${spotlightInstruction(marker)}`;
     }
 
-    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator, marker !== undefined, invocation.enteredAt);
+    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator, marker !== undefined, invocation.enteredAt, grant);
     if (marker !== undefined) findings.spotlight = reply.injectionSuspected === undefined ? ['not-reported'] : reply.injectionSuspected ? ['injection-suspected'] : [];
     const screening: ScreeningResult = screeningResult(findings, screen.modes, reply.injectionSuspected !== false);
     if (screening.patterns.length > 0) {
@@ -194,12 +200,12 @@ type Verdict =
   | { readonly kind: 'final'; readonly problem: string };
 
 /** Calls Converse and returns a reply valid for the model contract, after at most one repair attempt. */
-async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean, enteredAt?: string): Promise<ValidReply> {
+async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean, enteredAt?: string, grant?: CapacityGrant): Promise<ValidReply> {
   const { ctx, config } = deps;
   const userTurn: Message = { role: 'user', content: [{ text: prompt }] };
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
 
-  const first = await converse(deps, [userTurn], enteredAt);
+  const first = await converse(deps, [userTurn], enteredAt, grant);
   usage = addUsage(usage, first);
   const firstText = replyText(first);
   const firstVerdict = judge(first, firstText, validator, config.maxTokens, spotlight);
@@ -223,16 +229,29 @@ async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: st
 }
 
 /**
- * One Converse call. With a quota, it first takes one request and the tokens Bedrock reserves (the
- * prompt's estimate plus maxTokens) from the quota, and gives back what the reply did not use.
+ * One Converse call. With a quota, it runs under a grant of one request and the tokens Bedrock
+ * reserves (the prompt's estimate plus maxTokens), taken here unless given, and gives back what the
+ * reply did not use.
  */
-function converse(deps: BedrockStageDeps, messages: Message[], enteredAt?: string): Promise<ConverseCommandOutput> {
+function converse(deps: BedrockStageDeps, messages: Message[], enteredAt?: string, grant?: CapacityGrant): Promise<ConverseCommandOutput> {
   const { config, ctx } = deps;
   const call = () => send(deps, messages);
   if (!ctx.capacity) return call();
+  const used = (out: ConverseCommandOutput): { [dim: string]: number } => {
+    const tokens = (out.usage?.inputTokens ?? 0) + (out.usage?.outputTokens ?? 0);
+    return tokens > 0 ? { requests: 1, tokens } : { requests: 1 };
+  };
+  if (grant) return ctx.capacity.complete(grant, call, used);
   const chars = (config.systemPrompt?.length ?? 0) + messages.reduce((n, m) => n + (m.content ?? []).reduce((k, b) => k + (b.text?.length ?? 0), 0), 0);
-  const cost = { requests: 1, tokens: bedrockReservation(chars, config.maxTokens) };
-  return ctx.capacity.run(cost, call, (out) => ({ requests: 1, tokens: (out.usage?.inputTokens ?? 0) + (out.usage?.outputTokens ?? 0) || cost.tokens }), enteredAt);
+  return ctx.capacity.run(bedrockCost(config, chars), call, used, enteredAt);
+}
+
+/** Characters the spotlighting adds to the prompt (markers and instruction), for the token estimate. */
+const SPOTLIGHT_ALLOWANCE = 600;
+
+/** What a call costs the model's quota: one request, and the tokens Bedrock reserves for it. */
+function bedrockCost(config: BedrockStageConfig, promptChars: number): { requests: number; tokens: number } {
+  return { requests: 1, tokens: bedrockReservation(promptChars + (config.systemPrompt?.length ?? 0), config.maxTokens) };
 }
 
 function send(deps: BedrockStageDeps, messages: Message[]): Promise<ConverseCommandOutput> {

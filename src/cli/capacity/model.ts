@@ -23,6 +23,7 @@ export interface CapacityStage {
     readonly resource: string;
     readonly limits: ReadonlyArray<{ dimension: string; quotaPerSecond: number; grantPerSecond: number }>;
     readonly maxWaitSeconds?: number;
+    readonly maxPollDelaySeconds?: number;
   };
 }
 
@@ -179,8 +180,11 @@ export function planCapacity(stages: readonly CapacityStage[], load: CapacityLoa
   } else if (!overloaded && wait.maxSeconds > (bottleneck.maxWaitSeconds ?? Infinity)) {
     warnings.push(`at the peak a document waits up to ${duration(wait.maxSeconds)} for ${bottleneck.name}, longer than its quota's maxWait (${duration(bottleneck.maxWaitSeconds!)}): those documents fail. Raise maxWait (and the pipeline's timeout) or the quota.`);
   }
-  const pollDelay = 60;
-  const polls = overloaded ? NaN : pollsFor(wait.meanSeconds, pollDelay);
+  // Tries for capacity: below saturation, the share rho of documents that find the bucket empty, each
+  // waiting Wq / rho on average; in a burst, the tries of the mean wait.
+  const pollDelay = stages.find((st) => bottleneck.stages.includes(st.id) && st.quota?.maxPollDelaySeconds)?.quota?.maxPollDelaySeconds ?? 60;
+  const rhoPeak = peak / mu;
+  const polls = overloaded ? NaN : rhoPeak < 1 ? (wait.meanSeconds > 0 ? rhoPeak * pollsFor(wait.meanSeconds / rhoPeak, pollDelay) : 0) : pollsFor(wait.meanSeconds, pollDelay);
   return {
     load,
     averagePerSecond: avg,

@@ -1,8 +1,9 @@
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  acquireCapacity, acquireNow, CapacityControl, CapacityEvent, capacityMetricLine, DynamoQuotaStore, MemoryQuotaStore, QuotaStore,
+  acquireCapacity, acquireNow, CapacityControl, CapacityEvent, capacityMetricLine, MemoryQuotaStore, QuotaStore,
 } from '../../src/runtime/capacity';
+import { DynamoQuotaStore } from '../../src/runtime/dynamo-quota-store';
 import { capacityFromEnv } from '../../src/runtime/environment';
 import { bedrockReservation, decide, QuotaConfig, QuotaDimension } from '../../src/shared/capacity';
 
@@ -153,6 +154,17 @@ describe('DynamoQuotaStore', () => {
     ddb.reset();
     ddb.on(UpdateItemCommand).rejects(Object.assign(new Error('x'), { name: 'ProvisionedThroughputExceededException' }));
     await expect(store.write('haiku', 0, { requests: { tat: 1 } })).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+  });
+
+  test('capacityFromEnv in Lambda: buckets in the named table, one metric line per event', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    const lines: string[] = [];
+    const control = capacityFromEnv('Summarize', { CAPACITY_TABLE: 'buckets', CAPACITY_QUOTA: JSON.stringify(BEDROCK) }, (l) => lines.push(l))!;
+    await control.run({ requests: 1, tokens: 10 }, async () => 'ok');
+    expect(ddb.commandCalls(GetItemCommand)[0].args[0].input).toMatchObject({ TableName: 'buckets', Key: { pk: { S: 'haiku' } } });
+    expect(ddb.commandCalls(UpdateItemCommand)[0].args[0].input.ConditionExpression).toBe('attribute_not_exists(#v)');
+    expect(lines.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ Quota: 'haiku', Stage: 'Summarize', Granted: 1, Units_requests: 1, Units_tokens: 10 })]);
   });
 
   test('a refund moves the bucket back with ADD', async () => {

@@ -9,8 +9,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { BEDROCK_DEFAULTS, SAGEMAKER_DEFAULT, TEXTRACT_DEFAULTS } from '../src/cli/capacity/defaults';
 import { Retrier, SimResult, SimSettings, simulateDay } from '../src/cli/capacity/simulation';
-import { CAPACITY_ENV, QuotaConfig } from '../src/shared';
 import { BedrockModel, InferenceStage, InferenceStageBase, PromptTemplate, ServiceQuota, StageContract } from '../src/index';
+import { CAPACITY_ENV, QuotaConfig } from '../src/shared';
 
 const HAIKU = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 const ENDPOINT = 'contract-classifier';
@@ -111,7 +111,11 @@ export function printSimulation(): { today: SimResult; control: SimResult; wallM
     if (dim === binding) continue;
     rows.push([`utilization of ${dim} over the day`, pct(today.utilization[dim].day), pct(control.utilization[dim].day)]);
   }
-  const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length), today.label.length), Math.max(...rows.map((r) => r[2].length), control.label.length)];
+  const w = [
+    Math.max(...rows.map((r) => r[0].length)),
+    Math.max(...rows.map((r) => r[1].length), today.label.length),
+    Math.max(...rows.map((r) => r[2].length), control.label.length),
+  ];
   console.log('\nA simulated day: 100,000 documents in 5 bursts of 20,000 over 10 minutes; default quotas (Textract 10 TPS, Haiku 2,000 RPM / 4M TPM, endpoint 20/s)');
   console.log(`${''.padEnd(w[0])}  ${today.label.padStart(w[1])}  ${control.label.padStart(w[2])}`);
   console.log(`${'-'.repeat(w[0])}  ${'-'.repeat(w[1])}  ${'-'.repeat(w[2])}`);

@@ -277,7 +277,13 @@ export class Pipeline extends Construct {
     (this.stateMachine.node.defaultChild as CfnResource).addMetadata('cdk-ai-pipeline', {
       version: 1,
       pipeline: this.pipelineName,
-      stages: stages.map((s) => ({ id: s.stageId, kind: s.kind, handler: logicalId(s.handler), ...(s instanceof InferenceStageBase ? s._capacityMetadata() : {}) })),
+      stages: stages.map((s) => ({
+        id: s.stageId,
+        kind: s.kind,
+        handler: logicalId(s.handler),
+        // what `cdk-ai-pipeline capacity` reads: model, tokens per call, endpoint, quota
+        ...(s instanceof InferenceStageBase ? s._capacityMetadata() : {}),
+      })),
       recorder: logicalId(this.recorder),
       records: { run: recordRun.stateId, failure: recordFailure.stateId },
       documents: { prefix: props.trigger.documentPrefix, suffixes: props.trigger.documentSuffixes },

@@ -438,7 +438,16 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
     const q = this.quota;
     return {
       ...this._capacityFacts,
-      ...(q ? { quota: { id: q.quotaId, service: q.service, resource: q.resourceName, limits: q.limits, maxWaitSeconds: q.maxWait.toSeconds(), maxPollDelaySeconds: q.maxPollDelay.toSeconds() } } : {}),
+      ...(q ? {
+        quota: {
+          id: q.quotaId,
+          service: q.service,
+          resource: q.resourceName,
+          limits: q.limits,
+          maxWaitSeconds: q.maxWait.toSeconds(),
+          maxPollDelaySeconds: q.maxPollDelay.toSeconds(),
+        },
+      } : {}),
     };
   }
 

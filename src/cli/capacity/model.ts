@@ -97,7 +97,12 @@ export interface CapacityPlan {
 const DAY = 86_400;
 
 /** The plan for `stages` under `load`. */
-export function planCapacity(stages: readonly CapacityStage[], load: CapacityLoad, overrides: QuotaOverrides = {}, prices: PriceTable = DEFAULT_PRICES): CapacityPlan {
+export function planCapacity(
+  stages: readonly CapacityStage[],
+  load: CapacityLoad,
+  overrides: QuotaOverrides = {},
+  prices: PriceTable = DEFAULT_PRICES,
+): CapacityPlan {
   checkLoad(load);
   const target = overrides.utilizationTarget ?? 0.95;
   const warnings: string[] = [];
@@ -113,8 +118,13 @@ export function planCapacity(stages: readonly CapacityStage[], load: CapacityLoa
       uses.set(name, { ...prev, unitsPerDocument: prev.unitsPerDocument + units, stages: [...prev.stages, stage] });
     } else {
       uses.set(name, {
-        name, unitsPerDocument: units, quotaPerSecond: quota.perSecond, grantPerSecond: quota.grant ?? quota.perSecond * target,
-        source: quota.source, stages: [stage], maxWaitSeconds: quota.maxWait,
+        name,
+        unitsPerDocument: units,
+        quotaPerSecond: quota.perSecond,
+        grantPerSecond: quota.grant ?? quota.perSecond * target,
+        source: quota.source,
+        stages: [stage],
+        maxWaitSeconds: quota.maxWait,
       });
     }
   };
@@ -184,7 +194,11 @@ export function planCapacity(stages: readonly CapacityStage[], load: CapacityLoa
   // waiting Wq / rho on average; in a burst, the tries of the mean wait.
   const pollDelay = stages.find((st) => bottleneck.stages.includes(st.id) && st.quota?.maxPollDelaySeconds)?.quota?.maxPollDelaySeconds ?? 60;
   const rhoPeak = peak / mu;
-  const polls = overloaded ? NaN : rhoPeak < 1 ? (wait.meanSeconds > 0 ? rhoPeak * pollsFor(wait.meanSeconds / rhoPeak, pollDelay) : 0) : pollsFor(wait.meanSeconds, pollDelay);
+  let polls = NaN;
+  if (!overloaded) {
+    if (rhoPeak >= 1) polls = pollsFor(wait.meanSeconds, pollDelay);
+    else polls = wait.meanSeconds > 0 ? rhoPeak * pollsFor(wait.meanSeconds / rhoPeak, pollDelay) : 0;
+  }
   return {
     load,
     averagePerSecond: avg,
@@ -258,7 +272,9 @@ function costPerDocument(stages: readonly CapacityStage[], load: CapacityLoad, p
   const transitions = stageCount + 3 + polls;
   lines.push({ item: `Step Functions: ${fmt(transitions, 1)} transitions (stages + 3${polls > 0 ? `, ${fmt(polls, 1)} tries for capacity` : ''})`, perDocument: transitions * p.stepFunctionsPerTransition });
   const asyncShare = stages.some((s) => s.kind === 'textract') ? 1 - load.singlePageShare : 0;
-  const gbSeconds = stages.reduce((t, s) => t + (HANDLER_RUN[s.kind]?.gb ?? 0.25) * (HANDLER_RUN[s.kind]?.seconds(load) ?? 0.5), 0) + 0.25 * 0.2 + polls * 0.5 * 0.1;
+  const run = (kind: string) => (HANDLER_RUN[kind]?.gb ?? 0.25) * (HANDLER_RUN[kind]?.seconds(load) ?? 0.5);
+  // the stages, the recorder (256 MB, 0.2 s) and each refused try (512 MB, 0.1 s)
+  const gbSeconds = stages.reduce((t, s) => t + run(s.kind), 0) + 0.25 * 0.2 + polls * 0.5 * 0.1;
   const invocations = stageCount + 1 + asyncShare + polls;
   lines.push({ item: `Lambda: ${fmt(invocations, 1)} invocations, ${fmt(gbSeconds, 2)} GB-s`, perDocument: invocations * p.lambdaPerRequest + gbSeconds * p.lambdaPerGbSecond });
   if (quotaCalls > 0) {

@@ -59,6 +59,15 @@ export interface SimSettings {
   readonly seed: string;
 }
 
+/** How much of a quota dimension the service admitted. */
+export interface DimensionUtilization {
+  /** Units admitted while documents waited for the dimension, over what it allows in that time. */
+  readonly whileBacklogged: number;
+  /** Units admitted over the day, over what it allows in a day. */
+  readonly day: number;
+  readonly backloggedSeconds: number;
+}
+
 export interface SimResult {
   readonly label: string;
   readonly documents: number;
@@ -70,7 +79,7 @@ export interface SimResult {
   readonly p99Seconds: number;
   readonly maxSeconds: number;
   /** Per dimension: units the service admitted over what it allows, while documents were waiting for it; and over the day. */
-  readonly utilization: { readonly [dimension: string]: { readonly whileBacklogged: number; readonly day: number; readonly backloggedSeconds: number } };
+  readonly utilization: { readonly [dimension: string]: DimensionUtilization };
   /** The dimension with the most backlogged time. */
   readonly binding: string;
   readonly throttles: number;
@@ -150,7 +159,7 @@ class EventQueue {
     this.times.push(t); this.seqs.push(this.seq++); this.docs.push(doc);
     let i = this.times.length - 1;
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = Math.floor((i - 1) / 2);
       if (!this.less(i, p)) break;
       this.swap(i, p);
       i = p;
@@ -330,7 +339,7 @@ export function simulateDay(label: string, s: SimSettings): SimResult {
 
   times.sort((a, b) => a - b);
   const q = (p: number) => (times.length === 0 ? NaN : times[Math.min(times.length - 1, Math.floor(p * times.length))]);
-  const utilization: { [dim: string]: SimResult['utilization'][string] } = {};
+  const utilization: { [dim: string]: DimensionUtilization } = {};
   let binding = '';
   let most = -1;
   for (const [dim, b] of Object.entries(buckets)) {

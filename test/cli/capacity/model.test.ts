@@ -2,7 +2,13 @@ import { DEFAULT_PRICES } from '../../../src/cli/capacity/defaults';
 import { CapacityLoad, CapacityStage, planCapacity, pollsFor } from '../../../src/cli/capacity/model';
 
 const LOAD: CapacityLoad = {
-  documentsPerDay: 100_000, pagesPerDocument: 1, singlePageShare: 1, inputTokensPerPage: 1000, outputTokensPerDocument: 500, burstFactor: 1, burstHours: 1,
+  documentsPerDay: 100_000,
+  pagesPerDocument: 1,
+  singlePageShare: 1,
+  inputTokensPerPage: 1000,
+  outputTokensPerDocument: 500,
+  burstFactor: 1,
+  burstHours: 1,
 };
 const HAIKU = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 const EXTRACT: CapacityStage = { id: 'Extract', kind: 'textract' };

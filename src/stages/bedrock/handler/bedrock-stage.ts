@@ -200,7 +200,9 @@ type Verdict =
   | { readonly kind: 'final'; readonly problem: string };
 
 /** Calls Converse and returns a reply valid for the model contract, after at most one repair attempt. */
-async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean, enteredAt?: string, grant?: CapacityGrant): Promise<ValidReply> {
+async function converseForJson(
+  deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean, enteredAt?: string, grant?: CapacityGrant,
+): Promise<ValidReply> {
   const { ctx, config } = deps;
   const userTurn: Message = { role: 'user', content: [{ text: prompt }] };
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
@@ -242,7 +244,7 @@ function converse(deps: BedrockStageDeps, messages: Message[], enteredAt?: strin
     return tokens > 0 ? { requests: 1, tokens } : { requests: 1 };
   };
   if (grant) return ctx.capacity.complete(grant, call, used);
-  const chars = (config.systemPrompt?.length ?? 0) + messages.reduce((n, m) => n + (m.content ?? []).reduce((k, b) => k + (b.text?.length ?? 0), 0), 0);
+  const chars = messages.reduce((n, m) => n + (m.content ?? []).reduce((k, b) => k + (b.text?.length ?? 0), 0), 0);
   return ctx.capacity.run(bedrockCost(config, chars), call, used, enteredAt);
 }
 

@@ -25,8 +25,14 @@ const CONFIG: BedrockStageConfig = {
   offloadFields: [],
   maxInputChars: 100_000,
   screening: {
-    normalization: 'enforce', phrases: 'enforce', structure: 'enforce', guardrail: 'enforce', spotlight: 'off',
-    promptAttackGuardrail: { id: 'gr', version: 'DRAFT' }, delimiterTags: ['contract'], outputFields: ['riskScore'],
+    normalization: 'enforce',
+    phrases: 'enforce',
+    structure: 'enforce',
+    guardrail: 'enforce',
+    spotlight: 'off',
+    promptAttackGuardrail: { id: 'gr', version: 'DRAFT' },
+    delimiterTags: ['contract'],
+    outputFields: ['riskScore'],
   },
 };
 const QUOTA: QuotaConfig = { id: 'haiku', dimensions: [{ name: 'requests', ratePerSecond: 1, burst: 2 }, { name: 'tokens', ratePerSecond: 100, burst: 10_000 }] };
@@ -51,7 +57,9 @@ describe('Bedrock stage with a quota', () => {
     const { deps, bedrockMock, events, store, event } = setup();
     bedrockMock.on(ConverseCommand).resolves({
       output: { message: { role: 'assistant', content: [{ text: '{"riskScore":0.1}' }] } },
-      stopReason: 'end_turn', usage: { inputTokens: 40, outputTokens: 10, totalTokens: 50 }, $metadata: {},
+      stopReason: 'end_turn',
+      usage: { inputTokens: 40, outputTokens: 10, totalTokens: 50 },
+      $metadata: {},
     } as any);
     await runBedrockStage(deps, event);
     const [granted] = events;

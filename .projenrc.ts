@@ -214,7 +214,7 @@ project.addTask('check:cdk-min', {
 });
 
 // `npm run bench`: the figures of docs/benchmarks.md, measured on this machine (not a test).
-const bench = project.addTask('bench', { description: 'Print synth time, transitions, handler cold starts beside their floors, runner throughput' });
+const bench = project.addTask('bench', { description: 'Print synth time, transitions, handler cold starts beside their floors, runner throughput, a simulated day under quotas' });
 bench.spawn(project.tasks.tryFind('bundle')!);
 bench.spawn(project.compileTask);
 bench.exec('ln -sfn .. node_modules/cdk-ai-pipeline');

@@ -9,6 +9,7 @@
  *   injection the prompt-injection layers: detection and false positives per layer on the labelled corpus
  *   pdf       the local PDF reader's word recall against poppler's pdftotext on real producers' PDFs
  *   throughput  the local runner on 1,000 generated one-page PDFs with contract stand-ins
+ *   simulation  a simulated day of 100,000 documents: bounded retries vs the capacity control (ServiceQuota)
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -17,6 +18,7 @@ import * as path from 'path';
 import { benchColdStart } from './bench-coldstart';
 import { benchInjection, printInjectionBench } from './bench-injection';
 import { printPdfBench } from './bench-pdf';
+import { printSimulation } from './bench-simulation';
 
 const ROOT = path.join(__dirname, '..');
 const N = Number(process.env.BENCH_RUNS ?? 5);
@@ -152,6 +154,7 @@ async function main() {
   if (!only || only === 'pdf') await printPdfBench();
   if (!only || only === 'injection') printInjectionBench(benchInjection());
   if (!only || only === 'throughput') await benchThroughput();
+  if (!only || only === 'simulation') printSimulation();
 }
 main().catch((err) => {
   console.error(err);

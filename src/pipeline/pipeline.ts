@@ -26,7 +26,7 @@ import { invalid } from '../private/validation';
 import { RouteDestination } from '../routing/route-destination';
 import { RoutingPolicy } from '../routing/routing-policy';
 import { Env, Keys } from '../shared';
-import { IInferenceStage, StageKind } from '../stages/inference-stage-base';
+import { IInferenceStage, InferenceStageBase, StageKind } from '../stages/inference-stage-base';
 import { IDocumentTrigger } from '../trigger/document-trigger';
 
 /** Props of a pipeline. */
@@ -280,7 +280,13 @@ export class Pipeline extends Construct {
     (this.stateMachine.node.defaultChild as CfnResource).addMetadata('cdk-ai-pipeline', {
       version: 1,
       pipeline: this.pipelineName,
-      stages: stages.map((s) => ({ id: s.stageId, kind: s.kind, handler: logicalId(s.handler) })),
+      stages: stages.map((s) => ({
+        id: s.stageId,
+        kind: s.kind,
+        handler: logicalId(s.handler),
+        // what `cdk-ai-pipeline capacity` reads: model, tokens per call, endpoint, quota
+        ...(s instanceof InferenceStageBase ? s._capacityMetadata() : {}),
+      })),
       recorder: logicalId(this.recorder),
       records: { run: recordRun.stateId, failure: recordFailure.stateId },
       documents: { prefix: props.trigger.documentPrefix, suffixes: props.trigger.documentSuffixes },

@@ -1,10 +1,11 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AuditWriter, newTrace, StageTrace } from './audit';
+import { CapacityControl } from './capacity';
 import { assertValid, StageValidators } from './contracts';
 import { LogPort } from './logger';
 import { sha256 } from './s3';
-import { ErrorNames, MAX_INLINE_OUTPUT_BYTES, PipelineError, StageInvocation, StageView } from '../shared';
+import { CAPACITY_WAIT, ErrorNames, MAX_INLINE_OUTPUT_BYTES, PipelineError, StageInvocation, StageView } from '../shared';
 
 /** What every stage core needs besides its own service client. */
 export interface StageContext {
@@ -26,6 +27,8 @@ export interface StageContext {
   readonly promptVersion?: string;
   /** Run-state paths redacted in the input view and output kept for audit (AUDIT_REDACT_FIELDS). */
   readonly redactFields?: readonly string[];
+  /** The capacity control of the stage's quota, when it has one: the core acquires before each service call. */
+  readonly capacity?: CapacityControl;
 }
 
 /** What a stage body returns: its output, and the model facts the audit record carries. */
@@ -91,6 +94,8 @@ export async function runStage(
     return result.output;
   } catch (err: any) {
     const errorName = err?.name ?? 'Error';
+    // Waiting for capacity is not an outcome of the stage: no record, the state machine retries.
+    if (errorName === CAPACITY_WAIT) throw err;
     ctx.logger.error('stage failed', { runId: invocation.runId, stage: ctx.stage, errorName });
     try {
       await audit.stage({

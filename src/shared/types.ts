@@ -60,6 +60,8 @@ export interface StageInvocation {
   readonly executionArn?: string;
   /** Present when the task waits for a callback (asynchronous Textract). */
   readonly taskToken?: string;
+  /** When the task state was entered (`$$.State.EnteredTime`): set for stages with a quota, to measure the wait. */
+  readonly enteredAt?: string;
 }
 
 /** The part of the run state a stage's input contract is written against. */

@@ -24,12 +24,13 @@ export async function runSageMakerStage(deps: SageMakerStageDeps, invocation: St
     trace.prompt = JSON.stringify(request);
     let body: Uint8Array | undefined;
     try {
-      const out = await deps.sagemaker.send(new InvokeEndpointCommand({
+      const call = () => deps.sagemaker.send(new InvokeEndpointCommand({
         EndpointName: endpointName,
         ContentType: 'application/json',
         Accept: 'application/json',
         Body: JSON.stringify(request),
       }));
+      const out = ctx.capacity ? await ctx.capacity.run({ invocations: 1 }, call, undefined, invocation.enteredAt) : await call();
       body = out.Body;
     } catch (err: any) {
       if (err?.name === 'ModelError') {

@@ -24,12 +24,14 @@ import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { inspectDocument, MAGIC_BYTES, needsFullRead, PreflightReport, checkSize, sniffType } from './preflight';
 import { blocksToText, lineCount } from './text';
 import { AuditWriter, StageContent } from '../../../runtime/audit';
+import { CapacityControl } from '../../../runtime/capacity';
 import { assertValid, StageValidators } from '../../../runtime/contracts';
 import { LogPort } from '../../../runtime/logger';
 import { headObject, readObject, sha256, writeJson } from '../../../runtime/s3';
 import { runStage, StageContext, stageView } from '../../../runtime/stage-runner';
 import {
   AuditRecord,
+  CAPACITY_WAIT,
   DocumentRef,
   ErrorNames,
   Keys,
@@ -71,6 +73,8 @@ export interface TextractHandlerDeps {
   readonly logger: LogPort;
   /** Clock, injectable for tests. */
   readonly now?: () => Date;
+  /** The capacity control of the stage's Textract quota, when it has one (dimensions named after the APIs). */
+  readonly capacity?: CapacityControl;
 }
 
 /** The stage's output: a pointer to the `ExtractedText`, the page count and how it was extracted. */
@@ -181,6 +185,8 @@ async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation
       return { status: 'STARTED', jobId };
     }
   } catch (err: any) {
+    // Waiting for capacity is not an outcome of the stage: no record, the state machine retries.
+    if (err?.name === CAPACITY_WAIT) throw err;
     logger.error('stage failed', { ...ids, errorName: err?.name ?? 'Error' });
     await writeStageRecord(deps, {
       ...recordBase(deps, invocation.runId, view.document, inputSha256, startedAt),
@@ -212,7 +218,7 @@ async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation
     return new Date(startedAt);
   };
   const output = await runStage({ ...ctx, now: stageClock }, invocation,
-    async (v) => ({ output: await extractSync(deps, invocation.runId, v.document) }));
+    async (v) => ({ output: await extractSync(deps, invocation.runId, v.document, invocation.enteredAt) }));
   if (invocation.taskToken) {
     await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: invocation.taskToken, output: JSON.stringify(output) }));
   }
@@ -234,10 +240,16 @@ async function preflightObject(deps: TextractHandlerDeps, document: DocumentRef)
   return inspectDocument(bytes, limits, head.size);
 }
 
-async function extractSync(deps: TextractHandlerDeps, runId: string, document: DocumentRef): Promise<TextractStageOutput> {
+/** Runs a Textract call under the stage's quota (dimension: the API's name), when it has one. */
+function underQuota<T>(deps: TextractHandlerDeps, api: string, call: () => Promise<T>, enteredAt?: string): Promise<T> {
+  return deps.capacity ? deps.capacity.run({ [api]: 1 }, call, undefined, enteredAt) : call();
+}
+
+async function extractSync(deps: TextractHandlerDeps, runId: string, document: DocumentRef, enteredAt?: string): Promise<TextractStageOutput> {
   let blocks: Block[];
   try {
-    const out = await deps.textract.send(new DetectDocumentTextCommand({ Document: { S3Object: s3Object(document) } }));
+    const out = await underQuota(deps, 'DetectDocumentText',
+      () => deps.textract.send(new DetectDocumentTextCommand({ Document: { S3Object: s3Object(document) } })), enteredAt);
     blocks = out.Blocks ?? [];
   } catch (err) {
     throw textractError(err);
@@ -256,12 +268,12 @@ async function startJob(
   const document = invocation.state.document;
   let jobId: string | undefined;
   try {
-    const out = await deps.textract.send(new StartDocumentTextDetectionCommand({
+    const out = await underQuota(deps, 'StartDocumentTextDetection', () => deps.textract.send(new StartDocumentTextDetectionCommand({
       DocumentLocation: { S3Object: s3Object(document) },
       ClientRequestToken: clientRequestToken(invocation.runId, config.stage, invocation.taskToken ?? ''),
       JobTag: jobTag(config.stage),
       NotificationChannel: { SNSTopicArn: env.topicArn, RoleArn: env.roleArn },
-    }));
+    })), invocation.enteredAt);
     jobId = out.JobId;
   } catch (err) {
     throw textractError(err);

@@ -57,6 +57,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-sfn@${AWS_SDK}`,
     `@aws-sdk/client-eventbridge@${AWS_SDK}`,
     `@aws-sdk/client-lambda@${AWS_SDK}`,
+    // Triggers and outputs: presigned upload URLs (the API trigger) and SigV4-signed OpenSearch requests (the index output).
+    '@aws-sdk/s3-request-presigner@^3.1169.0',
+    '@smithy/signature-v4@^5.7.5',
     // Tests only: the local runner's unserved-service endpoint answers in their protocols (JSON 1.0, query).
     `@aws-sdk/client-dynamodb@${AWS_SDK}`,
     `@aws-sdk/client-sns@${AWS_SDK}`,
@@ -101,6 +104,8 @@ const HANDLERS = [
   'src/stages/sagemaker/handler/sagemaker.entry.ts',
   'src/stages/lambda/handler/lambda-proxy.entry.ts',
   'src/trigger/handler/starter.entry.ts',
+  'src/trigger/handler/api.entry.ts',
+  'src/trigger/handler/batch-starter.entry.ts',
   'src/audit/handler/recorder.entry.ts',
 ];
 const bundling = {

@@ -12,6 +12,8 @@ export * from './routing/routing-rule';
 export * from './routing/routing-policy';
 export * from './audit/audit-sink';
 export * from './trigger/document-trigger';
+export * from './trigger/api-trigger';
+export * from './trigger/schedule-trigger';
 export * from './pipeline/pipeline';
 export * from './pipeline/pipeline-step';
 export * from './pipeline/parallel-stages';

@@ -16,6 +16,8 @@ export const Bundles = {
   SAGEMAKER: 'stages/sagemaker/handler/sagemaker.entry',
   LAMBDA_PROXY: 'stages/lambda/handler/lambda-proxy.entry',
   STARTER: 'trigger/handler/starter.entry',
+  API_TRIGGER: 'trigger/handler/api.entry',
+  BATCH_STARTER: 'trigger/handler/batch-starter.entry',
   RECORDER: 'audit/handler/recorder.entry',
 } as const;
 

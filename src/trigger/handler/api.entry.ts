@@ -1,9 +1,8 @@
 /** Lambda entry of the API trigger: builds the clients once and calls the core. */
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ApiDeps, ApiEnv, handleApiRequest } from './api';
+import { ApiDeps, ApiEnv, handleApiRequest, s3PresignPut } from './api';
 import { createLogger } from '../../runtime/logger';
 import { Env } from '../../shared';
 
@@ -17,7 +16,7 @@ const s3 = new S3Client({});
 const deps: ApiDeps = {
   sfn: new SFNClient({}),
   s3,
-  presignPut: (bucket, key, seconds) => getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds }),
+  presignPut: s3PresignPut(s3),
   stateMachineArn: required(Env.STATE_MACHINE_ARN),
   documentBucket: required(ApiEnv.DOCUMENT_BUCKET),
   documentPrefix: required(ApiEnv.DOCUMENT_PREFIX),

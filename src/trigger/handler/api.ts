@@ -11,8 +11,9 @@
  * A bad request answers 400 with the field it is about. Pure: clients and settings come in as arguments.
  */
 import { createHash, randomUUID } from 'crypto';
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { executionArnOf, headDocument, idempotentName, keyAccepted, startRun, StartRunDeps } from './start-run';
 import { DocumentRef } from '../../shared';
@@ -36,6 +37,11 @@ export interface ApiDeps extends StartRunDeps {
   readonly uploadUrlSeconds: number;
   /** New upload folder names when no idempotency key is given. @default randomUUID */
   readonly newId?: () => string;
+}
+
+/** Presigned PUT URLs signed with the S3 client's own credentials (the handler role's). */
+export function s3PresignPut(s3: S3Client): ApiDeps['presignPut'] {
+  return (bucket, key, seconds) => getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds });
 }
 
 /** Idempotency keys: what a caller can reasonably send (a UUID, an order number, a hash). */

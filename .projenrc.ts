@@ -106,6 +106,7 @@ const HANDLERS = [
   'src/trigger/handler/starter.entry.ts',
   'src/trigger/handler/api.entry.ts',
   'src/trigger/handler/batch-starter.entry.ts',
+  'src/outputs/handler/output.entry.ts',
   'src/audit/handler/recorder.entry.ts',
 ];
 const bundling = {
@@ -153,6 +154,8 @@ project.gitignore.exclude('.jsii.tabl.json');
 
 // The audit record schema is part of the API (AuditSink.RECORD_SCHEMA_FILE): ship it beside the code.
 project.postCompileTask.prependExec('cp src/audit/audit-record.schema.json lib/audit/audit-record.schema.json');
+// The result document schema is part of the API too (ResultOutput.RESULT_DOCUMENT_SCHEMA_FILE).
+project.postCompileTask.prependExec('cp src/outputs/result-document.schema.json lib/outputs/result-document.schema.json');
 
 // Handlers bundle the AWS SDK clients (dev dependencies on purpose: esbuild inlines them).
 project.eslint?.allowDevDeps('src/**/handler/**');

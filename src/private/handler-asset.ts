@@ -18,6 +18,7 @@ export const Bundles = {
   STARTER: 'trigger/handler/starter.entry',
   API_TRIGGER: 'trigger/handler/api.entry',
   BATCH_STARTER: 'trigger/handler/batch-starter.entry',
+  OUTPUT: 'outputs/handler/output.entry',
   RECORDER: 'audit/handler/recorder.entry',
 } as const;
 

@@ -11,6 +11,8 @@ export interface PipelineMetadata {
   readonly records: { run: string; failure: string };
   readonly documents: { prefix: string; suffixes: string[] };
   readonly destinations: Array<{ state: string; rule: string; destination: string; kind: string }>;
+  /** Output steps (absent in assemblies synthesized before outputs existed). */
+  readonly outputs?: Array<{ state: string; kind: string; handler: string }>;
 }
 
 /** One Lambda function of the template, as the runner needs it. */

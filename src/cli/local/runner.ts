@@ -11,6 +11,7 @@ import { LocalSfn } from './adapters/local-sfn';
 import { LocalTextract, toSnsEvent } from './adapters/local-textract';
 import { LocalFunction, LocalPipeline, LOCAL_ACCOUNT, LOCAL_REGION, RunnerError } from './cloud-assembly';
 import { loadInterpreter } from './interpreter';
+import { localOutputs, OutputFiles } from './outputs';
 import { Client, faultyClient, ModelKind, pinnedClient, recordingClient, replayClient, RunContext, STATE_PAYLOAD_LIMIT, userModelClient } from './model-sources';
 import { Scenario, planFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
@@ -67,6 +68,8 @@ export interface DocumentOutcome {
   readonly audit: string[];
   /** Where the per-document result is, relative to the output folder. */
   readonly result?: string;
+  /** What the pipeline's output steps wrote for this run (output id → file), relative to the output folder. */
+  readonly outputs?: OutputFiles;
 }
 
 /** Progress callbacks while a document runs. */
@@ -221,6 +224,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     logger: SILENT_LOGGER,
   };
   const auditBucket = recorderDeps.auditBucket;
+  const outputSteps = localOutputs(pipeline, s3, outDir);
 
   // One handler per Task state: the stages' real cores, the recorder's, and local destinations.
   const stageHandlers: { [state: string]: (input: any) => Promise<any> } = {};
@@ -446,7 +450,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       const runId = executionName(document);
       let failureInput: any;
       let failure: any;
-      const handlers: { [state: string]: (input: any) => Promise<any> } = { ...stageHandlers };
+      const handlers: { [state: string]: (input: any) => Promise<any> } = { ...stageHandlers, ...outputSteps.handlers };
       handlers[pipeline.meta.records.run] = (input) => recordRun(recorderDeps, input);
       handlers[pipeline.meta.records.failure] = async (input) => {
         failureInput = input;
@@ -558,6 +562,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         ms: Date.now() - started,
         audit,
         result: resultFile,
+        ...(status === 'SUCCEEDED' && output?.outputs ? { outputs: outputSteps.files(runId) } : {}),
       };
       outcomes.push(outcome);
       options.progress?.documentFinished?.(outcome);

@@ -1,8 +1,8 @@
 import { createHash } from 'crypto';
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as aoss from 'aws-cdk-lib/aws-opensearchserverless';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import { Construct } from 'constructs';
 import { EmbeddingModel } from './embedding-model';
 import { OutputConfig, OutputEnv } from './handler/output';
@@ -175,7 +175,14 @@ export class OpenSearchResultOutput extends ResultOutputBase {
       service: this.props.domain ? 'es' : 'aoss',
       // Vector search collections refuse custom document ids: there a retried step may index twice.
       customIds: this.props.domain !== undefined || embedding === undefined,
-      ...(embedding ? { embedding: { modelId: embedding.model.modelId, dimension: embedding.model.dimension, textFrom: embedding.textFrom, maxChars: embedding.maxInputChars ?? 20_000 } } : {}),
+      ...(embedding ? {
+        embedding: {
+          modelId: embedding.model.modelId,
+          dimension: embedding.model.dimension,
+          textFrom: embedding.textFrom,
+          maxChars: embedding.maxInputChars ?? 20_000,
+        },
+      } : {}),
     };
   }
 }

@@ -232,7 +232,8 @@ export class Pipeline extends Construct {
     // Outputs run between the route and the run record; a run ended by a gate's destination gets them too.
     const outputs = props.outputs ?? [];
     for (const output of outputs) {
-      if (ids.has(output.outputId) || steps.some((st) => st.stepName === output.outputId) || outputs.filter((o) => o.outputId === output.outputId).length > 1) {
+      const taken = ids.has(output.outputId) || steps.some((st) => st.stepName === output.outputId);
+      if (taken || outputs.filter((o) => o.outputId === output.outputId).length > 1) {
         invalid(this, `\`outputs\` holds an output with the id '${output.outputId}', which another stage, step or output already has. State names must be unique: rename the output.`);
       }
     }

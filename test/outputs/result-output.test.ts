@@ -52,7 +52,9 @@ describe('outputs in a pipeline', () => {
     expect(asl.States['Route-high-risk'].Next).toBe('Results');
     expect(asl.States['Route-default'].Next).toBe('Results');
     expect(asl.States.Results).toEqual(expect.objectContaining({
-      Type: 'Task', Next: 'Index', ResultPath: '$.outputs.Results',
+      Type: 'Task',
+      Next: 'Index',
+      ResultPath: '$.outputs.Results',
       Parameters: { 'state.$': '$', 'runId.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime' },
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }],
     }));

@@ -55,8 +55,13 @@ export interface OutputFiles {
   readonly [output: string]: string;
 }
 
+export interface LocalOutputs {
+  readonly handlers: { [state: string]: (input: any) => Promise<any> };
+  readonly files: (runId: string) => OutputFiles;
+}
+
 /** Task handlers for the pipeline's outputs, by state name, and the files each writes. */
-export function localOutputs(pipeline: LocalPipeline, s3: any, outDir: string): { handlers: { [state: string]: (input: any) => Promise<any> }; files: (runId: string) => OutputFiles } {
+export function localOutputs(pipeline: LocalPipeline, s3: any, outDir: string): LocalOutputs {
   const handlers: { [state: string]: (input: any) => Promise<any> } = {};
   const fileOf: Array<(runId: string) => [string, string]> = [];
   const index = new LocalIndex(path.join(outDir, 'index'));

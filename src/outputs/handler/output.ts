@@ -45,7 +45,12 @@ export interface OutputConfig {
 
 /** What the output task receives: the run state and the execution's name and start. */
 export interface OutputInvocation {
-  readonly state: { document: DocumentRef; results?: { [stage: string]: any }; route?: { rule: string; destination: string }; outputs?: { [id: string]: unknown } };
+  readonly state: {
+    document: DocumentRef;
+    results?: { [stage: string]: any };
+    route?: { rule: string; destination: string };
+    outputs?: { [id: string]: unknown };
+  };
   readonly runId: string;
   readonly startedAt: string;
 }

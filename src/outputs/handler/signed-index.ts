@@ -23,7 +23,10 @@ class NodeSha256 {
 }
 
 /** One HTTP exchange (the global fetch in Lambda; a stub in tests). */
-export type HttpSend = (url: string, init: { method: string; headers: { [name: string]: string }; body?: string }) => Promise<{ status: number; text(): Promise<string> }>;
+export type HttpSend = (
+  url: string,
+  init: { method: string; headers: { [name: string]: string }; body?: string },
+) => Promise<{ status: number; text(): Promise<string> }>;
 
 export interface SignedIndexOptions {
   /** `https://<id>.<region>.aoss.amazonaws.com` or a domain endpoint. */

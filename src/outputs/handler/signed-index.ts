@@ -51,7 +51,7 @@ export class SignedIndex implements IndexPort {
   private readonly send: HttpSend;
   private readonly ready = new Set<string>();
 
-  constructor(private readonly options: SignedIndexOptions) {
+  constructor(options: SignedIndexOptions) {
     this.url = new URL(options.endpoint.startsWith('https://') ? options.endpoint : `https://${options.endpoint}`);
     this.signer = new SignatureV4({ service: options.service, region: options.region, credentials: options.credentials, sha256: NodeSha256 as any });
     this.send = options.send ?? ((url, init) => fetch(url, init));

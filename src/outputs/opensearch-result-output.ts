@@ -6,11 +6,12 @@ import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import { Construct } from 'constructs';
 import { EmbeddingModel } from './embedding-model';
 import { OutputConfig, OutputEnv } from './handler/output';
-import { OutputAttachContext, ResultOutputBase, ResultOutputKind } from './result-output-base';
+import { ResultOutputBase, ResultOutputKind } from './result-output-base';
 import { acknowledgeWildcards } from '../private/acknowledge';
 import { lookupPath } from '../private/contract-check';
 import { grantReadPrefix } from '../private/grants';
 import { indexBody } from '../private/index-mapping';
+import { OutputAttachContext } from '../private/output-context';
 import { invalid, STAGE_ID } from '../private/validation';
 import { Keys } from '../shared';
 
@@ -139,7 +140,8 @@ export class OpenSearchResultOutput extends ResultOutputBase {
     }
   }
 
-  protected configure(context: OutputAttachContext): OutputConfig {
+  /** @internal */
+  public _configure(context: OutputAttachContext): OutputConfig {
     const fields = this.props.fields ?? [];
     const embedding = this.props.embedding;
     const { body, problems } = indexBody(context.resultsSchema, fields, embedding?.model.dimension);

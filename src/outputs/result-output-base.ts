@@ -1,7 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -9,6 +8,7 @@ import { OutputConfig, OutputEnv } from './handler/output';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
+import { OutputAttachContext } from '../private/output-context';
 import { invalid, STAGE_ID, whereOf } from '../private/validation';
 
 /** The kinds of output step. */
@@ -17,16 +17,6 @@ export enum ResultOutputKind {
   S3 = 's3',
   /** The result, indexed in OpenSearch. */
   OPENSEARCH = 'opensearch',
-}
-
-/** What a Pipeline tells an output when it places it (internal). */
-export interface OutputAttachContext {
-  readonly pipelineName: string;
-  readonly auditBucket: s3.IBucket;
-  readonly workingBucket: s3.IBucket;
-  /** The schema of `$.results` at the end of the run, from the stages' output contracts. */
-  readonly resultsSchema: object;
-  readonly stageIds: string[];
 }
 
 /** Errors of an output step worth retrying (their service's throttling and transient errors). */
@@ -73,7 +63,7 @@ export abstract class ResultOutputBase extends Construct {
    */
   public _attach(context: OutputAttachContext): tasks.LambdaInvoke {
     if (this.task) invalid(this, 'the output is already part of another pipeline. Create one output per Pipeline.');
-    const config = this.configure(context);
+    const config = this._configure(context);
     this.handler.addEnvironment(OutputEnv.CONFIG, JSON.stringify(config));
     this.handler.addEnvironment(OutputEnv.AUDIT_BUCKET, context.auditBucket.bucketName);
     this.task = new tasks.LambdaInvoke(this, 'Task', {
@@ -94,6 +84,9 @@ export abstract class ResultOutputBase extends Construct {
     return this.task;
   }
 
-  /** Builds the handler's configuration and grants what it needs, for one pipeline. */
-  protected abstract configure(context: OutputAttachContext): OutputConfig;
+  /**
+   * Builds the handler's configuration and grants what it needs, for one pipeline.
+   * @internal
+   */
+  public abstract _configure(context: OutputAttachContext): OutputConfig;
 }

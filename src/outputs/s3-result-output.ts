@@ -3,10 +3,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { OutputConfig, OutputEnv } from './handler/output';
-import { OutputAttachContext, ResultOutputBase, ResultOutputKind } from './result-output-base';
+import { ResultOutputBase, ResultOutputKind } from './result-output-base';
 import { acknowledgeWildcards } from '../private/acknowledge';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantWritePrefix } from '../private/grants';
+import { OutputAttachContext } from '../private/output-context';
 import { invalid } from '../private/validation';
 
 /** Props of the S3 result output. */
@@ -64,7 +65,8 @@ export class S3ResultOutput extends ResultOutputBase {
     this.handler.addEnvironment(OutputEnv.RESULTS_BUCKET, this.bucket.bucketName);
   }
 
-  protected configure(context: OutputAttachContext): OutputConfig {
+  /** @internal */
+  public _configure(context: OutputAttachContext): OutputConfig {
     const prefix = `${this.prefix}${context.pipelineName}/`;
     grantWritePrefix(this.role, this.bucket, prefix, false);
     acknowledgeWildcards(this, [{

@@ -62,6 +62,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-translate@^3.1141.0',
     // The local runner's stand-in for Comprehend's dominant-language detection (bundled into the CLI).
     'tinyld@^1.3.4',
+    // Triggers and outputs: presigned upload URLs (the API trigger) and SigV4-signed OpenSearch requests (the index output).
+    '@aws-sdk/s3-request-presigner@^3.1169.0',
+    '@smithy/signature-v4@^5.7.5',
     // Tests only: the local runner's unserved-service endpoint answers in their protocols (JSON 1.0, query).
     `@aws-sdk/client-dynamodb@${AWS_SDK}`,
     `@aws-sdk/client-sns@${AWS_SDK}`,
@@ -108,6 +111,9 @@ const HANDLERS = [
   'src/stages/comprehend/handler/comprehend.entry.ts',
   'src/stages/translate/handler/translate.entry.ts',
   'src/trigger/handler/starter.entry.ts',
+  'src/trigger/handler/api.entry.ts',
+  'src/trigger/handler/batch-starter.entry.ts',
+  'src/outputs/handler/output.entry.ts',
   'src/audit/handler/recorder.entry.ts',
 ];
 const bundling = {
@@ -163,6 +169,8 @@ project.gitignore.exclude('.jsii.tabl.json');
 
 // The audit record schema is part of the API (AuditSink.RECORD_SCHEMA_FILE): ship it beside the code.
 project.postCompileTask.prependExec('cp src/audit/audit-record.schema.json lib/audit/audit-record.schema.json');
+// The result document schema is part of the API too (ResultOutput.RESULT_DOCUMENT_SCHEMA_FILE).
+project.postCompileTask.prependExec('cp src/outputs/result-document.schema.json lib/outputs/result-document.schema.json');
 
 // Handlers bundle the AWS SDK clients (dev dependencies on purpose: esbuild inlines them).
 project.eslint?.allowDevDeps('src/**/handler/**');

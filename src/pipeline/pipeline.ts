@@ -15,6 +15,7 @@ import { PipelineGate } from './pipeline-gate';
 import { IPipelineStep } from './pipeline-step';
 import { AuditSink, IAuditSink } from '../audit/audit-sink';
 import { DOCUMENT_SCHEMA } from '../contracts/schemas';
+import { ResultOutputBase } from '../outputs/result-output-base';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { secureBucket } from '../private/buckets';
 import { checkSatisfies, lookupPath } from '../private/contract-check';
@@ -44,6 +45,12 @@ export interface PipelineProps {
    * @default - no routing: a run ends after its last stage
    */
   readonly routing?: RoutingPolicy;
+  /**
+   * Output steps run at the end of every successful run, in order, after routing (or a gate's
+   * destination) and before the run record: `ResultOutput.s3(...)`, `ResultOutput.openSearch(...)`.
+   * @default - no outputs: results stay in the execution's output and the audit trail
+   */
+  readonly outputs?: ResultOutputBase[];
   /**
    * Where the audit trail goes.
    * @default - a new AuditSink
@@ -225,13 +232,35 @@ export class Pipeline extends Construct {
     recordRun.addRetry(lambdaRetry);
     recordRun.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    let after: sfn.IChainable = recordRun;
+    // Outputs run between the route and the run record; a run ended by a gate's destination gets them too.
+    const outputs = props.outputs ?? [];
+    for (const output of outputs) {
+      const taken = ids.has(output.outputId) || steps.some((st) => st.stepName === output.outputId);
+      if (taken || outputs.filter((o) => o.outputId === output.outputId).length > 1) {
+        invalid(this, `\`outputs\` holds an output with the id '${output.outputId}', which another stage, step or output already has. State names must be unique: rename the output.`);
+      }
+    }
+    let finish: sfn.IChainable = recordRun;
+    for (const output of [...outputs].reverse()) {
+      const task = output._attach({
+        pipelineName: this.pipelineName,
+        auditBucket: this.auditSink.bucket,
+        workingBucket: this.workingBucket,
+        resultsSchema: resultsSchema(plan.entries),
+        stageIds: stages.map((st) => st.stageId),
+      });
+      task.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+      task.next(finish);
+      finish = task;
+    }
+
+    let after: sfn.IChainable = finish;
     if (props.routing) {
       after = props.routing._build({
         resultsSchema: resultsSchema(plan.entries),
         autoApproveGuards: stages.filter((s) => s.kind === StageKind.BEDROCK).map((s) => `${s.stageId}.screening.promptInjection`),
         optionalStages: plan.entries.filter((e) => !e.guaranteed).map((e) => e.stage.stageId),
-        next: recordRun,
+        next: finish,
         onError: recordFailure,
       });
     }
@@ -249,7 +278,7 @@ export class Pipeline extends Construct {
         step._wire(guarded, next);
         next = step.choice;
       } else if (step instanceof PipelineGate) {
-        step._wire(guarded, next, recordRun, recordFailure);
+        step._wire(guarded, next, finish, recordFailure);
         next = step.choice;
       } else {
         const stage = step as IInferenceStage;
@@ -291,6 +320,7 @@ export class Pipeline extends Construct {
       records: { run: recordRun.stateId, failure: recordFailure.stateId },
       documents: { prefix: props.trigger.documentPrefix, suffixes: props.trigger.documentSuffixes },
       destinations: [...gates.flatMap((g) => g._destinations), ...(props.routing?._destinations ?? [])],
+      outputs: outputs.map((o) => ({ state: o.outputId, kind: o.kind, handler: logicalId(o.handler) })),
     });
 
     // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record.
@@ -314,9 +344,9 @@ export class Pipeline extends Construct {
     acknowledgeWildcards(this, [
       XRAY_REASON,
       {
-        matches: (f) => [...stages.map((st) => st.handler), this.recorder]
+        matches: (f) => [...stages.map((st) => st.handler), this.recorder, ...outputs.map((o) => o.handler)]
           .some((fn) => f === `Resource::<${Stack.of(this).resolve(logicalId(fn))}.Arn>:*`),
-        reason: 'Step Functions may invoke the versions of the pipeline\'s own stage and recorder functions (CDK grants function:*).',
+        reason: 'Step Functions may invoke the versions of the pipeline\'s own stage, output and recorder functions (CDK grants function:*).',
       },
       {
         matches: (f, actions) => f === 'Action::kms:GenerateDataKey*' && actions.length === 2 && actions.includes('kms:Decrypt'),

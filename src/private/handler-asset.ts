@@ -18,6 +18,9 @@ export const Bundles = {
   COMPREHEND: 'stages/comprehend/handler/comprehend.entry',
   TRANSLATE: 'stages/translate/handler/translate.entry',
   STARTER: 'trigger/handler/starter.entry',
+  API_TRIGGER: 'trigger/handler/api.entry',
+  BATCH_STARTER: 'trigger/handler/batch-starter.entry',
+  OUTPUT: 'outputs/handler/output.entry',
   RECORDER: 'audit/handler/recorder.entry',
 } as const;
 

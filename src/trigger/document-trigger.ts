@@ -10,6 +10,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
+// eslint-disable-next-line import/no-cycle
+import { ApiTrigger, ApiTriggerProps } from './api-trigger';
+// eslint-disable-next-line import/no-cycle
+import { ScheduleTrigger, ScheduleTriggerProps } from './schedule-trigger';
 import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { Bundles, bundleCode } from '../private/handler-asset';
@@ -69,7 +73,8 @@ export interface IDocumentTrigger extends IConstruct {
 }
 
 /**
- * Makes triggers: `DocumentTrigger.s3Upload(...)` starts one run per uploaded object, exactly once.
+ * Makes triggers: `DocumentTrigger.s3Upload(...)`, `.api(...)` and `.schedule(...)`; each starts one run per
+ * document, exactly once.
  * No trigger kind inherits this factory.
  */
 export class DocumentTrigger {
@@ -80,6 +85,22 @@ export class DocumentTrigger {
    */
   public static s3Upload(scope: Construct, id: string, props: S3UploadTriggerProps = {}): S3UploadTrigger {
     return new S3UploadTrigger(scope, id, props);
+  }
+
+  /**
+   * Runs started through a REST API (IAM authorization by default): a document already in S3, or a
+   * presigned upload; an idempotency key names the execution, so the same request twice gives one run.
+   */
+  public static api(scope: Construct, id: string, props: ApiTriggerProps = {}): ApiTrigger {
+    return new ApiTrigger(scope, id, props);
+  }
+
+  /**
+   * Runs, on a schedule, the documents under a prefix that have not been run, through a Distributed
+   * Map with a concurrency limit; each document is still started exactly once. Also a backfill.
+   */
+  public static schedule(scope: Construct, id: string, props: ScheduleTriggerProps = {}): ScheduleTrigger {
+    return new ScheduleTrigger(scope, id, props);
   }
 
   private constructor() {}

@@ -14,6 +14,8 @@ export interface PipelineMetadata {
   /** Where documents are uploaded; `bucket` only for stand-alone stages (the pipeline's is its trigger's). */
   readonly documents: { prefix: string; suffixes: string[]; bucket?: unknown };
   readonly destinations: Array<{ state: string; rule: string; destination: string; kind: string }>;
+  /** Output steps (absent in assemblies synthesized before outputs existed). */
+  readonly outputs?: Array<{ state: string; kind: string; handler: string }>;
 }
 
 /** One Lambda function of the template, as the runner needs it. */

@@ -284,6 +284,7 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
     ms: o.ms,
     result: o.result,
     audit: o.audit,
+    outputs: o.outputs,
   }));
   fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'report.html'), renderReport({
@@ -304,6 +305,7 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
       ms: o.ms,
       audit: o.audit,
       result: o.result,
+      outputs: o.outputs,
     })),
   }));
   log('');

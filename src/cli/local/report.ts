@@ -36,6 +36,8 @@ export interface ReportDocument {
   readonly audit: readonly string[];
   /** The result file, relative to the report's folder. */
   readonly result?: string;
+  /** What the pipeline's output steps wrote (output id → file, relative to the report's folder). */
+  readonly outputs?: { readonly [output: string]: string };
 }
 
 export interface ReportInput {
@@ -206,6 +208,7 @@ function documentData(d: ReportDocument, columns: string[], hl: PathHighlight, t
     ms: d.ms,
     audit: d.audit.map((a) => ({ href: relativeHref(a), label: a })),
     result: d.result === undefined ? undefined : { href: relativeHref(d.result), label: d.result },
+    outputs: Object.entries(d.outputs ?? {}).map(([id, f]) => ({ href: relativeHref(f), label: `${id}: ${f}` })),
     highlight: { nodes: hl.nodes, errors: hl.errors, segments: hl.segments },
   };
 }

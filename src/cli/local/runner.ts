@@ -12,6 +12,7 @@ import { LocalTextract, toSnsEvent } from './adapters/local-textract';
 import { LocalFunction, LocalPipeline, LOCAL_ACCOUNT, LOCAL_REGION, RunnerError } from './cloud-assembly';
 import { loadInterpreter } from './interpreter';
 import { Client, faultyClient, ModelKind, pinnedClient, recordingClient, replayClient, RunContext, STATE_PAYLOAD_LIMIT, userModelClient } from './model-sources';
+import { localOutputs, OutputFiles } from './outputs';
 import { Scenario, planFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
 import { ContractSageMaker } from './stand-ins/contract-sagemaker';
@@ -78,6 +79,8 @@ export interface DocumentOutcome {
   readonly audit: string[];
   /** Where the per-document result is, relative to the output folder. */
   readonly result?: string;
+  /** What the pipeline's output steps wrote for this run (output id → file), relative to the output folder. */
+  readonly outputs?: OutputFiles;
 }
 
 /** Progress callbacks while a document runs. */
@@ -234,6 +237,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     logger: SILENT_LOGGER,
   };
   const auditBucket = recorderDeps.auditBucket;
+  const outputSteps = localOutputs(pipeline, s3, outDir);
 
   // Stages with a quota take capacity from buckets in memory. The runner has no notion of time between
   // calls: its clock moves an hour per call, so the buckets are full and no local run waits for capacity.
@@ -475,7 +479,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       const runId = executionName(document);
       let failureInput: any;
       let failure: any;
-      const handlers: { [state: string]: (input: any) => Promise<any> } = { ...stageHandlers };
+      const handlers: { [state: string]: (input: any) => Promise<any> } = { ...stageHandlers, ...outputSteps.handlers };
       const records = pipeline.meta.records;
       if (records) {
         handlers[records.run] = (input) => recordRun(recorderDeps, input);
@@ -590,6 +594,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         ms: Date.now() - started,
         audit,
         result: resultFile,
+        ...(status === 'SUCCEEDED' && output?.outputs ? { outputs: outputSteps.files(runId) } : {}),
       };
       outcomes.push(outcome);
       options.progress?.documentFinished?.(outcome);

@@ -7,18 +7,13 @@
  * `ExecutionAlreadyExists`; that refusal counts as success. Any other failure reports the record
  * in `batchItemFailures` so SQS delivers it again and, after `maxReceiveCount`, moves it to the DLQ.
  */
-import { createHash } from 'crypto';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { LogPort } from '../../runtime/logger';
+import { executionName, startRun, StartRunDeps } from './start-run';
 import { DocumentRef } from '../../shared';
 
-export interface StarterDeps {
-  readonly sfn: SFNClient;
-  /** STATE_MACHINE_ARN */
-  readonly stateMachineArn: string;
-  readonly logger: LogPort;
-}
+export { executionName } from './start-run';
+
+export type StarterDeps = StartRunDeps;
 
 /** The part of an EventBridge S3 "Object Created" event the starter reads. */
 interface ObjectCreatedEvent {
@@ -26,14 +21,6 @@ interface ObjectCreatedEvent {
     readonly bucket?: { readonly name?: string };
     readonly object?: { readonly 'key'?: string; readonly 'size'?: number; readonly 'etag'?: string; readonly 'version-id'?: string };
   };
-}
-
-/** The execution name of a document: hex sha256 of `bucket/key/versionId-or-etag` (64 chars, a valid name). */
-export function executionName(document: DocumentRef): string {
-  return createHash('sha256')
-    .update(`${document.bucket}/${document.key}/${document.versionId ?? document.etag ?? ''}`)
-    .digest('hex')
-    .slice(0, 64);
 }
 
 /** The document an SQS record's EventBridge event is about; the key stays as EventBridge delivers it. */
@@ -73,17 +60,13 @@ export async function startRuns(deps: StarterDeps, event: SQSEvent): Promise<SQS
     }
     const name = executionName(document);
     try {
-      const out = await deps.sfn.send(new StartExecutionCommand({
-        stateMachineArn: deps.stateMachineArn,
-        name,
-        input: JSON.stringify({ document }),
-      }));
-      deps.logger.info('run started', { messageId, runId: name, executionArn: out.executionArn, size: document.size });
-    } catch (err: any) {
-      if (err?.name === 'ExecutionAlreadyExists') {
+      const out = await startRun(deps, document, name);
+      if (out.started) {
+        deps.logger.info('run started', { messageId, runId: name, executionArn: out.executionArn, size: document.size });
+      } else {
         deps.logger.info('duplicate event: run already exists', { messageId, runId: name });
-        continue;
       }
+    } catch (err: any) {
       deps.logger.error('run not started', { messageId, runId: name, errorName: err?.name ?? 'Error' });
       failures.push({ itemIdentifier: messageId });
     }

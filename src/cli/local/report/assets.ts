@@ -308,11 +308,12 @@ export const REPORT_SCRIPT = String.raw`
     d.fields.forEach(function (f) { fact(f[0], f[1] === '' ? '–' : f[1]); });
     details.appendChild(facts);
 
-    if (d.result || d.audit.length) {
+    if (d.result || d.audit.length || (d.outputs || []).length) {
       details.appendChild(section('Files'));
       var files = el('ul', 'files');
       if (d.result) files.appendChild(link('result', d.result));
       d.audit.forEach(function (f) { files.appendChild(link('audit', f)); });
+      (d.outputs || []).forEach(function (f) { files.appendChild(link('output', f)); });
       details.appendChild(files);
     }
 

@@ -102,6 +102,7 @@ const HANDLERS = [
   'src/stages/lambda/handler/lambda-proxy.entry.ts',
   'src/trigger/handler/starter.entry.ts',
   'src/audit/handler/recorder.entry.ts',
+  'src/review/handler/decision.entry.ts',
 ];
 const bundling = {
   platform: 'node',

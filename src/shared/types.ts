@@ -88,6 +88,21 @@ export interface AuditRecord {
   readonly spotCheck?: SpotCheck;
   /** For run records: the stages whose results the run holds, with the sha256 of each result. */
   readonly stages?: ReadonlyArray<{ readonly name: string; readonly outputSha256: string }>;
+  /** For run records: each human review the run reached, with who decided what and when (or that it timed out). */
+  readonly reviews?: ReadonlyArray<ReviewTaken>;
+}
+
+/** A human review as the run record keeps it: the decision, the reviewer's IAM ARN, the time, the decision record. */
+export interface ReviewTaken {
+  readonly name: string;
+  /** approve, reject or correct; `timeout` when the deadline passed without a decision. */
+  readonly decision: string;
+  readonly reviewer?: string;
+  readonly decidedAt?: string;
+  /** Hex sha256 of the task token the decision answered (never the token). */
+  readonly taskTokenSha256?: string;
+  /** The decision record the decision API wrote. */
+  readonly record?: S3Pointer;
 }
 
 /** Source of the audit events the handlers put on the audit bus. */
@@ -99,6 +114,7 @@ export const AuditEventTypes = {
   STAGE_FAILED: 'Stage Failed',
   RUN_SUCCEEDED: 'Run Succeeded',
   RUN_FAILED: 'Run Failed',
+  REVIEW_DECIDED: 'Review Decided',
 } as const;
 
 /** Environment variables the constructs set and the handlers read. */
@@ -119,6 +135,8 @@ export const Env = {
   STATE_MACHINE_ARN: 'STATE_MACHINE_ARN',
   /** Recorder: the ordered stage ids of the pipeline, comma-separated. */
   STAGE_ORDER: 'STAGE_ORDER',
+  /** Recorder: the pipeline's human review steps, comma-separated. Decision API: its review's name. */
+  REVIEW_STEPS: 'REVIEW_STEPS',
 } as const;
 
 /** Key layout in the working and audit buckets; every stage owns the prefix `stages/<stage>/`. */
@@ -129,6 +147,8 @@ export const Keys = {
   textractJob: (stage: string, jobId: string) => `stages/${stage}/jobs/${jobId}.json`,
   runAudit: (runId: string) => `runs/${runId}.json`,
   runsPrefix: 'runs/',
+  /** One decision attempt on a review task, keyed by the token's hash (the API never sees the run id). */
+  reviewDecision: (review: string, tokenSha256: string, decidedAtMs: number) => `stages/${review}/decisions/${tokenSha256}/${decidedAtMs}.json`,
 } as const;
 
 /** Inline state a stage may return; anything larger goes to S3 and travels as a pointer. */

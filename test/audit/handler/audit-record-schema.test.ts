@@ -75,6 +75,7 @@ test('the schema is draft 2020-12 and has exactly the properties of AuditRecord'
     route: true,
     spotCheck: true,
     stages: true,
+    reviews: true,
   };
   expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
   expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(keys).sort());

@@ -288,7 +288,9 @@ export class Pipeline extends Construct {
       records: { run: recordRun.stateId, failure: recordFailure.stateId },
       documents: { prefix: props.trigger.documentPrefix, suffixes: props.trigger.documentSuffixes },
       destinations: [...gates.flatMap((g) => g._destinations), ...reviews.flatMap((r) => r._destinations), ...(props.routing?._destinations ?? [])],
-      ...(reviews.length > 0 ? { reviews: reviews.map((r) => ({ name: r.stepName, stage: r.reviewedStage.stageId, handler: logicalId(r.decisionFunction) })) } : {}),
+      ...(reviews.length > 0
+        ? { reviews: reviews.map((r) => ({ name: r.stepName, stage: r.reviewedStage.stageId, handler: logicalId(r.decisionFunction) })) }
+        : {}),
     });
 
     // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record.

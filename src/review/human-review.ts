@@ -82,7 +82,9 @@ interface Delivered {
 
 const SNS_TRANSIENT = ['SNS.ThrottledException', 'SNS.InternalErrorException', 'SNS.KMSThrottlingException'];
 const SQS_TRANSIENT = ['SQS.RequestThrottled', 'SQS.KmsThrottled', 'SQS.InternalError', 'SQS.ServiceUnavailable'];
-const DELIVERY_RETRY = { interval: Duration.seconds(1), maxAttempts: 4, backoffRate: 2, maxDelay: Duration.seconds(20), jitterStrategy: sfn.JitterType.FULL };
+const DELIVERY_RETRY = {
+  interval: Duration.seconds(1), maxAttempts: 4, backoffRate: 2, maxDelay: Duration.seconds(20), jitterStrategy: sfn.JitterType.FULL,
+};
 
 /**
  * A step of `Pipeline.stages` where a person decides. The run notifies reviewers (SNS or SQS) with a

@@ -21,7 +21,9 @@ export interface ReviewStack {
 function queue(stack: Stack, id: string, key: kms.IKey): sqs.Queue {
   const dlq = new sqs.Queue(stack, `${id}DeadLetters`, { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true });
   Validations.of(dlq.node.defaultChild!).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is a dead-letter queue.' });
-  return new sqs.Queue(stack, id, { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, deadLetterQueue: { queue: dlq, maxReceiveCount: 5 } });
+  return new sqs.Queue(stack, id, {
+    encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, deadLetterQueue: { queue: dlq, maxReceiveCount: 5 },
+  });
 }
 
 export function reviewStack(app: App, overrides: Partial<HumanReviewProps> = {}): ReviewStack {

@@ -17,7 +17,9 @@ const SUMMARY = {
   properties: { riskScore: { type: 'number', minimum: 0, maximum: 1 }, summary: { type: 'string' }, level: { enum: ['low', 'high'] } },
 };
 
-const validators = loadValidatorsSource(generateValidators({ request: decisionRequestSchema(), corrections: correctionsSchema(SUMMARY) })) as unknown as DecisionValidators;
+const validators = loadValidatorsSource(
+  generateValidators({ request: decisionRequestSchema(), corrections: correctionsSchema(SUMMARY) }),
+) as unknown as DecisionValidators;
 
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
@@ -73,13 +75,26 @@ describe('valid decisions answer the task and are audited', () => {
     const key = `stages/LegalReview/decisions/${tokenHash('tok-1')}/${AT.getTime()}.json`;
     expect(sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input.taskToken).toBe('tok-1');
     expect(sentOutput()).toEqual({
-      decision: 'approve', reviewer: REVIEWER, decidedAt: AT.toISOString(), comment: 'fine',
-      taskTokenSha256: tokenHash('tok-1'), record: { bucket: 'audit-bucket', key },
+      decision: 'approve',
+      reviewer: REVIEWER,
+      decidedAt: AT.toISOString(),
+      comment: 'fine',
+      taskTokenSha256: tokenHash('tok-1'),
+      record: { bucket: 'audit-bucket', key },
     });
     expect(s3.commandCalls(PutObjectCommand)[0].args[0].input).toMatchObject({ Bucket: 'audit-bucket', Key: key });
     expect(written()).toEqual({
-      schemaVersion: '1', kind: 'review-decision', pipeline: 'Contracts', review: 'LegalReview', decision: 'approve',
-      reviewer: REVIEWER, reviewerAccount: '111111111111', decidedAt: AT.toISOString(), taskTokenSha256: tokenHash('tok-1'), comment: 'fine', accepted: true,
+      schemaVersion: '1',
+      kind: 'review-decision',
+      pipeline: 'Contracts',
+      review: 'LegalReview',
+      decision: 'approve',
+      reviewer: REVIEWER,
+      reviewerAccount: '111111111111',
+      decidedAt: AT.toISOString(),
+      taskTokenSha256: tokenHash('tok-1'),
+      comment: 'fine',
+      accepted: true,
     });
     expect(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body).not.toContain('tok-1');
     const event = events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];

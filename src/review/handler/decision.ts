@@ -236,7 +236,9 @@ async function decide(deps: DecisionDeps, body: any, caller: { arn: string; acco
       Source: AUDIT_EVENT_SOURCE,
       DetailType: AuditEventTypes.REVIEW_DECIDED,
       EventBusName: deps.auditBus,
-      Detail: JSON.stringify({ record: pointer, pipeline: deps.pipeline, review: deps.review, decision: body.decision, reviewer: caller.arn, accepted: record.accepted }),
+      Detail: JSON.stringify({
+        record: pointer, pipeline: deps.pipeline, review: deps.review, decision: body.decision, reviewer: caller.arn, accepted: record.accepted,
+      }),
     }],
   }));
   deps.logger.info('review decided', { review: deps.review, decision: body.decision, accepted: record.accepted, taskTokenSha256 });

@@ -191,7 +191,9 @@ export class HumanReview extends Construct implements IPipelineStep {
       reviewedStage: props.stage.stageId,
       results: sfn.JsonPath.objectAt('$.results'),
       taskToken: sfn.JsonPath.taskToken,
-      deadline: { seconds: deadline.toSeconds(), enteredAt: sfn.JsonPath.stringAt('$$.State.EnteredTime') },
+      // Seconds from the notification (its SNS Timestamp / SQS SentTimestamp). Not $$.State.EnteredTime:
+      // the local interpreter has no $$.State, and the local and cloud runs must read the same definition.
+      deadline: { seconds: deadline.toSeconds() },
       decisionUrl: this.decisionUrl.url,
       decisions: 'POST {"taskToken", "decision": "approve" | "reject" | "correct", "comment"?, "corrections"?} signed with SigV4 (service lambda); corrections only with "correct"',
     });

@@ -11,6 +11,8 @@ export interface PipelineMetadata {
   readonly records: { run: string; failure: string };
   readonly documents: { prefix: string; suffixes: string[] };
   readonly destinations: Array<{ state: string; rule: string; destination: string; kind: string }>;
+  /** Human review steps: the task state (named as the review), the reviewed stage, the decision API's function. */
+  readonly reviews?: Array<{ name: string; stage: string; handler: string }>;
 }
 
 /** One Lambda function of the template, as the runner needs it. */

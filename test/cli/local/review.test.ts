@@ -9,11 +9,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { AuditSink } from '../../../src/audit/audit-sink';
 import { RunnerError } from '../../../src/cli/local/cloud-assembly';
 import { runLocalCommand } from '../../../src/cli/local/command';
 import { promptDecider } from '../../../src/cli/local/review';
 import { DocumentOutcome } from '../../../src/cli/local/runner';
 import { parseScenario } from '../../../src/cli/local/scenario';
+import { generateValidators } from '../../../src/private/validator-codegen';
+import { describeErrors, loadValidatorsSource, Validator } from '../../../src/runtime/contracts';
 import { reviewStack } from '../../helpers/review-app';
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -61,7 +64,13 @@ async function run(rules: object[], documents: string[], extra: { decide?: any }
 }
 
 const read = (out: string, rel: string) => JSON.parse(fs.readFileSync(path.join(out, rel), 'utf8'));
-const runRecord = (out: string, o: DocumentOutcome) => o.audit.map((a) => read(out, a)).find((r) => r.kind === 'run');
+/** The run record, checked against the published audit record schema. */
+const runRecord = (out: string, o: DocumentOutcome) => {
+  const record = o.audit.map((a) => read(out, a)).find((r) => r.kind === 'run');
+  const validate: Validator = (loadValidatorsSource(generateValidators({ record: JSON.parse(fs.readFileSync(AuditSink.RECORD_SCHEMA_FILE, 'utf8')) })) as any).record;
+  if (!validate(record)) throw new Error(`the run record fails the audit record schema: ${describeErrors(validate)}`);
+  return record;
+};
 const decisionRecord = (out: string, o: DocumentOutcome) => o.audit.filter((a) => a.includes('/decisions/')).map((a) => read(out, a))[0];
 const states = (o: DocumentOutcome) => o.path.map((p) => p.state);
 

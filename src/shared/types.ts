@@ -25,6 +25,8 @@ export interface DocumentRef {
 export interface RouteTaken {
   readonly rule: string;
   readonly destination: string;
+  /** The message id of an SNS or SQS delivery. */
+  readonly messageId?: string;
 }
 
 /** The state that travels between the states of a pipeline run. Kept small: pointers only. */

@@ -126,7 +126,7 @@ export async function recordSuccess(deps: RecorderDeps, request: RunRecordReques
   const record: AuditRecord = {
     ...base(deps, request.runId, request.state.document, request.startedAt),
     outcome: 'SUCCEEDED',
-    ...(request.state.route ? { route: request.state.route } : {}),
+    ...(request.state.route ? { route: routeOf(request.state.route) } : {}),
     ...spotCheckOf(request.state.spotCheck),
     stages,
     ...reviewsOf(deps, results),
@@ -195,6 +195,15 @@ export async function recordBackstop(deps: RecorderDeps, event: ExecutionStatusE
   const pointer = await writer(deps).run(record);
   deps.logger.info('run recorded by backstop', { runId, outcome: 'FAILED', errorName });
   return { record: pointer };
+}
+
+/**
+ * The route as the record schema has it: rule, destination and, for an SNS or SQS delivery, the
+ * message id (the destination states also put `failedEntryCount` and the like into `$.route`).
+ */
+function routeOf(route: RouteTaken): RouteTaken {
+  const messageId = (route as { messageId?: unknown }).messageId;
+  return { rule: route.rule, destination: route.destination, ...(typeof messageId === 'string' ? { messageId } : {}) };
 }
 
 /** The run's spot-check draw as recorded (`sampled` false unless the run was drawn); nothing without a draw. */

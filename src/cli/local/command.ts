@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as readline from 'readline/promises';
+import * as readline from 'readline';
 import { parseArgs as parseArgv } from 'util';
 import { appFromCdkJson, loadPipelines, RunnerError, synthesize } from './cloud-assembly';
 import { loadFunction, parseModuleSpec } from './modules';
@@ -370,7 +370,7 @@ function terminalDecider(log: (line: string) => void): ReviewDecider {
   return async (request) => {
     const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
     try {
-      return await promptDecider((q) => rl.question(q), log)(request);
+      return await promptDecider((q) => new Promise<string>((resolve) => rl.question(q, resolve)), log)(request);
     } finally {
       rl.close();
     }

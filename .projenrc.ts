@@ -115,6 +115,7 @@ const HANDLERS = [
   'src/trigger/handler/batch-starter.entry.ts',
   'src/outputs/handler/output.entry.ts',
   'src/audit/handler/recorder.entry.ts',
+  'src/review/handler/decision.entry.ts',
 ];
 const bundling = {
   platform: 'node',

@@ -27,3 +27,4 @@ export * from './pipeline/parallel-stages';
 export * from './pipeline/conditional-stage';
 export * from './pipeline/pipeline-gate';
 export * from './capacity/service-quota';
+export * from './review/human-review';

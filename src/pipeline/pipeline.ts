@@ -24,6 +24,7 @@ import { Bundles, bundleCode } from '../private/handler-asset';
 import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
 import { checkRuleCondition } from '../private/rule-check';
 import { invalid } from '../private/validation';
+import { HumanReview } from '../review/human-review';
 import { RouteDestination } from '../routing/route-destination';
 import { RoutingPolicy } from '../routing/routing-policy';
 import { Env, Keys } from '../shared';
@@ -35,8 +36,8 @@ export interface PipelineProps {
   /** What starts the runs. */
   readonly trigger: IDocumentTrigger;
   /**
-   * The steps, in order: inference stages, and the composite steps `ParallelStages`,
-   * `ConditionalStage` and `PipelineGate`. Each stage's input contract must be satisfied by the
+   * The steps, in order: inference stages, the composite steps `ParallelStages`,
+   * `ConditionalStage` and `PipelineGate`, and `HumanReview`. Each stage's input contract must be satisfied by the
    * stages that surely ran before it.
    */
   readonly stages: IPipelineStep[];
@@ -150,6 +151,7 @@ export class Pipeline extends Construct {
     this.steps = steps;
     this.stages = stages;
     const plan = checkContracts(this, steps);
+    const reviews = steps.filter((s): s is HumanReview => s instanceof HumanReview);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.auditSink = props.auditSink ?? new AuditSink(this, 'Audit');
@@ -190,6 +192,7 @@ export class Pipeline extends Construct {
         [Env.AUDIT_BUCKET]: this.auditSink.bucket.bucketName,
         [Env.AUDIT_BUS]: this.auditSink.eventBus.eventBusName,
         [Env.STAGE_ORDER]: stages.map((s) => s.stageId).join(','),
+        ...(reviews.length > 0 ? { [Env.REVIEW_STEPS]: reviews.map((r) => r.stepName).join(',') } : {}),
       },
     });
     this.recorder = recorder.fn;
@@ -280,6 +283,8 @@ export class Pipeline extends Construct {
       } else if (step instanceof PipelineGate) {
         step._wire(guarded, next, finish, recordFailure);
         next = step.choice;
+      } else if (step instanceof HumanReview) {
+        next = step._wire(guarded, next, finish, recordFailure);
       } else {
         const stage = step as IInferenceStage;
         catchStageFailure(this, stage, recordFailure);
@@ -302,6 +307,7 @@ export class Pipeline extends Construct {
     props.routing?._grant(this.stateMachine);
     const gates = steps.filter((s): s is PipelineGate => s instanceof PipelineGate);
     for (const gate of gates) gate._grant(this.stateMachine);
+    for (const review of reviews) review._bind(this.stateMachine, this.auditSink, this.pipelineName);
     props.trigger.bind(this.stateMachine);
 
     // What tools that run the pipeline from its template (the local runner) need to know.
@@ -319,8 +325,11 @@ export class Pipeline extends Construct {
       recorder: logicalId(this.recorder),
       records: { run: recordRun.stateId, failure: recordFailure.stateId },
       documents: { prefix: props.trigger.documentPrefix, suffixes: props.trigger.documentSuffixes },
-      destinations: [...gates.flatMap((g) => g._destinations), ...(props.routing?._destinations ?? [])],
+      destinations: [...gates.flatMap((g) => g._destinations), ...reviews.flatMap((r) => r._destinations), ...(props.routing?._destinations ?? [])],
       outputs: outputs.map((o) => ({ state: o.outputId, kind: o.kind, handler: logicalId(o.handler) })),
+      ...(reviews.length > 0
+        ? { reviews: reviews.map((r) => ({ name: r.stepName, stage: r.reviewedStage.stageId, handler: logicalId(r.decisionFunction) })) }
+        : {}),
     });
 
     // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record.
@@ -378,8 +387,10 @@ export class Pipeline extends Construct {
 
 /** A stage whose result earlier steps produce; `guaranteed` when a run past this point surely has it. */
 interface ResultEntry {
-  readonly stage: IInferenceStage;
+  readonly stage: Pick<IInferenceStage, 'stageId' | 'outputContract'>;
   readonly guaranteed: boolean;
+  /** A human review's decision (not a stage: no working data, no handler). */
+  readonly review?: boolean;
 }
 
 /** What the contract check found: the results at the end, each stage's upstream, each step's optional paths. */
@@ -394,9 +405,9 @@ function flattenSteps(pipeline: Pipeline, steps: IPipelineStep[]): IInferenceSta
   return steps.flatMap((step, i) => {
     if (step instanceof ParallelStages) return step.branches.flatMap((b) => b.stages);
     if (step instanceof ConditionalStage) return [step.stage];
-    if (step instanceof PipelineGate) return [];
+    if (step instanceof PipelineGate || step instanceof HumanReview) return [];
     if (!('stageId' in step)) {
-      invalid(pipeline, `\`stages[${i}]\` ('${step.stepName}') is neither an inference stage nor a ParallelStages, ConditionalStage or PipelineGate. Pass stages made by InferenceStage.* or one of those steps.`);
+      invalid(pipeline, `\`stages[${i}]\` ('${step.stepName}') is neither an inference stage nor a ParallelStages, ConditionalStage, PipelineGate or HumanReview. Pass stages made by InferenceStage.* or one of those steps.`);
     }
     return [step as IInferenceStage];
   });
@@ -407,6 +418,7 @@ function checkDestinationNames(pipeline: Pipeline, steps: IPipelineStep[], routi
   const byName = new Map<string, RouteDestination>();
   const all = [
     ...steps.flatMap((s) => s instanceof PipelineGate ? s.rules.map((r) => r.destination) : []),
+    ...steps.flatMap((s) => s instanceof HumanReview ? s._routes : []),
     ...(routing ? [...routing.rules.map((r) => r.destination), routing.defaultRoute] : []),
   ];
   for (const d of all) {
@@ -424,6 +436,7 @@ function longestSeconds(step: IPipelineStep): number {
   if (step instanceof ParallelStages) return Math.max(...step.branches.map((b) => sum(b.stages)));
   if (step instanceof ConditionalStage) return step.stage.timeout.toSeconds();
   if (step instanceof PipelineGate) return 0;
+  if (step instanceof HumanReview) return step.deadline.isUnresolved() ? 0 : step.deadline.toSeconds();
   return (step as IInferenceStage).timeout.toSeconds();
 }
 
@@ -449,7 +462,7 @@ function checkContracts(pipeline: Pipeline, steps: IPipelineStep[]): StepPlan {
   const upstream = new Map<string, string[]>();
   const optionalPaths = new Map<IPipelineStep, Set<string>>();
   const checkStage = (stage: IInferenceStage, before: ResultEntry[]) => {
-    upstream.set(stage.stageId, before.map((e) => e.stage.stageId));
+    upstream.set(stage.stageId, before.filter((e) => !e.review).map((e) => e.stage.stageId));
     const view = {
       type: 'object',
       required: ['document', 'results'],
@@ -495,6 +508,15 @@ function checkContracts(pipeline: Pipeline, steps: IPipelineStep[]): StepPlan {
       const optional = new Set<string>();
       for (const rule of step.rules) checkRuleCondition(step, rule.name, rule.condition, resultsSchema(entries), optional);
       optionalPaths.set(step, optional);
+    } else if (step instanceof HumanReview) {
+      const reviewed = entries.find((e) => e.stage.stageId === step.reviewedStage.stageId);
+      if (!reviewed || !reviewed.guaranteed) {
+        invalid(pipeline, `the review '${step.stepName}' reviews stage '${step.reviewedStage.stageId}', which ${reviewed ? 'may not have run before it (conditional, or in an optional branch)' : 'does not run before it'}. Put the review after a stage that surely ran, or review another stage.`);
+      }
+      const optional = new Set<string>();
+      if (step.condition) checkRuleCondition(step, `when of ${step.stepName}`, step.condition, resultsSchema(entries), optional);
+      optionalPaths.set(step, optional);
+      entries.push({ stage: { stageId: step.stepName, outputContract: step.decisionContract }, guaranteed: !step.condition, review: true });
     } else {
       const stage = step as IInferenceStage;
       checkStage(stage, entries);

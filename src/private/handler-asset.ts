@@ -22,6 +22,7 @@ export const Bundles = {
   BATCH_STARTER: 'trigger/handler/batch-starter.entry',
   OUTPUT: 'outputs/handler/output.entry',
   RECORDER: 'audit/handler/recorder.entry',
+  REVIEW_DECISION: 'review/handler/decision.entry',
 } as const;
 
 /** Path of a prebuilt handler bundle; fails with the fix when the library was not built. */

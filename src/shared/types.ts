@@ -25,6 +25,8 @@ export interface DocumentRef {
 export interface RouteTaken {
   readonly rule: string;
   readonly destination: string;
+  /** The message id of an SNS or SQS delivery. */
+  readonly messageId?: string;
 }
 
 /** The state that travels between the states of a pipeline run. Kept small: pointers only. */
@@ -104,6 +106,8 @@ export interface AuditRecord {
   readonly previous?: string;
   /** For run records: sha256 of the record's own JSON without this field (see ADR-0017). */
   readonly recordSha256?: string;
+  /** For run records: each human review the run reached, with who decided what and when (or that it timed out). */
+  readonly reviews?: ReadonlyArray<ReviewTaken>;
 }
 
 /** An object kept in the audit bucket beside a stage record: its key and the sha256 of its bytes. */
@@ -142,6 +146,19 @@ export interface ChainLink {
   readonly previous?: string;
 }
 
+/** A human review as the run record keeps it: the decision, the reviewer's IAM ARN, the time, the decision record. */
+export interface ReviewTaken {
+  readonly name: string;
+  /** approve, reject or correct; `timeout` when the deadline passed without a decision. */
+  readonly decision: string;
+  readonly reviewer?: string;
+  readonly decidedAt?: string;
+  /** Hex sha256 of the task token the decision answered (never the token). */
+  readonly taskTokenSha256?: string;
+  /** The decision record the decision API wrote. */
+  readonly record?: S3Pointer;
+}
+
 /** Source of the audit events the handlers put on the audit bus. */
 export const AUDIT_EVENT_SOURCE = 'cdk-ai-pipeline';
 
@@ -151,6 +168,7 @@ export const AuditEventTypes = {
   STAGE_FAILED: 'Stage Failed',
   RUN_SUCCEEDED: 'Run Succeeded',
   RUN_FAILED: 'Run Failed',
+  REVIEW_DECIDED: 'Review Decided',
 } as const;
 
 /** Environment variables the constructs set and the handlers read. */
@@ -173,6 +191,8 @@ export const Env = {
   STAGE_ORDER: 'STAGE_ORDER',
   /** Stage handlers: the JSON array of run-state paths redacted in the content kept for audit. */
   AUDIT_REDACT_FIELDS: 'AUDIT_REDACT_FIELDS',
+  /** Recorder: the pipeline's human review steps, comma-separated. Decision API: its review's name. */
+  REVIEW_STEPS: 'REVIEW_STEPS',
 } as const;
 
 /** Key layout in the working and audit buckets; every stage owns the prefix `stages/<stage>/`. */
@@ -185,6 +205,8 @@ export const Keys = {
   textractJob: (stage: string, jobId: string) => `stages/${stage}/jobs/${jobId}.json`,
   runAudit: (runId: string) => `runs/${runId}.json`,
   runsPrefix: 'runs/',
+  /** One decision attempt on a review task, keyed by the token's hash (the API never sees the run id). */
+  reviewDecision: (review: string, tokenSha256: string, decidedAtMs: number) => `stages/${review}/decisions/${tokenSha256}/${decidedAtMs}.json`,
 } as const;
 
 /** Inline state a stage may return; anything larger goes to S3 and travels as a pointer. */

@@ -63,6 +63,7 @@ export function fakeValue(resources: { [id: string]: any }, token: any): string 
     if (type === 'AWS::SQS::Queue' && attr === 'QueueName') return id;
     if (type === 'AWS::SNS::Topic' && attr === 'TopicName') return id;
     if (type === 'AWS::Events::EventBus' && attr === 'Name') return id;
+    if (type === 'AWS::Lambda::Url' && attr === 'FunctionUrl') return `https://${id.toLowerCase()}.lambda-url.${REGION}.on.aws/`;
     throw new Error(`no fake value for Fn::GetAtt ${id}.${attr} (type ${type})`);
   }
   throw new Error(`no fake value for ${JSON.stringify(token)}`);

@@ -13,6 +13,7 @@ const deps: RecorderDeps = {
   auditBucket: requireEnv(Env.AUDIT_BUCKET),
   auditBus: requireEnv(Env.AUDIT_BUS),
   stageOrder: parseStageOrder(process.env[Env.STAGE_ORDER]),
+  reviewSteps: parseStageOrder(process.env[Env.REVIEW_STEPS]),
   logger: createLogger('audit-recorder'),
 };
 

@@ -21,6 +21,7 @@ import {
   Keys,
   QUARANTINE_ERRORS,
   REVIEW_ERRORS,
+  ReviewTaken,
   RouteTaken,
   RunState,
   S3Pointer,
@@ -38,6 +39,8 @@ export interface RecorderDeps {
   readonly auditBus: string;
   /** STAGE_ORDER: the pipeline's stage ids, in order. */
   readonly stageOrder: readonly string[];
+  /** REVIEW_STEPS: the pipeline's human reviews (their decisions are at `results.<review>`). */
+  readonly reviewSteps?: readonly string[];
   readonly logger: LogPort;
   /** Clock, injectable for tests. */
   readonly now?: () => Date;
@@ -125,9 +128,10 @@ export async function recordSuccess(deps: RecorderDeps, request: RunRecordReques
   const record: AuditRecord = {
     ...base(deps, request.runId, request.state.document, request.startedAt),
     outcome: 'SUCCEEDED',
-    ...(request.state.route ? { route: request.state.route } : {}),
+    ...(request.state.route ? { route: routeOf(request.state.route) } : {}),
     ...spotCheckOf(request.state.spotCheck),
     stages,
+    ...reviewsOf(deps, results),
   };
   const pointer = await writer(deps).run(await sealed(deps, record));
   deps.logger.info('run recorded', { runId: request.runId, outcome: 'SUCCEEDED', stages: stages.length, route: request.state.route?.rule, spotCheck: record.spotCheck?.sampled });
@@ -152,6 +156,7 @@ export async function recordFailure(deps: RecorderDeps, request: FailureRecordRe
     route,
     ...spotCheckOf(request.state.spotCheck),
     stages,
+    ...reviewsOf(deps, results),
   };
   const pointer = await writer(deps).run(await sealed(deps, record));
   deps.logger.info('run recorded', { runId: request.runId, outcome: 'FAILED', stage, errorName, destination: route.destination });
@@ -195,10 +200,44 @@ export async function recordBackstop(deps: RecorderDeps, event: ExecutionStatusE
   return { record: pointer };
 }
 
+/**
+ * The route as the record schema has it: rule, destination and, for an SNS or SQS delivery, the
+ * message id (the destination states also put `failedEntryCount` and the like into `$.route`).
+ */
+function routeOf(route: RouteTaken): RouteTaken {
+  const messageId = (route as { messageId?: unknown }).messageId;
+  return { rule: route.rule, destination: route.destination, ...(typeof messageId === 'string' ? { messageId } : {}) };
+}
+
 /** The run's spot-check draw as recorded (`sampled` false unless the run was drawn); nothing without a draw. */
 function spotCheckOf(spot: SpotCheck | undefined): { spotCheck?: SpotCheck } {
   if (!spot || typeof spot.percent !== 'number' || typeof spot.draw !== 'number') return {};
   return { spotCheck: { percent: spot.percent, draw: spot.draw, sampled: spot.sampled === true, ...(typeof spot.rule === 'string' ? { rule: spot.rule } : {}) } };
+}
+
+/**
+ * The human reviews the run reached: who decided what and when (with the decision record), or that
+ * the deadline passed. Only the review's own fields are kept; free text (the comment) stays in the
+ * decision record.
+ */
+function reviewsOf(deps: RecorderDeps, results: { [key: string]: any }): { reviews?: ReviewTaken[] } {
+  const reviews: ReviewTaken[] = [];
+  for (const name of deps.reviewSteps ?? []) {
+    const r = results[name];
+    if (!r || typeof r !== 'object' || typeof r.decision !== 'string') continue;
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const record = r.record && typeof r.record.bucket === 'string' && typeof r.record.key === 'string'
+      ? { bucket: r.record.bucket, key: r.record.key } : undefined;
+    reviews.push({
+      name,
+      decision: r.decision,
+      ...(str(r.reviewer) ? { reviewer: r.reviewer } : {}),
+      ...(str(r.decidedAt) ? { decidedAt: r.decidedAt } : {}),
+      ...(str(r.taskTokenSha256) ? { taskTokenSha256: r.taskTokenSha256 } : {}),
+      ...(record ? { record } : {}),
+    });
+  }
+  return reviews.length > 0 ? { reviews } : {};
 }
 
 async function runRecordExists(deps: RecorderDeps, runId: string): Promise<boolean> {

@@ -16,6 +16,8 @@ export interface PipelineMetadata {
   readonly destinations: Array<{ state: string; rule: string; destination: string; kind: string }>;
   /** Output steps (absent in assemblies synthesized before outputs existed). */
   readonly outputs?: Array<{ state: string; kind: string; handler: string }>;
+  /** Human review steps: the task state (named as the review), the reviewed stage, the decision API's function. */
+  readonly reviews?: Array<{ name: string; stage: string; handler: string }>;
 }
 
 /** One Lambda function of the template, as the runner needs it. */

@@ -1,10 +1,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as readline from 'readline';
 import { parseArgs as parseArgv } from 'util';
 import { appFromCdkJson, loadPipelines, RunnerError, synthesize } from './cloud-assembly';
 import { loadFunction, parseModuleSpec } from './modules';
 import { renderReport } from './report';
+import { promptDecider, ReviewDecider } from './review';
 import { DocumentOutcome, LocalModel, routingColumns, runDocuments } from './runner';
 import { loadScenario } from './scenario';
 
@@ -25,7 +27,10 @@ satisfies the stage's own output contract, unless you plug in a model of your ow
   --model <stage>=<file>[#fn]  answer a Bedrock or SageMaker stage with your module (.js or .ts; default
                                export: handler): it gets the stage's real request and returns the reply
   --function <id>=<file>[#fn]  run your Lambda stage's function from a module instead of its asset
-  --scenario <file>            pin reply fields or inject faults per document and stage (JSON)
+  --scenario <file>            pin reply fields or inject faults per document and stage, and give human
+                               reviews' decisions (JSON)
+  --interactive                ask in the terminal for review decisions the scenario does not give
+                               (without either, a review's deadline passes and the run escalates)
   --live <stage|all>           call the real service for these model stages (your default AWS credentials)
   --record <dir>               save every model request/reply pair under <dir>
   --replay <dir>               answer model calls from pairs saved with --record (no AWS, no models)
@@ -54,6 +59,10 @@ export interface LocalCommandOptions {
   /** Local models: stage id → `module[#export]`. */
   readonly models?: { [stage: string]: string };
   readonly scenario?: string;
+  /** Ask in the terminal for human review decisions the scenario does not give (stdin must be a terminal). */
+  readonly interactive?: boolean;
+  /** How to ask (tests); default: a readline prompt on stdin/stdout. */
+  readonly decide?: ReviewDecider;
   readonly live?: string[];
   readonly record?: string;
   readonly replay?: string;
@@ -69,6 +78,7 @@ const OPTIONS = {
   model: { type: 'string', multiple: true },
   function: { type: 'string', multiple: true },
   scenario: { type: 'string' },
+  interactive: { type: 'boolean' },
   live: { type: 'string', multiple: true },
   record: { type: 'string' },
   replay: { type: 'string' },
@@ -123,6 +133,7 @@ export function parseArgs(argv: string[]): LocalCommandOptions {
     functions: pairs('function', values.function),
     models: pairs('model', values.model),
     scenario: values.scenario,
+    interactive: values.interactive ?? false,
     live: values.live?.flatMap((l) => l.split(',').map((s) => s.trim()).filter((s) => s.length > 0)),
     record: values.record,
     replay: values.replay,
@@ -243,7 +254,13 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
   const pathOf = (flag: string | undefined, setting: string | undefined) =>
     (flag ? path.resolve(cwd, flag) : setting ? path.resolve(settingsDir, setting) : undefined);
   const scenarioFile = pathOf(options.scenario, settings.scenario);
-  const scenario = scenarioFile ? loadScenario(scenarioFile, stageIds) : undefined;
+  const reviewNames = (pipeline.meta.reviews ?? []).map((r) => r.name);
+  const scenario = scenarioFile ? loadScenario(scenarioFile, stageIds, reviewNames) : undefined;
+  let decide = options.decide;
+  if (options.interactive && !decide) {
+    if (!process.stdin.isTTY) throw new RunnerError('--interactive asks for review decisions in the terminal, but stdin is not a terminal; give the decisions in --scenario instead');
+    decide = terminalDecider(log);
+  }
   const record = pathOf(options.record, settings.record);
   const replay = pathOf(options.replay, settings.replay);
   if (replay && !fs.existsSync(replay)) throw new RunnerError(`--replay ${replay} does not exist; record it first with --record ${replay}`);
@@ -266,6 +283,7 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
     replay,
     functions: functionSpecs,
     cwd,
+    decide,
     progress: options.quiet ? undefined : {
       documentStarted: (doc, i, n) => { line = [`[${i}/${n}] ${doc}:`]; },
       stateEntered: (_doc, state) => { line.push(state); },
@@ -285,6 +303,7 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
     result: o.result,
     audit: o.audit,
     outputs: o.outputs,
+    ...(o.reviews ? { reviews: o.reviews } : {}),
   }));
   fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'report.html'), renderReport({
@@ -315,6 +334,12 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
     log(`\n${o.document}: ${o.errorDetail!.name}: ${o.errorDetail!.message ?? ''}${o.errorDetail!.function ? ` (thrown by ${o.errorDetail!.function})` : ''}`);
     for (const l of o.errorDetail!.stack!) log(`    ${l}`);
   }
+  for (const name of reviewNames) {
+    const missed = outcomes.filter((o) => o.reviews?.[name]?.source === 'default').map((o) => o.document);
+    if (missed.length > 0) {
+      log(`\nReview ${name}: no decision given for ${missed.join(', ')} (no scenario rule${options.interactive ? '' : ', no --interactive'}): by default nobody decides, so the deadline passed and the runs escalated.`);
+    }
+  }
   log(`\n${outcomes.length} documents in ${elapsed} ms (${(outcomes.length / Math.max(elapsed, 1) * 1000).toFixed(1)} documents/s). Results, audit records, summary.json and report.html: ${outDir}`);
   return outcomes;
 }
@@ -344,4 +369,16 @@ export function table(outcomes: DocumentOutcome[], columns: readonly string[]): 
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const fmt = (r: string[]) => r.map((c, i) => (i >= numeric ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [fmt(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(fmt)].join('\n');
+}
+
+/** Asks for review decisions on the terminal (readline on stdin and stdout). */
+function terminalDecider(log: (line: string) => void): ReviewDecider {
+  return async (request) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return await promptDecider((q) => new Promise<string>((resolve) => rl.question(q, resolve)), log)(request);
+    } finally {
+      rl.close();
+    }
+  };
 }

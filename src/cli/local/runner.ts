@@ -13,7 +13,8 @@ import { LocalFunction, LocalPipeline, LOCAL_ACCOUNT, LOCAL_REGION, RunnerError 
 import { loadInterpreter } from './interpreter';
 import { Client, faultyClient, ModelKind, pinnedClient, recordingClient, replayClient, RunContext, STATE_PAYLOAD_LIMIT, userModelClient } from './model-sources';
 import { localOutputs, OutputFiles } from './outputs';
-import { Scenario, planFor, StagePlan } from './scenario';
+import { LocalReviewOutcome, ReviewDecider, reviewHandlers } from './review';
+import { Scenario, planFor, reviewPlanFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
 import { ContractSageMaker } from './stand-ins/contract-sagemaker';
 import { LocalGuardrail } from './stand-ins/local-guardrail';
@@ -81,6 +82,8 @@ export interface DocumentOutcome {
   readonly result?: string;
   /** What the pipeline's output steps wrote for this run (output id → file), relative to the output folder. */
   readonly outputs?: OutputFiles;
+  /** The human reviews the run reached: the decision (or timeout), who, and where it came from. */
+  readonly reviews?: { readonly [review: string]: LocalReviewOutcome };
 }
 
 /** Progress callbacks while a document runs. */
@@ -115,6 +118,8 @@ export interface RunDocumentsOptions {
   readonly functions?: { readonly [id: string]: string };
   /** Folder `functions` paths are relative to. */
   readonly cwd?: string;
+  /** Asks a person for the decisions of human reviews the scenario does not decide (`--interactive`). */
+  readonly decide?: ReviewDecider;
 }
 
 /** The JSONPath a Choice rule reads (`$.results.Score.fraudScore`) as a column (`Score.fraudScore`). */
@@ -234,6 +239,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     auditBucket: envOf.env[Env.AUDIT_BUCKET],
     auditBus: envOf.env[Env.AUDIT_BUS],
     stageOrder: recorderFn ? parseStageOrder(recorderFn.env[Env.STAGE_ORDER]) : pipeline.meta.stages.map((st) => st.id),
+    reviewSteps: parseStageOrder(recorderFn?.env[Env.REVIEW_STEPS]),
     logger: SILENT_LOGGER,
   };
   const auditBucket = recorderDeps.auditBucket;
@@ -333,6 +339,21 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     }
     stageHandlers[stage.id] = taskHandler(stage.id, handler);
   }
+
+  // Human reviews: decisions from the scenario or a prompt go through the decision API's core.
+  let reviews: { [review: string]: LocalReviewOutcome } = {};
+  const reviewTasks = reviewHandlers({
+    pipeline,
+    s3,
+    events,
+    sfn,
+    outDir,
+    document: () => current.document,
+    planned: (review) => reviewPlanFor(options.scenario, current.document, review),
+    decide: options.decide,
+    reviewed: (review, outcome) => { reviews[review] = outcome; },
+  });
+  for (const [state, handler] of Object.entries(reviewTasks)) stageHandlers[state] = taskHandler(state, handler);
 
   /** A stage's task: the scenario's task-level faults, the state payload limit, runner errors kept aside. */
   function taskHandler(stage: string, handler: (input: any) => Promise<any>) {
@@ -468,6 +489,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         },
       };
       userFunctions.lastError = undefined;
+      reviews = {};
       const put = await s3.send(new PutObjectCommand({ Bucket: pipeline.documentBucket, Key: key, Body: bytes }));
       const document = {
         bucket: pipeline.documentBucket,
@@ -564,7 +586,10 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       const errorName: string | undefined = status === 'FAILED' || caught
         ? (failure?.error ?? caught?.Error ?? executionError?.name) : undefined;
       const errorDetail = errorName ? describeError(errorName, caught?.Cause ?? executionError?.message, userFunctions.lastError) : undefined;
-      const audit = listAudit(s3, auditBucket, stageIds, runId, outDir);
+      const audit = [
+        ...listAudit(s3, auditBucket, stageIds, runId, outDir),
+        ...Object.values(reviews).flatMap((r) => (r.record ? [path.relative(outDir, s3.localPath(auditBucket, r.record))] : [])),
+      ];
       const resultFile = path.join('results', `${name}.json`);
       const fields = Object.fromEntries(columns.map((c) => [c, lookupPath(results, c)]));
       const pathSteps: PathStep[] = steps.map(({ state, ms, error, retries }) =>
@@ -579,6 +604,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         path: pathSteps,
         output: status === 'SUCCEEDED' ? output : undefined,
         audit,
+        ...(Object.keys(reviews).length > 0 ? { reviews } : {}),
       });
       const outcome: DocumentOutcome = {
         document: name,
@@ -595,6 +621,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         audit,
         result: resultFile,
         ...(status === 'SUCCEEDED' && output?.outputs ? { outputs: outputSteps.files(runId) } : {}),
+        ...(Object.keys(reviews).length > 0 ? { reviews } : {}),
       };
       outcomes.push(outcome);
       options.progress?.documentFinished?.(outcome);

@@ -9,10 +9,16 @@
  *   "rules": [
  *     { "documents": "claim-fraud*.pdf", "stage": "Score", "fields": { "fraudScore": 0.95 } },
  *     { "documents": "*", "stage": "Extract", "fault": { "throttle": 3 } },
- *     { "documents": "late.pdf", "stage": "Summarize", "fault": "timeout" }
+ *     { "documents": "late.pdf", "stage": "Summarize", "fault": "timeout" },
+ *     { "documents": "claim-*.pdf", "review": "Check", "decision": { "decision": "approve", "reviewer": "alice" } },
+ *     { "documents": "slow-*.pdf", "review": "Check", "decision": "timeout" }
  *   ]
  * }
  * ```
+ *
+ * A review rule gives a human review's decision: the body sent to its decision API (`decision`,
+ * `comment`, `corrections`) plus `reviewer`, the local IAM user who signs it; or `"timeout"`: nobody
+ * decides before the deadline and the run escalates.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -33,10 +39,25 @@ export type Fault =
   /** The service fails every call with this error (default `ServiceUnavailableException`). */
   | { readonly error: string };
 
+/** A reviewer's decision: the decision API's body plus who signs it; or `timeout` (nobody decides in time). */
+export type ReviewDecisionPlan =
+  | {
+    readonly reviewer: string;
+    readonly decision: string;
+    readonly comment?: string;
+    readonly corrections?: { readonly [field: string]: unknown };
+    readonly [field: string]: unknown;
+  }
+  | 'timeout';
+
 export interface ScenarioRule {
   /** A glob on the document's file name (`*`, `?`); default every document. */
   readonly documents: string;
-  readonly stage: string;
+  /** The stage the rule pins or faults (stage rules). */
+  readonly stage?: string;
+  /** The human review the rule decides (review rules). */
+  readonly review?: string;
+  readonly decision?: ReviewDecisionPlan;
   /** Fields of the stage's model reply, pinned to these values (dotted paths). */
   readonly fields?: { readonly [path: string]: unknown };
   readonly fault?: Fault;
@@ -49,21 +70,23 @@ export interface Scenario {
 }
 
 const FAULT_WORDS = ['timeout', 'invalid-json', 'oversized', 'delete-source'];
-const USAGE = 'a scenario is { "rules": [ { "documents": "<glob>", "stage": "<stage id>", "fields": { ... } | "fault": { "throttle": N } | { "error": "<name>" } | "timeout" | "invalid-json" | "oversized" | "delete-source" } ] }';
+const USAGE = 'a scenario is { "rules": [ { "documents": "<glob>", "stage": "<stage id>", "fields": { ... } | "fault": { "throttle": N } | { "error": "<name>" } | "timeout" | "invalid-json" | "oversized" | "delete-source" }'
+  + ' | { "documents": "<glob>", "review": "<review>", "decision": { "decision": "approve" | "reject" | "correct", "reviewer": "<name>", "comment"?, "corrections"? } | "timeout" } ] }';
+const REVIEWER = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
 
 /** Reads and checks a scenario file against the pipeline's stage ids. */
-export function loadScenario(file: string, stageIds: readonly string[]): Scenario {
+export function loadScenario(file: string, stageIds: readonly string[], reviews: readonly string[] = []): Scenario {
   let raw: any;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err: any) {
     throw new RunnerError(`--scenario ${file}: cannot read it as JSON (${err?.code ?? err?.message}); ${USAGE}`);
   }
-  return parseScenario(raw, file, stageIds);
+  return parseScenario(raw, file, stageIds, reviews);
 }
 
 /** Checks a parsed scenario: every rule names a stage of the pipeline and a known fault. */
-export function parseScenario(raw: any, file: string, stageIds: readonly string[]): Scenario {
+export function parseScenario(raw: any, file: string, stageIds: readonly string[], reviews: readonly string[] = []): Scenario {
   const where = path.basename(file);
   if (raw === null || typeof raw !== 'object' || !Array.isArray(raw.rules)) {
     throw new RunnerError(`--scenario ${where}: it has no "rules" list; ${USAGE}`);
@@ -71,6 +94,7 @@ export function parseScenario(raw: any, file: string, stageIds: readonly string[
   const rules = raw.rules.map((r: any, i: number): ScenarioRule => {
     const at = `--scenario ${where}: rules[${i}]`;
     if (r === null || typeof r !== 'object') throw new RunnerError(`${at} is not an object; ${USAGE}`);
+    if ('review' in r) return reviewRule(r, at, reviews);
     const unknownKeys = Object.keys(r).filter((k) => !['documents', 'stage', 'fields', 'fault'].includes(k));
     if (unknownKeys.length > 0) throw new RunnerError(`${at} has unknown key '${unknownKeys[0]}'; ${USAGE}`);
     if (typeof r.stage !== 'string' || !stageIds.includes(r.stage)) {
@@ -87,6 +111,39 @@ export function parseScenario(raw: any, file: string, stageIds: readonly string[
     return { documents: r.documents ?? '*', stage: r.stage, fields: r.fields, fault: r.fault };
   });
   return { file, rules };
+}
+
+/** A review rule: a review of the pipeline, and a decision with a reviewer, or "timeout". */
+function reviewRule(r: any, at: string, reviews: readonly string[]): ScenarioRule {
+  const unknownKeys = Object.keys(r).filter((k) => !['documents', 'review', 'decision'].includes(k));
+  if (unknownKeys.length > 0) throw new RunnerError(`${at} has unknown key '${unknownKeys[0]}' (a review rule has documents, review, decision); ${USAGE}`);
+  if (typeof r.review !== 'string' || !reviews.includes(r.review)) {
+    const has = reviews.length > 0 ? `its reviews are ${reviews.join(', ')}` : 'it has no HumanReview step';
+    throw new RunnerError(`${at} names review '${r.review}', which the pipeline does not have; ${has}`);
+  }
+  if (r.documents !== undefined && (typeof r.documents !== 'string' || r.documents.length === 0)) {
+    throw new RunnerError(`${at}: "documents" must be a glob on file names, got ${JSON.stringify(r.documents)}`);
+  }
+  const d = r.decision;
+  if (d !== 'timeout') {
+    if (d === null || typeof d !== 'object' || Array.isArray(d)) {
+      throw new RunnerError(`${at}: "decision" must be "timeout" or { "decision": "approve" | "reject" | "correct", "reviewer": "<name>", ... }, got ${JSON.stringify(d)}`);
+    }
+    if (typeof d.reviewer !== 'string' || !REVIEWER.test(d.reviewer)) {
+      throw new RunnerError(`${at}: "decision.reviewer" must name the reviewer (1-64 letters, digits or +=,.@_-; it becomes the local IAM user who signs the decision), got ${JSON.stringify(d.reviewer)}`);
+    }
+    if ('taskToken' in d) throw new RunnerError(`${at}: "decision.taskToken" is not yours to give: the runner answers each review's own task token. Remove it`);
+  }
+  return { documents: r.documents ?? '*', review: r.review, decision: d };
+}
+
+/** The decision a scenario gives one document's review (later rules win); undefined when none. */
+export function reviewPlanFor(scenario: Scenario | undefined, document: string, review: string): ReviewDecisionPlan | undefined {
+  let plan: ReviewDecisionPlan | undefined;
+  for (const rule of scenario?.rules ?? []) {
+    if (rule.review === review && rule.decision !== undefined && globMatches(rule.documents, document)) plan = rule.decision;
+  }
+  return plan;
 }
 
 function checkFault(fault: any, at: string) {
@@ -119,7 +176,7 @@ export function planFor(scenario: Scenario | undefined, document: string, stage:
   let fields: { [path: string]: unknown } | undefined;
   let fault: Fault | undefined;
   for (const rule of scenario.rules) {
-    if (rule.stage !== stage || !globMatches(rule.documents, document)) continue;
+    if (rule.stage === undefined || rule.stage !== stage || !globMatches(rule.documents, document)) continue;
     if (rule.fields) fields = { ...fields, ...rule.fields };
     if (rule.fault !== undefined) fault = rule.fault;
   }

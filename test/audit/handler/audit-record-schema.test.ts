@@ -81,6 +81,7 @@ test('the schema is draft 2020-12 and has exactly the properties of AuditRecord'
     chain: true,
     previous: true,
     recordSha256: true,
+    reviews: true,
   };
   expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
   expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(keys).sort());

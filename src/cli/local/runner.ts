@@ -4,6 +4,7 @@ import * as path from 'path';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { commandName, serviceError } from './adapters/errors';
 import { LocalEvents } from './adapters/local-events';
 import { LocalLambda } from './adapters/local-lambda';
 import { LocalS3 } from './adapters/local-s3';
@@ -12,7 +13,7 @@ import { LocalTextract, toSnsEvent } from './adapters/local-textract';
 import { LocalFunction, LocalPipeline, LOCAL_ACCOUNT, LOCAL_REGION, RunnerError } from './cloud-assembly';
 import { loadInterpreter } from './interpreter';
 import { Client, faultyClient, ModelKind, pinnedClient, recordingClient, replayClient, RunContext, STATE_PAYLOAD_LIMIT, userModelClient } from './model-sources';
-import { Scenario, planFor, StagePlan } from './scenario';
+import { Fault, Scenario, planFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
 import { ContractSageMaker } from './stand-ins/contract-sagemaker';
 import { LocalGuardrail } from './stand-ins/local-guardrail';
@@ -200,16 +201,19 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     }
   }
 
-  // The document being run: what every stage client reads (seed, scenario plan, call counts).
-  let current: RunContext & { calls: Map<string, number> } = {
-    document: '', sha256: '', calls: new Map(), plan: () => ({}), nextCall: () => 0,
+  // The document being run: what every stage client reads (seed, scenario plan, call counts), the
+  // stages its execution has reached and whether the execution is still running.
+  let current: RunContext & { calls: Map<string, number>; reached: Set<string>; running: boolean; source?: { bucket: string; key: string } } = {
+    document: '', sha256: '', calls: new Map(), plan: () => ({}), nextCall: () => 0, reached: new Set(), running: false,
   };
   const run = () => current;
   let fatal: RunnerError | undefined;
+  /** True while the execution runs and a stage it reached has this fault (faults that last from their stage on). */
+  const lasting = (fault: Fault) => current.running && [...current.reached].some((stage) => current.plan(stage).fault === fault);
 
   const userFunctions = new UserFunctions(pipeline, s3, options.functions ?? {}, options.cwd ?? process.cwd());
   const lambda = new LocalLambda((name) => userFunctions.resolve(name, () => current.document));
-  const clients = { s3: s3 as any, events: events as any };
+  const clients = { s3: faultyS3(s3) as any, events: events as any };
 
   const recorderFn = pipeline.functions[pipeline.meta.recorder];
   const recorderDeps = {
@@ -301,9 +305,31 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     stageHandlers[stage.id] = taskHandler(stage.id, handler);
   }
 
+  /**
+   * S3 with the scenario's lasting faults: the source document's reads refused (`deny-source`), the
+   * audit bucket's writes failing (`audit-unavailable`).
+   */
+  function faultyS3(inner: LocalS3): Client {
+    return {
+      async send(command: any) {
+        const name = commandName(command);
+        const { Bucket, Key } = command?.input ?? {};
+        const source = current.source;
+        if (source && Bucket === source.bucket && Key === source.key && ['GetObjectCommand', 'HeadObjectCommand'].includes(name) && lasting('deny-source')) {
+          throw serviceError(name === 'HeadObjectCommand' ? 'Forbidden' : 'AccessDenied', 403, 'Access Denied (scenario)');
+        }
+        if (Bucket === recorderFn.env[Env.AUDIT_BUCKET] && ['PutObjectCommand', 'CopyObjectCommand'].includes(name) && lasting('audit-unavailable')) {
+          throw serviceError('ServiceUnavailable', 503, 'Please reduce your request rate. (scenario: the audit bucket is unavailable)');
+        }
+        return inner.send(command);
+      },
+    };
+  }
+
   /** A stage's task: the scenario's task-level faults, the state payload limit, runner errors kept aside. */
   function taskHandler(stage: string, handler: (input: any) => Promise<any>) {
     return async (input: any) => {
+      current.reached.add(stage);
       const fault = current.plan(stage).fault;
       if (fault === 'timeout') throw named('States.Timeout', `stage ${stage}: the task timed out (scenario)`);
       if (fault === 'delete-source') {
@@ -433,6 +459,9 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
           this.calls.set(stage, n);
           return n;
         },
+        reached: new Set(),
+        running: true,
+        source: { bucket: pipeline.documentBucket, key },
       };
       userFunctions.lastError = undefined;
       const put = await s3.send(new PutObjectCommand({ Bucket: pipeline.documentBucket, Key: key, Body: bytes }));
@@ -447,9 +476,16 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       let failureInput: any;
       let failure: any;
       const handlers: { [state: string]: (input: any) => Promise<any> } = { ...stageHandlers };
-      handlers[pipeline.meta.records.run] = (input) => recordRun(recorderDeps, input);
+      const recorderUp = () => {
+        if (lasting('recorder-fails')) throw named('Lambda.ServiceException', 'the recorder is unavailable (scenario)');
+      };
+      handlers[pipeline.meta.records.run] = async (input) => {
+        recorderUp();
+        return recordRun(recorderDeps, input);
+      };
       handlers[pipeline.meta.records.failure] = async (input) => {
         failureInput = input;
+        recorderUp();
         failure = await recordRun(recorderDeps, input);
         return failure;
       };
@@ -508,11 +544,12 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         executionError = { name: err?.cause?.name ?? err?.name, message: err?.cause?.message ?? err?.message };
       }
       await consume.catch(() => undefined);
+      current.running = false;
       if (fatal) throw fatal;
 
-      if (status === 'FAILED' && !failure) {
-        // The execution failed without its failure path (a terminal error): the recorder's backstop
-        // rule records it, as the EventBridge status-change rule does in AWS.
+      if (status === 'FAILED') {
+        // As in AWS, the backstop rule sees every failed execution: it writes the run record only when
+        // the workflow could not (a terminal error, the recorder or the audit bucket down).
         await recordRun(recorderDeps, {
           'detail-type': EXECUTION_STATUS_CHANGE,
           'detail': { executionArn, name: runId, status: 'FAILED', input: JSON.stringify({ document }), startDate: started, stopDate: Date.now() },

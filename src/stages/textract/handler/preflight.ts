@@ -5,7 +5,7 @@
  * Every rejection is a named, non-retryable `Document.*` error; messages name sizes and limits,
  * never the document's content.
  */
-import { PDFDocument } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFStream } from 'pdf-lib';
 import { ErrorNames, PipelineError } from '../../../shared/errors';
 
 /** The document types Textract reads. */
@@ -30,6 +30,12 @@ export interface PreflightReport {
   /** Page count; for TIFF unknown before Textract reads it (undefined). */
   readonly pages?: number;
   readonly mode: ExtractionMode;
+  /**
+   * Active content found in a PDF (`JavaScript`, `Launch`, `EmbeddedFiles`, `RichMedia`, `XFA`), in
+   * name order; empty when there is none. Not a rejection: Textract never runs it, but people who
+   * open the document later might, so the stage reports it.
+   */
+  readonly activeContent: string[];
 }
 
 const MiB = 1024 * 1024;
@@ -84,12 +90,12 @@ export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits
   const type = sniffType(bytes);
   switch (type) {
     case 'pdf': {
-      const pages = await countPdfPages(bytes);
+      const { pages, activeContent } = await readPdf(bytes);
       if (pages > limits.maxPages) {
         throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
           `the document has ${pages} pages, over the stage's limit of ${limits.maxPages} pages`);
       }
-      return { type, size, pages, mode: pages === 1 && size <= SYNC_MAX_BYTES ? 'sync' : 'async' };
+      return { type, size, pages, mode: pages === 1 && size <= SYNC_MAX_BYTES ? 'sync' : 'async', activeContent };
     }
     case 'png':
     case 'jpeg':
@@ -97,10 +103,10 @@ export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits
         throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
           `the ${type.toUpperCase()} image is ${size} bytes, over Textract's limit of ${IMAGE_MAX_BYTES} bytes for images`);
       }
-      return { type, size, pages: 1, mode: 'sync' };
+      return { type, size, pages: 1, mode: 'sync', activeContent: [] };
     case 'tiff':
       // Possibly multi-page: only the asynchronous API reads every page. Textract counts them.
-      return { type, size, mode: 'async' };
+      return { type, size, mode: 'async', activeContent: [] };
     default:
       throw new PipelineError(ErrorNames.DOCUMENT_UNSUPPORTED_TYPE,
         'the document is not a PDF, PNG, JPEG or TIFF file (checked by its first bytes)');
@@ -109,6 +115,11 @@ export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits
 
 /** Counts a PDF's pages: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be parsed. */
 export async function countPdfPages(bytes: Uint8Array): Promise<number> {
+  return (await readPdf(bytes)).pages;
+}
+
+/** A PDF's page count and active content: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be parsed. */
+export async function readPdf(bytes: Uint8Array): Promise<{ pages: number; activeContent: string[] }> {
   let doc: PDFDocument;
   try {
     // ignoreEncryption lets us read the trailer and name the problem instead of a generic parse error.
@@ -128,5 +139,47 @@ export async function countPdfPages(bytes: Uint8Array): Promise<number> {
   if (pages < 1) {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no pages');
   }
-  return pages;
+  return { pages, activeContent: activeContentOf(doc) };
+}
+
+/** Dictionary keys, and values of `/S` (action type) or `/Type`, that mark active content, by the kind reported. */
+const ACTIVE_KEYS: { readonly [name: string]: string } = {
+  JS: 'JavaScript',
+  JavaScript: 'JavaScript',
+  EmbeddedFiles: 'EmbeddedFiles',
+  EF: 'EmbeddedFiles',
+  RichMedia: 'RichMedia',
+  RichMediaContent: 'RichMedia',
+  XFA: 'XFA',
+};
+const ACTIVE_VALUES: { readonly [name: string]: string } = {
+  JavaScript: 'JavaScript',
+  Launch: 'Launch',
+  EmbeddedFile: 'EmbeddedFiles',
+  RichMedia: 'RichMedia',
+};
+
+/**
+ * The kinds of active content in a PDF, from every object it holds (object streams included;
+ * names written with `#xx` escapes are read decoded, so `/J#61vaScript` is found too).
+ */
+function activeContentOf(doc: PDFDocument): string[] {
+  const found = new Set<string>();
+  const name = (n: PDFName) => n.decodeText();
+  const visit = (obj: unknown, depth: number) => {
+    if (depth > 32) return;
+    const dict = obj instanceof PDFStream ? obj.dict : obj instanceof PDFDict ? obj : undefined;
+    if (dict) {
+      for (const [key, value] of dict.entries()) {
+        const k = name(key);
+        if (ACTIVE_KEYS[k]) found.add(ACTIVE_KEYS[k]);
+        if ((k === 'S' || k === 'Type' || k === 'Subtype') && value instanceof PDFName && ACTIVE_VALUES[name(value)]) found.add(ACTIVE_VALUES[name(value)]);
+        if (value instanceof PDFDict || value instanceof PDFArray) visit(value, depth + 1);
+      }
+    } else if (obj instanceof PDFArray) {
+      for (const item of obj.asArray()) if (item instanceof PDFDict || item instanceof PDFArray) visit(item, depth + 1);
+    }
+  };
+  for (const [, obj] of doc.context.enumerateIndirectObjects()) visit(obj, 0);
+  return [...found].sort();
 }

@@ -21,7 +21,7 @@ import { ErrorDetail, UserFunctions } from './user-functions';
 import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
 import { Validator } from '../../runtime/contracts';
 import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
-import { SILENT_LOGGER } from '../../runtime/logger';
+import { LogPort, SILENT_LOGGER } from '../../runtime/logger';
 import { Env, Keys, PROMPT_ATTACK_GUARDRAIL_ENV, StageAssetFiles } from '../../shared';
 import { runBedrockStage, withGuardrailFromEnv } from '../../stages/bedrock/handler/bedrock-stage';
 import { runLambdaProxyStage } from '../../stages/lambda/handler/lambda-proxy-stage';
@@ -102,6 +102,11 @@ export interface RunDocumentsOptions {
   readonly functions?: { readonly [id: string]: string };
   /** Folder `functions` paths are relative to. */
   readonly cwd?: string;
+  /**
+   * Where the built-in handlers' log lines go (the stage cores and the recorder), as in Lambda.
+   * @default - nowhere
+   */
+  readonly handlerLogger?: LogPort;
 }
 
 /** The JSONPath a Choice rule reads (`$.results.Score.fraudScore`) as a column (`Score.fraudScore`). */
@@ -180,6 +185,7 @@ function firstViolation(validator: Validator, value: unknown): string {
 export async function runDocuments(options: RunDocumentsOptions): Promise<DocumentOutcome[]> {
   const { StateMachine } = loadInterpreter();
   const { pipeline, outDir } = options;
+  const handlerLogger = options.handlerLogger ?? SILENT_LOGGER;
   const bucketsDir = path.join(outDir, 'buckets');
   fs.mkdirSync(bucketsDir, { recursive: true });
   const s3 = new LocalS3(bucketsDir);
@@ -222,7 +228,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     auditBucket: recorderFn.env[Env.AUDIT_BUCKET],
     auditBus: recorderFn.env[Env.AUDIT_BUS],
     stageOrder: parseStageOrder(recorderFn.env[Env.STAGE_ORDER]),
-    logger: SILENT_LOGGER,
+    logger: handlerLogger,
   };
   const auditBucket = recorderDeps.auditBucket;
 
@@ -234,7 +240,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     if (!fn?.assetDir) throw new RunnerError(`stage ${stage.id}: its handler's asset folder is not in the cloud assembly (synthesize with asset metadata on)`);
     // The handler's own synth-time files and environment, as Lambda would give them to it.
     const config = loadStageConfig<any>(fn.assetDir);
-    const ctx = stageContextFromEnv(config, fn.assetDir, clients, {}, { env: fn.env, logger: SILENT_LOGGER });
+    const ctx = stageContextFromEnv(config, fn.assetDir, clients, {}, { env: fn.env, logger: handlerLogger });
     const validators = ctx.validators;
     let handler: (input: any) => Promise<any>;
     switch (stage.kind) {
@@ -253,7 +259,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
             topicArn: fn.env[Env.TEXTRACT_TOPIC_ARN],
             roleArn: fn.env[Env.TEXTRACT_ROLE_ARN],
           },
-          logger: SILENT_LOGGER,
+          logger: handlerLogger,
         };
         handler = async (input) => {
           // A waitForTaskToken task hands the handler { FunctionName, Payload }.

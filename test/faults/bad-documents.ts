@@ -68,8 +68,8 @@ async function encryptedByHand(): Promise<Uint8Array> {
 }
 
 /** A PDF whose catalog opens with JavaScript (the name written with a #xx escape, as droppers do). */
-async function withJavaScript(): Promise<Uint8Array> {
-  const doc = await PDFDocument.load(await textPdf(LINES));
+async function withJavaScript(pages = 1): Promise<Uint8Array> {
+  const doc = await PDFDocument.load(await textPdf(LINES, pages));
   const action = doc.context.obj({ S: 'JavaScript', JS: PDFString.of('app.alert("hello")') });
   doc.catalog.set(PDFName.of('OpenAction'), doc.context.register(action));
   const bytes = Buffer.from(await doc.save({ useObjectStreams: false }));
@@ -179,6 +179,7 @@ export const BAD_DOCUMENT_FILES: readonly string[] = [
   'image-only.pdf',
   'flate-bomb.pdf',
   'javascript.pdf',
+  'javascript-two-pages.pdf',
   'embedded-file.pdf',
   'launch.pdf',
   'too-many-pages.pdf',
@@ -220,6 +221,7 @@ export async function badDocuments(dir: string): Promise<{ documents: BadDocumen
     { file: 'image-only.pdf', what: 'a scan: one image, no text layer', bytes: await imageOnly(), expect: failsWith('Document.NoText', 'review') },
     { file: 'flate-bomb.pdf', what: 'a content stream that inflates to 110 MiB', bytes: await flateBomb(110), expect: failsWith('Document.NoText', 'review') },
     { file: 'javascript.pdf', what: 'JavaScript on open (obfuscated name)', bytes: await withJavaScript(), expect: { status: 'SUCCEEDED', activeContent: ['JavaScript'] } },
+    { file: 'javascript-two-pages.pdf', what: 'JavaScript on open, 2 pages (the asynchronous job path)', bytes: await withJavaScript(2), expect: { status: 'SUCCEEDED', activeContent: ['JavaScript'] } },
     { file: 'embedded-file.pdf', what: 'an attached .exe', bytes: await withEmbeddedFile(), expect: { status: 'SUCCEEDED', activeContent: ['EmbeddedFiles'] } },
     { file: 'launch.pdf', what: 'a Launch action on page open', bytes: await withLaunch(), expect: { status: 'SUCCEEDED', activeContent: ['Launch'] } },
     { file: 'too-many-pages.pdf', what: '3,001 pages (the limit is 3,000)', bytes: await textPdf(['page'], 3001), expect: failsWith('Document.TooLarge') },

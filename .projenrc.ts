@@ -57,6 +57,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-sfn@${AWS_SDK}`,
     `@aws-sdk/client-eventbridge@${AWS_SDK}`,
     `@aws-sdk/client-lambda@${AWS_SDK}`,
+    // Not every client is published with every SDK release: the newest of each at the time of writing.
+    '@aws-sdk/client-comprehend@^3.1138.0',
+    '@aws-sdk/client-translate@^3.1141.0',
+    // The local runner's stand-in for Comprehend's dominant-language detection (bundled into the CLI).
+    'tinyld@^1.3.4',
     // Tests only: the local runner's unserved-service endpoint answers in their protocols (JSON 1.0, query).
     `@aws-sdk/client-dynamodb@${AWS_SDK}`,
     `@aws-sdk/client-sns@${AWS_SDK}`,
@@ -100,6 +105,8 @@ const HANDLERS = [
   'src/stages/bedrock/handler/bedrock.entry.ts',
   'src/stages/sagemaker/handler/sagemaker.entry.ts',
   'src/stages/lambda/handler/lambda-proxy.entry.ts',
+  'src/stages/comprehend/handler/comprehend.entry.ts',
+  'src/stages/translate/handler/translate.entry.ts',
   'src/trigger/handler/starter.entry.ts',
   'src/audit/handler/recorder.entry.ts',
 ];

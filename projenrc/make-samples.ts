@@ -45,6 +45,8 @@ export const EXPECTED_ROUTES: { readonly [file: string]: ExpectedRoute } = {
   'sow.pdf': { route: 'review' },
   'employment.pdf': { route: 'review' },
   'nda-injection.pdf': { route: 'review' },
+  // Low risk, but the prompt and rules are written for English: never auto-approved, a person reads it.
+  'nda-german.pdf': { route: 'review' },
   'not-a-pdf.pdf': { route: 'quarantine', error: 'Document.UnsupportedType' },
   'empty.pdf': { route: 'quarantine', error: 'Document.Empty' },
   'corrupt.pdf': { route: 'quarantine', error: 'Document.Corrupt' },
@@ -448,6 +450,36 @@ const ndaShort = () => mutualNda('nda-short.pdf', {
     ['QUILLSTONE ANALYTICS, INC.', 'By: ______________________________', 'Name: Marcus Oyelaran', 'Title: Managing Director', 'Date: March 3, 2025'],
   ],
 });
+
+/** A low-risk mutual NDA written in German (with the usual bilingual heading). */
+async function germanNda(file: string): Promise<Uint8Array> {
+  const doc = await newDocument(file, {
+    title: 'Gegenseitige Geheimhaltungsvereinbarung - Harborview und Quillstone',
+    subject: 'Gegenseitige Geheimhaltungsvereinbarung (Beispielvertrag, fiktive Parteien)',
+    keywords: ['NDA', 'Geheimhaltung', 'Beispiel'],
+  });
+  const w = await writer(doc, 'Gegenseitige Geheimhaltungsvereinbarung - Harborview / Quillstone', 9.5, 11.9);
+  w.title('Gegenseitige Geheimhaltungsvereinbarung (Mutual Non-Disclosure Agreement)');
+  w.text('Diese Vereinbarung wird am 3. März 2025 zwischen der Harborview Logistics GmbH, Hafenstraße 12, 20457 Hamburg ("Harborview"), und der Quillstone Analytics GmbH, Torstraße 88, 10119 Berlin ("Quillstone"), geschlossen. Jede Partei kann der anderen vertrauliche Informationen offenlegen.', { gapAfter: 8 });
+  const clauses: Array<[string, string]> = [
+    ['Zweck.', 'Die Parteien möchten eine mögliche Zusammenarbeit bei der Optimierung von Lieferrouten prüfen und tauschen zu diesem Zweck vertrauliche Informationen aus.'],
+    ['Vertrauliche Informationen.', 'Vertrauliche Informationen sind alle nicht öffentlichen geschäftlichen, technischen und finanziellen Informationen, die als vertraulich gekennzeichnet sind oder deren Vertraulichkeit sich aus den Umständen ergibt.'],
+    ['Pflichten.', 'Die empfangende Partei verwendet vertrauliche Informationen nur für den Zweck, schützt sie mit angemessener Sorgfalt und gibt sie nur an Mitarbeiter und Berater weiter, die sie für den Zweck kennen müssen und zur Verschwiegenheit verpflichtet sind.'],
+    ['Ausnahmen.', 'Die Pflichten gelten nicht für Informationen, die ohne Verschulden der empfangenden Partei öffentlich bekannt sind oder werden, die ihr bereits bekannt waren oder die sie unabhängig entwickelt hat.'],
+    ['Rückgabe.', 'Auf schriftliches Verlangen gibt die empfangende Partei die vertraulichen Informationen zurück oder vernichtet sie, soweit keine gesetzliche Aufbewahrungspflicht besteht.'],
+    ['Laufzeit.', 'Diese Vereinbarung gilt für Offenlegungen innerhalb von zwei Jahren ab dem Datum der Unterzeichnung; die Pflichten bestehen drei Jahre nach der letzten Offenlegung fort.'],
+    ['Schlussbestimmungen.', 'Es gilt deutsches Recht. Änderungen bedürfen der Schriftform. Sollte eine Bestimmung unwirksam sein, bleibt die Wirksamkeit der übrigen Bestimmungen unberührt.'],
+  ];
+  clauses.forEach(([lead, text], i) => w.clause(`${i + 1}.`, text, { lead, labelWidth: 18 }));
+  w.text('Unterzeichnet von den vertretungsberechtigten Personen der Parteien.', { gapAfter: 0 });
+  w.signatures(
+    ['HARBORVIEW LOGISTICS GMBH', 'Durch: __________________________', 'Name: Dana Weißfeld', 'Titel: Geschäftsführerin', 'Datum: 3. März 2025'],
+    ['QUILLSTONE ANALYTICS GMBH', 'Durch: __________________________', 'Name: Markus Oyelaran', 'Titel: Geschäftsführer', 'Datum: 3. März 2025'],
+  );
+  w.finish();
+  if (w.pages.length !== 1) throw new Error(`${file}: expected 1 page, got ${w.pages.length}`);
+  return doc.save();
+}
 
 const ndaInjection = () => mutualNda('nda-injection.pdf', {
   a: HARBORVIEW,
@@ -1210,6 +1242,7 @@ export async function makeSamples(outDir: string): Promise<string[]> {
     'sow.pdf': () => statementOfWork('sow.pdf'),
     'employment.pdf': () => employmentAgreement('employment.pdf'),
     'nda-injection.pdf': ndaInjection,
+    'nda-german.pdf': () => germanNda('nda-german.pdf'),
     'not-a-pdf.pdf': notAPdf,
     'empty.pdf': () => new Uint8Array(0),
     'corrupt.pdf': corruptPdf,

@@ -1,6 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { IPipelineStep } from './pipeline-step';
+import { reraiseBranchFailure } from '../private/failure-catch';
 import { invalid, STAGE_ID } from '../private/validation';
 import { IInferenceStage } from '../stages/inference-stage-base';
 
@@ -105,6 +106,8 @@ export class ParallelStages extends Construct implements IPipelineStep {
           comment: 'an optional branch failed: its error is recorded at $.results.<stage>; the run goes on',
         });
         for (const stage of branch.stages) stage.addCatch(failed, { errors: ['States.ALL'], resultPath: `$.results.${stage.stageId}` });
+      } else {
+        for (const stage of branch.stages) reraiseBranchFailure(this, id, stage);
       }
       this.state.branch(chain);
     });

@@ -18,6 +18,7 @@ import { DOCUMENT_SCHEMA } from '../contracts/schemas';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { secureBucket } from '../private/buckets';
 import { checkSatisfies, lookupPath } from '../private/contract-check';
+import { catchStageFailure } from '../private/failure-catch';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
 import { checkRuleCondition } from '../private/rule-check';
@@ -242,7 +243,7 @@ export class Pipeline extends Construct {
         step.state.next(next);
         next = step.state;
       } else if (step instanceof ConditionalStage) {
-        step.stage.addCatch(recordFailure, catchAll);
+        catchStageFailure(this, step.stage, recordFailure);
         step._wire(guarded, next);
         next = step.choice;
       } else if (step instanceof PipelineGate) {
@@ -250,7 +251,7 @@ export class Pipeline extends Construct {
         next = step.choice;
       } else {
         const stage = step as IInferenceStage;
-        stage.addCatch(recordFailure, catchAll);
+        catchStageFailure(this, stage, recordFailure);
         for (const end of stage.endStates) end.next(next);
         next = stage;
       }

@@ -15,6 +15,8 @@ export const Bundles = {
   BEDROCK: 'stages/bedrock/handler/bedrock.entry',
   SAGEMAKER: 'stages/sagemaker/handler/sagemaker.entry',
   LAMBDA_PROXY: 'stages/lambda/handler/lambda-proxy.entry',
+  COMPREHEND: 'stages/comprehend/handler/comprehend.entry',
+  TRANSLATE: 'stages/translate/handler/translate.entry',
   STARTER: 'trigger/handler/starter.entry',
   RECORDER: 'audit/handler/recorder.entry',
 } as const;

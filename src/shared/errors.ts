@@ -57,6 +57,8 @@ export const TRANSIENT_ERRORS = {
   sagemaker: ['ModelNotReadyException', 'ServiceUnavailable', 'ThrottlingException', 'InternalFailure'],
   lambda: ['TooManyRequestsException', 'ServiceException', 'EC2ThrottledException', 'ResourceNotReadyException'],
   s3: ['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout'],
+  comprehend: ['ThrottlingException', 'InternalServerException', 'TooManyRequestsException'],
+  translate: ['ThrottlingException', 'InternalServerException', 'ServiceUnavailableException', 'TooManyRequestsException', 'LimitExceededException'],
 } as const;
 
 /** A named error a handler raises on purpose. `name` becomes the Lambda errorType Step Functions sees. */

@@ -1,3 +1,5 @@
 export * from './errors';
 export * from './types';
 export * from './stage-config';
+export * from './failures';
+export * from './metadata';

@@ -6,7 +6,7 @@
 export interface StageConfigBase {
   /** The stage id: its state name and its key under `results`. */
   readonly stage: string;
-  readonly kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda';
+  readonly kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda' | 'comprehend' | 'translate';
 }
 
 export interface TextractStageConfig extends StageConfigBase {
@@ -71,7 +71,34 @@ export interface LambdaStageConfig extends StageConfigBase {
   readonly kind: 'lambda';
 }
 
-export type StageConfig = TextractStageConfig | BedrockStageConfig | SageMakerStageConfig | LambdaStageConfig;
+/** What a Comprehend stage asks for: the `ComprehendFeature` values. */
+export type ComprehendFeatureName = 'language' | 'sentiment' | 'entities' | 'pii';
+
+export interface ComprehendStageConfig extends StageConfigBase {
+  readonly kind: 'comprehend';
+  readonly features: ComprehendFeatureName[];
+  /** Language of sentiment, entities and PII; absent: the detected language when supported, else 'en'. */
+  readonly languageCode?: string;
+  /** Write the text with PII replaced by `[TYPE]` as a new `text` pointer. */
+  readonly redactPii: boolean;
+  /** PII entity types that count (and are redacted); empty: every type. */
+  readonly piiTypes: string[];
+  /** Lowest confidence (0-1) at which an entity or PII finding counts. */
+  readonly minScore: number;
+}
+
+export interface TranslateStageConfig extends StageConfigBase {
+  readonly kind: 'translate';
+  /** Target language code. */
+  readonly targetLanguage: string;
+  /** Source language code, or 'auto' (Amazon Translate detects it). */
+  readonly sourceLanguage: string;
+  /** Stage-view path of a language code that overrides `sourceLanguage` when present (e.g. results.Detect.language). */
+  readonly sourceLanguagePath?: string;
+}
+
+export type StageConfig =
+  | TextractStageConfig | BedrockStageConfig | SageMakerStageConfig | LambdaStageConfig | ComprehendStageConfig | TranslateStageConfig;
 
 /** The text a text-producing stage writes to S3 (`results.<stage>.text` points at it). */
 export interface ExtractedText {

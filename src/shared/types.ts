@@ -34,6 +34,8 @@ export interface RunState {
   readonly results?: { [stage: string]: any };
   readonly route?: RouteTaken;
   readonly error?: { readonly Error: string; readonly Cause?: string };
+  /** Set by the catch of a failed stage: the stage's id (see shared/failures.ts). */
+  readonly failedStage?: string;
   /** Set by a routing policy with spot checks: the run's draw, and `sampled` when it was drawn. */
   readonly spotCheck?: SpotCheck;
 }

@@ -1,4 +1,4 @@
-import { AspectPriority, Aspects, Annotations, Duration, IAspect, Stack, Token, Validations } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Annotations, CfnResource, Duration, IAspect, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -13,7 +13,7 @@ import { grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { handlerFunction, taskRetry } from '../private/handler-function';
 import { StandaloneResources } from '../private/standalone-resources';
 import { invalid, outOfRange, STAGE_ID } from '../private/validation';
-import { Env, Keys } from '../shared';
+import { Env, Keys, STAGE_METADATA, STANDALONE_METADATA } from '../shared';
 
 /** The kinds of stage this library builds. */
 export enum StageKind {
@@ -25,6 +25,10 @@ export enum StageKind {
   SAGEMAKER = 'sagemaker',
   /** A Lambda function of your own. */
   LAMBDA = 'lambda',
+  /** Amazon Comprehend: language, sentiment, entities, PII. */
+  COMPREHEND = 'comprehend',
+  /** Amazon Translate: a text pointer in, a translated text pointer out. */
+  TRANSLATE = 'translate',
 }
 
 /** How a stage retries the throttling and transient errors of the service it calls. */
@@ -307,6 +311,8 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
     this.fn = fn;
     this.role = role;
     this.grantPrincipal = role;
+    // What tools that run a stage from its template (the local runner, in a state machine of your own) need.
+    (fn.node.defaultChild as CfnResource).addMetadata(STAGE_METADATA, { version: 1, id, kind: props.kind });
 
     const payload: { [key: string]: any } = {
       state: sfn.JsonPath.entirePayload,
@@ -430,6 +436,11 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
       auditSink,
       upstreamStages: o.upstreamStages,
     }, o.upstreamStages);
+    (this.fn.node.defaultChild as CfnResource).addMetadata(STANDALONE_METADATA, {
+      pipeline: o.pipelineName ?? 'standalone',
+      documentBucket: (o.documentBucket ?? workingBucket).bucketName,
+      documentPrefix: o.documentPrefix ?? (o.documentBucket ? '' : 'documents/'),
+    });
     const machines = stateMachinesRunning(this);
     for (const machine of machines) acknowledgeInvokeOf(machine, this.handler);
     if (this.waitsForCallback) {

@@ -1,14 +1,17 @@
 import { Construct } from 'constructs';
 import { BedrockStage, BedrockStageProps } from './bedrock/bedrock-stage';
+import { ComprehendStage, ComprehendStageProps } from './comprehend/comprehend-stage';
 import { LambdaStage, LambdaStageProps } from './lambda/lambda-stage';
 import { SageMakerEndpointStage, SageMakerEndpointStageProps } from './sagemaker/sagemaker-stage';
 import { TextractStage, TextractStageProps } from './textract/textract-stage';
+import { TranslateStage, TranslateStageProps } from './translate/translate-stage';
 
 export * from './inference-stage-base';
 
 /**
  * Makes stages, one factory per kind: `InferenceStage.textract(...)`, `InferenceStage.bedrock(...)`,
- * `InferenceStage.sagemakerEndpoint(...)`, `InferenceStage.lambda(...)`. No stage kind inherits these
+ * `InferenceStage.sagemakerEndpoint(...)`, `InferenceStage.lambda(...)`, `InferenceStage.comprehend(...)`,
+ * `InferenceStage.translate(...)`. No stage kind inherits these
  * (the kinds extend `InferenceStageBase`), so each factory appears once in every language.
  */
 export class InferenceStage {
@@ -34,6 +37,19 @@ export class InferenceStage {
   /** A Lambda function of your own, called with `{ document, results, runId }`. */
   public static lambda(scope: Construct, id: string, props: LambdaStageProps): LambdaStage {
     return new LambdaStage(scope, id, props);
+  }
+
+  /**
+   * Amazon Comprehend over an earlier stage's text: dominant language, sentiment, entities, PII
+   * (optionally redacted into a new text pointer).
+   */
+  public static comprehend(scope: Construct, id: string, props: ComprehendStageProps = {}): ComprehendStage {
+    return new ComprehendStage(scope, id, props);
+  }
+
+  /** Amazon Translate: an earlier stage's text in, a translated text pointer out. */
+  public static translate(scope: Construct, id: string, props: TranslateStageProps): TranslateStage {
+    return new TranslateStage(scope, id, props);
   }
 
   private constructor() {}

@@ -40,8 +40,11 @@ describe('composition: the state shapes', () => {
     });
     expect(analyze.ResultPath).toBeUndefined();
     expect(analyze.Branches.map((b: any) => b.StartAt)).toEqual(['Summarize', 'Clauses']);
-    // The required branch has no catch of its own; the optional one records its error and ends.
-    expect(analyze.Branches[0].States.Summarize.Catch).toBeUndefined();
+    // The required branch re-raises its stage's error with a cause naming the stage; the optional one
+    // records its error and ends.
+    expect(analyze.Branches[0].States.Summarize.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Analyze-Summarize-failed' }]);
+    expect(analyze.Branches[0].States['Analyze-Summarize-failed'].Parameters['Cause.$']).toContain('cdk-ai-pipeline stage Summarize failed: {}');
+    expect(analyze.Branches[0].States['Analyze-Summarize-raise']).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     expect(analyze.Branches[1].States.Clauses.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.results.Clauses', Next: 'Analyze-Clauses-failed' }]);
     expect(analyze.Branches[1].States['Analyze-Clauses-failed']).toMatchObject({ Type: 'Pass', End: true });
   });

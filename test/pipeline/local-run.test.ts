@@ -125,7 +125,8 @@ describe('local run of the synthesized definition', () => {
     expect(failure.action).toBe('failure');
     expect(failure.state.error.Error).toBe('Document.Encrypted');
     expect(failure.state.document).toEqual(DOCUMENT);
-    expect(run.statesEntered).toEqual(['Extract', 'RecordFailure', 'Failed']);
+    expect(failure.state.failedStage).toBe('Extract');
+    expect(run.statesEntered).toEqual(['Extract', 'Extract-failed', 'RecordFailure', 'Failed']);
   });
 
   test('(e) throttling on Summarize is retried, and the run succeeds', async () => {

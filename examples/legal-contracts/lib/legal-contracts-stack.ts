@@ -5,7 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
-  BedrockModel, DocumentTrigger, InferenceStage, Pipeline, PromptTemplate,
+  BedrockModel, ConditionalStage, DocumentTrigger, InferenceStage, Pipeline, PromptTemplate,
   RouteDestination, RoutingPolicy, RoutingRule, RuleCondition, StageContract,
 } from 'cdk-ai-pipeline';
 import { Construct } from 'constructs';
@@ -13,10 +13,11 @@ import { Construct } from 'constructs';
 const here = (file: string) => path.join(__dirname, '..', file);
 
 /**
- * Legal contract intake: a PDF uploaded under `incoming/` is read (Textract), classified (a
- * SageMaker endpoint), summarized with its risk clauses (Claude on Bedrock) and routed:
- * high risk or an unknown kind of contract to legal, a low-risk NDA straight through, the rest to
- * a reviewers' queue. Every stage and run is recorded in the pipeline's audit bucket.
+ * Legal contract intake: a PDF uploaded under `incoming/` is read (Textract), its language detected
+ * (Comprehend) and, when it is not English, translated (Translate), classified (a SageMaker
+ * endpoint), summarized with its risk clauses (Claude on Bedrock) and routed: high risk or an unknown
+ * kind of contract to legal, a low-risk English NDA straight through, the rest to a reviewers'
+ * queue. Every stage and run is recorded in the pipeline's audit bucket.
  *
  * Context: `legalEmail` (optional) subscribes an address to the legal topic.
  */
@@ -57,6 +58,13 @@ export class LegalContractsStack extends Stack {
     const trigger = DocumentTrigger.s3Upload(this, 'Upload', { prefix: 'incoming/', suffixes: ['.pdf'] });
 
     const extract = InferenceStage.textract(this, 'Extract');
+    // The prompt and the rules are written for English contracts: detect the language, translate
+    // the others for the model stages, and never auto-approve them (see autoApproveRequires).
+    const language = InferenceStage.comprehend(this, 'Language');
+    const toEnglish = new ConditionalStage(this, 'IfNotEnglish', {
+      stage: InferenceStage.translate(this, 'ToEnglish', { targetLanguage: 'en', sourceLanguagePath: 'results.Language.language' }),
+      condition: RuleCondition.not(RuleCondition.stringEquals('Language.language', 'en')),
+    });
     const classify = InferenceStage.sagemakerEndpoint(this, 'Classify', {
       endpointName: 'contract-classifier',
       output: StageContract.fromFile(here('schemas/classification.schema.json')),
@@ -88,11 +96,13 @@ export class LegalContractsStack extends Stack {
         ]), RouteDestination.autoApprove()),
       ],
       defaultRoute: RouteDestination.sqsQueue('review', reviewQueue),
+      // A second deterministic signal: only contracts written in English are ever auto-approved.
+      autoApproveRequires: [RuleCondition.stringEquals('Language.language', 'en')],
     });
 
     const pipeline = new Pipeline(this, 'Contracts', {
       trigger,
-      stages: [extract, classify, summarize],
+      stages: [extract, language, toEnglish, classify, summarize],
       routing,
     });
 

@@ -15,6 +15,7 @@ import { LogPort } from '../../runtime/logger';
 import { sha256 } from '../../runtime/s3';
 import {
   AuditRecord,
+  failedStageOf,
   DocumentRef,
   Keys,
   QUARANTINE_ERRORS,
@@ -136,7 +137,8 @@ export async function recordSuccess(deps: RecorderDeps, request: RunRecordReques
 export async function recordFailure(deps: RecorderDeps, request: FailureRecordRequest): Promise<FailureRecorded> {
   const results = request.state.results ?? {};
   const errorName = request.state.error?.Error || 'States.Unknown';
-  const stage = deps.stageOrder.find((id) => !Object.prototype.hasOwnProperty.call(results, id));
+  // The catch names the stage that failed; without it (an error outside a stage), no stage is named.
+  const stage = failedStageOf(request.state, deps.stageOrder);
   const route: RouteTaken = { rule: 'failure', destination: failureDestination(errorName) };
   const stages = deps.stageOrder
     .filter((id) => Object.prototype.hasOwnProperty.call(results, id))
@@ -153,7 +155,7 @@ export async function recordFailure(deps: RecorderDeps, request: FailureRecordRe
   const pointer = await writer(deps).run(record);
   deps.logger.info('run recorded', { runId: request.runId, outcome: 'FAILED', stage, errorName, destination: route.destination });
   // The caught Cause may carry arbitrary text (even document text): it is never repeated here.
-  const where = stage ? `at stage ${stage}` : 'after its last stage';
+  const where = stage ? `at stage ${stage}` : 'outside its stages';
   return {
     error: errorName,
     cause: `run ${request.runId} failed ${where} with ${errorName}; audit record s3://${pointer.bucket}/${pointer.key}`,

@@ -1,15 +1,18 @@
 import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { STAGE_METADATA, STANDALONE_METADATA, StageMetadata, StandaloneMetadata } from '../../shared/metadata';
 
 /** What the Pipeline construct writes on its state machine resource (Metadata `cdk-ai-pipeline`). */
 export interface PipelineMetadata {
   readonly version: number;
   readonly pipeline: string;
-  readonly stages: Array<{ id: string; kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda'; handler: string }>;
-  readonly recorder: string;
-  readonly records: { run: string; failure: string };
-  readonly documents: { prefix: string; suffixes: string[] };
+  readonly stages: Array<{ id: string; kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda' | 'comprehend' | 'translate'; handler: string }>;
+  /** The recorder function and the states that call it; absent for a state machine of your own. */
+  readonly recorder?: string;
+  readonly records?: { run: string; failure: string };
+  /** Where documents are uploaded; `bucket` only for stand-alone stages (the pipeline's is its trigger's). */
+  readonly documents: { prefix: string; suffixes: string[]; bucket?: unknown };
   readonly destinations: Array<{ state: string; rule: string; destination: string; kind: string }>;
 }
 
@@ -81,17 +84,21 @@ export class RunnerError extends Error {
   }
 }
 
-/** Finds every Pipeline state machine in the cloud assembly at `outdir`. */
+/**
+ * Finds every Pipeline state machine in the cloud assembly at `outdir`, and every state machine of
+ * your own that runs stand-alone stages (no recorder, routing or destinations: what your definition does).
+ */
 export function loadPipelines(outdir: string): LocalPipeline[] {
   const out: LocalPipeline[] = [];
   for (const { templateFile, stackName, dir } of stackTemplates(outdir)) {
     const template = JSON.parse(fs.readFileSync(path.join(dir, templateFile), 'utf8'));
     const resources: { [id: string]: any } = template.Resources ?? {};
     for (const [id, res] of Object.entries(resources)) {
-      const meta = res.Metadata?.['cdk-ai-pipeline'] as PipelineMetadata | undefined;
-      if (res.Type !== 'AWS::StepFunctions::StateMachine' || !meta) continue;
+      if (res.Type !== 'AWS::StepFunctions::StateMachine') continue;
       const resolve = (v: any) => resolveRefs(v, resources);
       const definition = JSON.parse(resolve(res.Properties.DefinitionString));
+      const meta = (res.Metadata?.['cdk-ai-pipeline'] as PipelineMetadata | undefined) ?? standaloneMetadata(id, res, definition, resources, resolve);
+      if (!meta) continue;
       const functions: { [logicalId: string]: LocalFunction } = {};
       for (const [fid, fres] of Object.entries(resources)) {
         if (fres.Type !== 'AWS::Lambda::Function') continue;
@@ -111,8 +118,42 @@ export function loadPipelines(outdir: string): LocalPipeline[] {
   return out;
 }
 
+/**
+ * The metadata of a state machine of your own whose definition runs stand-alone stages (their handler
+ * functions carry `STAGE_METADATA`), in the order the definition names them; undefined when it runs none.
+ */
+function standaloneMetadata(
+  id: string, res: any, definition: any, resources: { [id: string]: any }, resolve: (v: any) => any,
+): PipelineMetadata | undefined {
+  const text = JSON.stringify(definition);
+  const found: Array<{ at: number; stage: PipelineMetadata['stages'][number]; standalone?: StandaloneMetadata }> = [];
+  for (const [fid, fres] of Object.entries(resources)) {
+    const stage = fres.Metadata?.[STAGE_METADATA] as StageMetadata | undefined;
+    if (fres.Type !== 'AWS::Lambda::Function' || !stage) continue;
+    const at = text.search(new RegExp(`function:${fid}(?![A-Za-z0-9])`));
+    if (at < 0) continue;
+    found.push({ at, stage: { id: stage.id, kind: stage.kind as any, handler: fid }, standalone: fres.Metadata?.[STANDALONE_METADATA] });
+  }
+  if (found.length === 0) return undefined;
+  found.sort((a, b) => a.at - b.at);
+  const where = found.find((f) => f.standalone)?.standalone;
+  // Its name: the construct's id (from its path when the app records paths, else the logical id without its hash).
+  const constructPath: string | undefined = res.Metadata?.['aws:cdk:path'];
+  const parts = constructPath?.split('/') ?? [];
+  const name = parts[parts.length - 1] === 'Resource' ? parts[parts.length - 2] : parts[parts.length - 1];
+  return {
+    version: 1,
+    pipeline: name || id.replace(/[0-9A-F]{8}$/, ''),
+    stages: found.map((f) => f.stage),
+    documents: { prefix: where?.documentPrefix ?? '', suffixes: [], ...(where ? { bucket: resolve(where.documentBucket) } : {}) },
+    destinations: [],
+  };
+}
+
 /** The document bucket: the one the stages may read under the trigger's prefix; else the EventBridge rule's. */
 function documentBucketName(resources: { [id: string]: any }, meta: PipelineMetadata, resolve: (v: any) => any): string {
+  const own = meta.documents.bucket;
+  if (typeof own === 'string') return own;
   for (const res of Object.values(resources)) {
     if (res.Type !== 'AWS::Events::Rule') continue;
     const pattern = res.Properties?.EventPattern;

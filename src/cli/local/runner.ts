@@ -17,6 +17,7 @@ import { Fault, Scenario, planFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
 import { ContractSageMaker } from './stand-ins/contract-sagemaker';
 import { LocalGuardrail } from './stand-ins/local-guardrail';
+import { LocalComprehend, LocalTranslate } from './stand-ins/local-language';
 import { ErrorDetail, UserFunctions } from './user-functions';
 import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
 import { Validator } from '../../runtime/contracts';
@@ -24,12 +25,21 @@ import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment'
 import { LogPort, SILENT_LOGGER } from '../../runtime/logger';
 import { Env, Keys, PROMPT_ATTACK_GUARDRAIL_ENV, StageAssetFiles } from '../../shared';
 import { runBedrockStage, withGuardrailFromEnv } from '../../stages/bedrock/handler/bedrock-stage';
+import { runComprehendStage } from '../../stages/comprehend/handler/comprehend-stage';
 import { runLambdaProxyStage } from '../../stages/lambda/handler/lambda-proxy-stage';
 import { runSageMakerStage } from '../../stages/sagemaker/handler/sagemaker-stage';
 import { handleTextractEvent } from '../../stages/textract/handler/textract';
+import { runTranslateStage } from '../../stages/translate/handler/translate-stage';
 import { executionName } from '../../trigger/handler/starter';
 
-const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda'];
+const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda', 'comprehend', 'translate'];
+/** Why --live and --model do not apply to a kind, and what the runner does instead. */
+const HINTS: { readonly [kind: string]: string } = {
+  lambda: ' (run your own function with --function)',
+  textract: ' (its text is read from the document locally)',
+  comprehend: ' (a local stand-in answers it; pin language or sentiment with a scenario)',
+  translate: ' (a local stand-in passes the text through)',
+};
 
 /** One state a document went through. */
 export interface PathStep {
@@ -203,7 +213,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     const flag = options.models?.[id] ? '--model' : '--live';
     if (!stage) throw new RunnerError(`${flag} ${id}: the pipeline has no stage '${id}'; its stages are ${stageIds.join(', ')}`);
     if (stage.kind !== 'bedrock' && stage.kind !== 'sagemaker') {
-      throw new RunnerError(`${flag} ${id}: stage ${id} is a ${stage.kind} stage; ${flag} applies to bedrock and sagemaker stages${stage.kind === 'lambda' ? ' (run your own function with --function)' : ' (its text is read from the document locally)'}`);
+      throw new RunnerError(`${flag} ${id}: stage ${id} is a ${stage.kind} stage; ${flag} applies to bedrock and sagemaker stages${HINTS[stage.kind] ?? ''}`);
     }
   }
 
@@ -221,13 +231,15 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
   const lambda = new LocalLambda((name) => userFunctions.resolve(name, () => current.document));
   const clients = { s3: faultyS3(s3) as any, events: events as any };
 
-  const recorderFn = pipeline.functions[pipeline.meta.recorder];
+  // A state machine of your own with stand-alone stages has no recorder: its stages' records only.
+  const recorderFn = pipeline.meta.recorder ? pipeline.functions[pipeline.meta.recorder] : undefined;
+  const envOf = recorderFn ?? pipeline.functions[pipeline.meta.stages[0].handler];
   const recorderDeps = {
     ...clients,
-    pipeline: recorderFn.env[Env.PIPELINE_NAME],
-    auditBucket: recorderFn.env[Env.AUDIT_BUCKET],
-    auditBus: recorderFn.env[Env.AUDIT_BUS],
-    stageOrder: parseStageOrder(recorderFn.env[Env.STAGE_ORDER]),
+    pipeline: envOf.env[Env.PIPELINE_NAME],
+    auditBucket: envOf.env[Env.AUDIT_BUCKET],
+    auditBus: envOf.env[Env.AUDIT_BUS],
+    stageOrder: recorderFn ? parseStageOrder(recorderFn.env[Env.STAGE_ORDER]) : pipeline.meta.stages.map((st) => st.id),
     logger: handlerLogger,
   };
   const auditBucket = recorderDeps.auditBucket;
@@ -305,6 +317,16 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         handler = (input) => runLambdaProxyStage({ lambda: client as any, config, functionName: fn.env[Env.TARGET_FUNCTION], ctx }, input);
         break;
       }
+      case 'comprehend': {
+        const comprehend = faultyClient(new LocalComprehend(() => run().plan(stage.id).fields), 'comprehend', stage.id, run);
+        handler = (input) => runComprehendStage({ comprehend: comprehend as any, config, ctx }, input);
+        break;
+      }
+      case 'translate': {
+        const translate = faultyClient(new LocalTranslate(), 'translate', stage.id, run);
+        handler = (input) => runTranslateStage({ translate: translate as any, config, ctx }, input);
+        break;
+      }
       default:
         throw new RunnerError(`stage ${(stage as any).id}: the local runner does not know the stage kind '${(stage as any).kind}'; upgrade cdk-ai-pipeline so the CLI matches the library that synthesized the app`);
     }
@@ -324,7 +346,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         if (source && Bucket === source.bucket && Key === source.key && ['GetObjectCommand', 'HeadObjectCommand'].includes(name) && lasting('deny-source')) {
           throw serviceError(name === 'HeadObjectCommand' ? 'Forbidden' : 'AccessDenied', 403, 'Access Denied (scenario)');
         }
-        if (Bucket === recorderFn.env[Env.AUDIT_BUCKET] && ['PutObjectCommand', 'CopyObjectCommand'].includes(name) && lasting('audit-unavailable')) {
+        if (Bucket === recorderDeps.auditBucket && ['PutObjectCommand', 'CopyObjectCommand'].includes(name) && lasting('audit-unavailable')) {
           throw serviceError('ServiceUnavailable', 503, 'Please reduce your request rate. (scenario: the audit bucket is unavailable)');
         }
         return inner.send(command);
@@ -482,19 +504,22 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       let failureInput: any;
       let failure: any;
       const handlers: { [state: string]: (input: any) => Promise<any> } = { ...stageHandlers };
-      const recorderUp = () => {
-        if (lasting('recorder-fails')) throw named('Lambda.ServiceException', 'the recorder is unavailable (scenario)');
-      };
-      handlers[pipeline.meta.records.run] = async (input) => {
-        recorderUp();
-        return recordRun(recorderDeps, input);
-      };
-      handlers[pipeline.meta.records.failure] = async (input) => {
-        failureInput = input;
-        recorderUp();
-        failure = await recordRun(recorderDeps, input);
-        return failure;
-      };
+      const records = pipeline.meta.records;
+      if (records) {
+        const recorderUp = () => {
+          if (lasting('recorder-fails')) throw named('Lambda.ServiceException', 'the recorder is unavailable (scenario)');
+        };
+        handlers[records.run] = async (input) => {
+          recorderUp();
+          return recordRun(recorderDeps, input);
+        };
+        handlers[records.failure] = async (input) => {
+          failureInput = input;
+          recorderUp();
+          failure = await recordRun(recorderDeps, input);
+          return failure;
+        };
+      }
       for (const d of pipeline.meta.destinations) {
         handlers[d.state] = async (input) => {
           deliver(outDir, d.destination, { rule: d.rule, destination: d.destination, kind: d.kind, message: input });
@@ -553,7 +578,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       current.running = false;
       if (fatal) throw fatal;
 
-      if (status === 'FAILED') {
+      if (status === 'FAILED' && records) {
         // As in AWS, the backstop rule sees every failed execution: it writes the run record only when
         // the workflow could not (a terminal error, the recorder or the audit bucket down).
         await recordRun(recorderDeps, {
@@ -566,7 +591,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       const results = output?.results ?? stateAtFailure?.results ?? {};
       const finalRoute = status === 'SUCCEEDED'
         ? (output?.route ?? { rule: 'none', destination: 'none' }) // $.route, set by the destination state
-        : (failure?.route ?? { rule: failure ? 'failure' : 'backstop', destination: failure ? 'failed' : 'quarantine' });
+        : (failure?.route ?? (records ? { rule: 'backstop', destination: 'quarantine' } : { rule: 'none', destination: 'failed' }));
       const caught = stateAtFailure?.error ?? output?.error;
       const errorName: string | undefined = status === 'FAILED' || caught
         ? (failure?.error ?? caught?.Error ?? executionError?.name) : undefined;

@@ -124,16 +124,17 @@ describe('spot checks in the run record', () => {
 });
 
 describe('action: failure', () => {
-  function failure(errorName: string, results: object = { Extract: RESULTS.Extract }) {
+  function failure(errorName: string, results: object = { Extract: RESULTS.Extract }, failedStage: string | null = 'Classify') {
     const state: RunState = {
       document: docRef(),
       results,
       error: { Error: errorName, Cause: 'The model said: CONFIDENTIAL purchase price 4,200,000' },
+      ...(failedStage ? { failedStage } : {}),
     };
     return { action: 'failure' as const, state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' };
   }
 
-  test('records the failed stage (first without a result) and routes by error', async () => {
+  test('records the stage the catch named and routes by error', async () => {
     const out = await recordRun(deps(), failure('Model.InvalidOutput'));
 
     const record = { bucket: 'audit-bucket', key: 'runs/run-1.json', versionId: 'av1', sha256: putSha() };
@@ -168,7 +169,7 @@ describe('action: failure', () => {
     ['Contract.OutputViolation', 'failed'],
     ['States.Timeout', 'failed'],
   ])('%s goes to %s', async (errorName, destination) => {
-    const out = await recordRun(deps(), failure(errorName, {}));
+    const out = await recordRun(deps(), failure(errorName, {}, 'Extract'));
     expect(out).toMatchObject({ error: errorName, route: { rule: 'failure', destination } });
     expect(putBody()).toMatchObject({ stage: 'Extract', errorName, route: { rule: 'failure', destination } });
   });
@@ -181,9 +182,30 @@ describe('action: failure', () => {
     }
   });
 
-  test('a failure after the last stage names no stage', async () => {
-    const out = await recordRun(deps(), failure('States.TaskFailed', RESULTS));
-    expect(out).toMatchObject({ cause: expect.stringContaining('failed after its last stage with States.TaskFailed') });
+  test('a failure outside a stage (routing, delivery) names no stage, even when stages have no result', async () => {
+    const out = await recordRun(deps(), failure('States.TaskFailed', { Extract: RESULTS.Extract }, null));
+    expect(out).toMatchObject({ cause: expect.stringContaining('failed outside its stages with States.TaskFailed') });
+    expect(putBody()).not.toHaveProperty('stage');
+  });
+
+  test('a required Parallel branch re-raises with a cause naming its stage; a skipped stage before it is not blamed', async () => {
+    const state: RunState = {
+      document: docRef(),
+      results: { Extract: RESULTS.Extract },
+      error: { Error: 'ServiceUnavailableException', Cause: 'cdk-ai-pipeline stage Summarize failed: {"Error":"ServiceUnavailableException"}' },
+    };
+    await recordRun(deps(), { action: 'failure', state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' });
+    expect(putBody()).toMatchObject({ stage: 'Summarize', errorName: 'ServiceUnavailableException' });
+  });
+
+  test('a failedStage or cause naming no stage of the pipeline is not trusted', async () => {
+    const state: RunState = {
+      document: docRef(),
+      results: {},
+      failedStage: 'Nope',
+      error: { Error: 'X', Cause: 'cdk-ai-pipeline stage Elsewhere failed: {}' },
+    };
+    await recordRun(deps(), { action: 'failure', state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' });
     expect(putBody()).not.toHaveProperty('stage');
   });
 

@@ -115,5 +115,10 @@ describe('composed steps through the local runner', () => {
     expect(o.route).toBe('failed');
     expect(states(o)).toContain('RecordFailure');
     expect(states(o)).not.toContain('RecordRun');
+    // The run record names the stage that failed inside the branch, not the skipped conditional stage.
+    const runRecord = o.audit.find((a) => a.includes('runs/'))!;
+    expect(JSON.parse(fs.readFileSync(path.join(out, runRecord), 'utf8'))).toMatchObject({
+      outcome: 'FAILED', stage: 'Summarize', errorName: 'ServiceUnavailableException',
+    });
   });
 });

@@ -78,7 +78,7 @@ test('--live on a stage that is not a model stage, or does not exist, is a usage
   await expect(runLocalCommand({ documents: SAMPLES.slice(0, 1), out: tmp('live-bad-'), assembly, cwd: EXAMPLE, quiet: true, live: ['Extract'] }, () => undefined))
     .rejects.toThrow(/--live Extract: stage Extract is a textract stage/);
   await expect(runLocalCommand({ documents: SAMPLES.slice(0, 1), out: tmp('live-bad-'), assembly, cwd: EXAMPLE, quiet: true, live: ['Nope'] }, () => undefined))
-    .rejects.toThrow(/--live Nope: the pipeline has no stage 'Nope'; its stages are Extract, Classify, Summarize/);
+    .rejects.toThrow(/--live Nope: the pipeline has no stage 'Nope'; its stages are Extract, Language, ToEnglish, Classify, Summarize/);
 });
 
 test('the flags parse with util.parseArgs; repeated and comma-separated --live', () => {

@@ -75,10 +75,11 @@ export function quarantinedRun(name: string, error: string): ReportDocument {
     fields: {},
     path: [
       { state: 'Extract', ms: 5, error: `${error}: the document cannot be read` },
+      { state: 'Extract-failed', ms: 0, output: { failedStage: 'Extract' } },
       { state: 'RecordFailure', ms: 3, output: { error: { Error: error, Cause: 'the document cannot be read' } } },
       { state: 'Failed', ms: 0 },
     ],
-    transitions: 3,
+    transitions: 4,
     ms: 9,
     audit: [`buckets/audit/failures/${name}.json`],
   };

@@ -144,12 +144,12 @@ describe('over the flagship definition', () => {
     const html = flagshipReport();
     const names = nodeNames(html);
     const corrupt = embedded(html).documents.find((d: any) => d.document === 'corrupt.pdf');
-    expect(corrupt.highlight.nodes.map((id: number) => names.get(id)).sort()).toEqual(['(start)', 'Extract', 'RecordFailure', 'Failed'].sort());
+    expect(corrupt.highlight.nodes.map((id: number) => names.get(id)).sort()).toEqual(['(start)', 'Extract', 'Extract-failed', 'RecordFailure', 'Failed'].sort());
     expect(corrupt.highlight.errors.map((id: number) => names.get(id))).toEqual(['Extract']);
     const layout = layoutStateMachine(flagship);
     const h = highlightPath(layout, quarantinedRun('corrupt.pdf', 'Document.Corrupt').path, false);
     const taken = layout.edges.filter((e) => h.edges.includes(e.id)).map((e) => `${names.get(e.from)} -${e.kind}-> ${names.get(e.to)}`);
-    expect(taken.sort()).toEqual(['(start) -start-> Extract', 'Extract -catch-> RecordFailure', 'RecordFailure -next-> Failed'].sort());
+    expect(taken.sort()).toEqual(['(start) -start-> Extract', 'Extract -catch-> Extract-failed', 'Extract-failed -next-> RecordFailure', 'RecordFailure -next-> Failed'].sort());
     expect(corrupt.error).toEqual(expect.objectContaining({ name: 'Document.Corrupt', more: 0 }));
     expect(corrupt.error.stack[1]).toContain('readPdf');
   });

@@ -94,7 +94,7 @@ describe('faults run through the definition\'s retries and catches', () => {
 describe('scenario files are checked', () => {
   test('a rule naming a stage the pipeline does not have', async () => {
     await expect(run([{ stage: 'Score', fields: { fraudScore: 1 } }])).rejects.toThrow(RunnerError);
-    await expect(run([{ stage: 'Score', fields: { fraudScore: 1 } }])).rejects.toThrow(/rules\[0\] names stage 'Score', which the pipeline does not have; its stages are Extract, Classify, Summarize/);
+    await expect(run([{ stage: 'Score', fields: { fraudScore: 1 } }])).rejects.toThrow(/rules\[0\] names stage 'Score', which the pipeline does not have; its stages are Extract, Language, ToEnglish, Classify, Summarize/);
   });
 
   test('an unknown fault and a rule without fields or fault', () => {

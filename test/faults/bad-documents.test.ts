@@ -71,7 +71,7 @@ describe('through the local runner (the legal example\'s real definition)', () =
     if (doc.expect.status === 'FAILED') {
       expect({ document: doc.file, status: o.status, error: o.error, route: o.route }).toEqual({ document: doc.file, ...doc.expect });
       // Stopped at the first stage, before any model saw it.
-      expect(states).toEqual(['Extract', 'RecordFailure', 'Failed']);
+      expect(states).toEqual(['Extract', 'Extract-failed', 'RecordFailure', 'Failed']);
       // The error's message names sizes and rules, never the document's bytes.
       expect(o.errorDetail?.message ?? '').not.toMatch(/Acme|NON-DISCLOSURE|alert|MZ/);
       if (doc.expect.route === 'quarantine') tally.quarantined++;

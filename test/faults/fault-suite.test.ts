@@ -52,6 +52,8 @@ const SCENARIOS: Row[] = [
   ['legal', 'SageMaker truncated JSON', 'Classify', 'truncated-json', failed('Model.InvalidOutput')],
   ['legal', 'SageMaker oversized reply', 'Classify', 'oversized', failed('Contract.OutputViolation')],
   ['legal', 'audit bucket unavailable from the SageMaker stage on', 'Classify', 'audit-unavailable', backstop('ServiceUnavailable', { Classify: 4 })],
+  // Comprehend (the example's language detection)
+  ['legal', 'Comprehend timeout', 'Language', 'timeout', failed('States.Timeout')],
   // Bedrock
   ['legal', 'Bedrock throttling that clears', 'Summarize', { throttle: 2 }, ok('auto-approve', { Summarize: 2 })],
   ['legal', 'Bedrock throttling that never clears', 'Summarize', { error: 'ThrottlingException' }, failed('ThrottlingException', 'failed', { retries: { Summarize: 4 } })],
@@ -114,7 +116,7 @@ test('scenario files accept the new faults and check their shape', () => {
 
 test('the suite covers every stage kind with at least 14 scenarios', () => {
   expect(SCENARIOS.length).toBeGreaterThanOrEqual(14);
-  expect(new Set(SCENARIOS.map((r) => r[2]))).toEqual(new Set(['Extract', 'Classify', 'Summarize', 'Check']));
+  expect(new Set(SCENARIOS.map((r) => r[2]))).toEqual(new Set(['Extract', 'Language', 'Classify', 'Summarize', 'Check']));
 });
 
 describe.each(SCENARIOS.map((row, i) => [row[1], i] as const))('%s', (_what, i) => {

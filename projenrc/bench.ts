@@ -4,18 +4,21 @@
  *
  *   synth     synth time of the legal-contracts example (CloudFormation validation off), median of N
  *   runs      local runner: documents/s on the samples, transitions per happy-path document
- *   bundles   each handler bundle: raw and gzip size, init time (load in a fresh process), median of N
+ *   coldstart each handler: gzip size, cold start (load + first invocation against a fake AWS endpoint)
+ *             beside a floor bundling the same SDK clients and making the same calls, median of N
  *   injection the prompt-injection layers: detection and false positives per layer on the labelled corpus
  *   pdf       the local PDF reader's word recall against poppler's pdftotext on real producers' PDFs
  *   throughput  the local runner on 1,000 generated one-page PDFs with contract stand-ins
+ *   simulation  a simulated day of 100,000 documents: bounded retries vs the capacity control (ServiceQuota)
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { gzipSync } from 'zlib';
+import { benchColdStart } from './bench-coldstart';
 import { benchInjection, printInjectionBench } from './bench-injection';
 import { printPdfBench } from './bench-pdf';
+import { printSimulation } from './bench-simulation';
 
 const ROOT = path.join(__dirname, '..');
 const N = Number(process.env.BENCH_RUNS ?? 5);
@@ -38,49 +41,15 @@ function printTable(title: string, header: string[], rows: Array<Array<string | 
   for (const r of rows) console.log(row(r, widths));
 }
 
-/** Handler bundles: sizes, and the time to load each in a fresh Node process (its cold-start share). */
-function benchBundles() {
-  const bundles = [
-    ['textract', 'stages/textract/handler/textract.entry', { kind: 'textract', stage: 'Extract', maxDocumentBytes: 1, maxPages: 1 }],
-    ['bedrock', 'stages/bedrock/handler/bedrock.entry', undefined],
-    ['sagemaker', 'stages/sagemaker/handler/sagemaker.entry', undefined],
-    ['lambda-proxy', 'stages/lambda/handler/lambda-proxy.entry', undefined],
-    ['trigger starter', 'trigger/handler/starter.entry', undefined],
-    ['audit recorder', 'audit/handler/recorder.entry', undefined],
-  ] as const;
-  const env = {
-    ...process.env,
-    PIPELINE_NAME: 'bench',
-    WORK_BUCKET: 'work',
-    AUDIT_BUCKET: 'audit',
-    AUDIT_BUS: 'bus',
-    STAGE_ORDER: 'Extract',
-    TEXTRACT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:t',
-    TEXTRACT_ROLE_ARN: 'arn:aws:iam::000000000000:role/r',
-    ENDPOINT_NAME: 'e',
-    TARGET_FUNCTION: 'f',
-    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:s',
-    AWS_REGION: 'us-east-1',
-  };
-  const rows: Array<Array<string | number>> = [];
-  for (const [name, bundle, config] of bundles) {
-    const file = path.join(ROOT, 'assets', bundle, 'index.js');
-    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npx projen bundle first`);
-    const code = fs.readFileSync(file);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-    fs.copyFileSync(file, path.join(dir, 'index.js'));
-    fs.writeFileSync(path.join(dir, 'stage-config.json'), JSON.stringify(config ?? { kind: 'x', stage: 'Bench' }));
-    fs.writeFileSync(path.join(dir, 'validators.js'), 'exports.input = () => true; exports.output = () => true;');
-    const times: number[] = [];
-    for (let i = 0; i < N; i++) {
-      const out = execFileSync(process.execPath, ['-e',
-        `const t = process.hrtime.bigint(); require(${JSON.stringify(path.join(dir, 'index.js'))}); ` +
-        'process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));'], { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-      times.push(Number(out));
-    }
-    rows.push([name, (code.length / 1024).toFixed(1), (gzipSync(code).length / 1024).toFixed(1), median(times).toFixed(1)]);
+/** Each handler's cold start (load + first invocation against a fake AWS endpoint) beside its floor. */
+async function printColdStartBench() {
+  const rows = await benchColdStart(N, process.argv.slice(3));
+  printTable(`Cold starts (require + first invocation in a fresh process, calls to a local fake AWS; median of ${N}, handler and floor interleaved; goal ratio <= 1.2)`,
+    ['handler', 'gzip KiB', 'cold start ms', 'floor ms', 'ratio'],
+    rows.map((r) => [r.handler, r.gzipKiB.toFixed(1), r.coldStartMs.toFixed(1), r.floorMs.toFixed(1), r.ratio.toFixed(2)]));
+  for (const r of rows) {
+    if (r.callsDiffer) console.log(`  note: ${r.handler} and its floor made different calls (${r.callsDiffer})`);
   }
-  printTable(`Handler bundles (init = load in a fresh process, median of ${N})`, ['handler', 'raw KiB', 'gzip KiB', 'init ms'], rows);
 }
 
 /** Synth time of the example app, in process, CloudFormation validation off. */
@@ -178,13 +147,14 @@ async function benchThroughput() {
 
 const only = process.argv[2];
 console.log(`cdk-ai-pipeline benchmark — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model?.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`);
-if (!only || only === 'bundles') benchBundles();
 if (!only || only === 'synth') benchSynth();
 if (!only || only === 'runner') benchRunner();
 async function main() {
+  if (!only || only === 'coldstart' || only === 'bundles') await printColdStartBench();
   if (!only || only === 'pdf') await printPdfBench();
   if (!only || only === 'injection') printInjectionBench(benchInjection());
   if (!only || only === 'throughput') await benchThroughput();
+  if (!only || only === 'simulation') printSimulation();
 }
 main().catch((err) => {
   console.error(err);

@@ -19,3 +19,4 @@ export * from './pipeline/pipeline-step';
 export * from './pipeline/parallel-stages';
 export * from './pipeline/conditional-stage';
 export * from './pipeline/pipeline-gate';
+export * from './capacity/service-quota';

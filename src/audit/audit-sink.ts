@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,7 +10,21 @@ import { Construct, IConstruct } from 'constructs';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantKey, grantListPrefix, grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { invalid } from '../private/validation';
+import { REDACT_PATH } from '../runtime/redact';
 import { Keys } from '../shared';
+
+/** S3 Object Lock on the audit records: every record version is locked for `retention`. */
+export interface AuditObjectLock {
+  /**
+   * COMPLIANCE: nobody, the account root included, can delete or overwrite a locked version before
+   * its retention ends (nor shorten it). GOVERNANCE: principals with `s3:BypassGovernanceRetention`
+   * can.
+   * @default s3.ObjectLockMode.GOVERNANCE
+   */
+  readonly mode?: s3.ObjectLockMode;
+  /** How long each record version stays locked; whole days, at least one. */
+  readonly retention: Duration;
+}
 
 /** Props of an audit sink. */
 export interface AuditSinkProps {
@@ -31,8 +46,38 @@ export interface AuditSinkProps {
   /**
    * Lock each record version against deletion and overwrite for this long (S3 Object Lock, governance mode).
    * @default - no Object Lock
+   * @deprecated use `objectLock`, which also chooses the mode
    */
   readonly objectLockRetention?: Duration;
+  /**
+   * S3 Object Lock on the records bucket, in governance or compliance mode. With it, the chain of a
+   * run cannot be rewritten within the retention (ADR-0017); without it, someone able to write the
+   * bucket can rewrite a whole run consistently.
+   * @default - no Object Lock
+   */
+  readonly objectLock?: AuditObjectLock;
+  /**
+   * Paths of the run state (`document.key`, `results.Summarize.parties`, `results.*.email`; `*`
+   * matches any key or array item) whose values are replaced by `[REDACTED sha256:<hex>]` in the
+   * input views and outputs kept beside the stage records. Each record lists the paths it redacted.
+   * The prompt and the model's raw replies are kept as they are.
+   * @default - nothing is redacted
+   */
+  readonly redactFields?: string[];
+  /**
+   * A CloudTrail trail recording the S3 data events (reads and writes) of the records bucket and of
+   * the buckets in `dataEventBuckets` (add more with `logDataEvents`): who read or wrote which record
+   * or document. Log files are KMS-encrypted with the sink's key, validated (digest files) and kept
+   * in a bucket of their own with the records' lifecycle. Data events are billed per event.
+   * @default false
+   */
+  readonly cloudTrailDataEvents?: boolean;
+  /**
+   * More buckets whose data events the trail records (the pipeline's document bucket, typically).
+   * Setting it turns `cloudTrailDataEvents` on.
+   * @default - only the records bucket, when `cloudTrailDataEvents` is on
+   */
+  readonly dataEventBuckets?: s3.IBucket[];
   /**
    * Retention of the state-machine execution logs.
    * @default logs.RetentionDays.ONE_YEAR
@@ -57,6 +102,16 @@ export interface IAuditSink extends IConstruct {
   readonly eventBus: events.IEventBus;
   /** Log group for state-machine execution logs. */
   readonly logGroup: logs.ILogGroup;
+  /** Run-state paths redacted in the content kept beside stage records; stages get them in `AUDIT_REDACT_FIELDS`. */
+  readonly redactFields?: string[];
+
+  /**
+   * Grants reading the audit records of one stage (under `stages/<stage>/`), with listing (to tell a
+   * missing record from a denied one): what the recorder needs to chain a run's stage records.
+   * @param grantee the recorder's role
+   * @param stage the stage id
+   */
+  grantReadStageRecords(grantee: iam.IGrantable, stage: string): iam.Grant;
 
   /**
    * Grants writing the audit records of one stage (under `stages/<stage>/`) and putting audit events.
@@ -103,6 +158,10 @@ export class AuditSink extends Construct implements IAuditSink {
   public readonly eventBus: events.IEventBus;
   /** Log group for state-machine execution logs (execution data excluded). */
   public readonly logGroup: logs.ILogGroup;
+  /** Run-state paths redacted in the content kept beside stage records. */
+  public readonly redactFields?: string[];
+  /** The CloudTrail trail recording S3 data events, when `cloudTrailDataEvents` is on. */
+  public readonly trail?: cloudtrail.Trail;
 
   constructor(scope: Construct, id: string, props: AuditSinkProps = {}) {
     super(scope, id);
@@ -120,10 +179,28 @@ export class AuditSink extends Construct implements IAuditSink {
     if (known(props.objectLockRetention) && days(props.objectLockRetention) < 1) {
       invalid(this, `\`objectLockRetention\` must be at least 1 day, got: ${props.objectLockRetention.toHumanString()}.`);
     }
+    if (props.objectLock && props.objectLockRetention) {
+      invalid(this, '`objectLock` and `objectLockRetention` (deprecated) are both set: keep only `objectLock`.');
+    }
+    const lock = props.objectLock ?? (props.objectLockRetention ? { retention: props.objectLockRetention } : undefined);
+    if (props.objectLock && known(props.objectLock.retention) && days(props.objectLock.retention) < 1) {
+      invalid(this, `\`objectLock.retention\` must be at least 1 day, got: ${props.objectLock.retention.toHumanString()}.`);
+    }
+    if (props.objectLock && known(props.objectLock.retention)) wholeDays(this, 'objectLock.retention', props.objectLock.retention);
+    for (const p of props.redactFields ?? []) {
+      if (!Token.isUnresolved(p) && !REDACT_PATH.test(p)) {
+        invalid(this, `\`redactFields\` holds '${p}', which is not a run-state path: use dotted steps from 'document' or 'results' (letters, digits, '_', '-', or '*' for any key), e.g. 'results.Summarize.parties'.`);
+      }
+    }
+    this.redactFields = props.redactFields && props.redactFields.length > 0 ? [...props.redactFields] : undefined;
 
     if (known(ia)) wholeDays(this, 'infrequentAccessAfter', ia);
     if (known(props.expireAfter)) wholeDays(this, 'expireAfter', props.expireAfter);
     if (known(props.objectLockRetention)) wholeDays(this, 'objectLockRetention', props.objectLockRetention);
+    if (lock?.mode === s3.ObjectLockMode.COMPLIANCE && removalPolicy === RemovalPolicy.DESTROY) {
+      Annotations.of(this).addWarningV2('cdk-ai-pipeline:audit-compliance-lock-destroy',
+        '`removalPolicy` is DESTROY but `objectLock` is in COMPLIANCE mode: deleting the stack will fail while locked record versions remain. Use RemovalPolicy.RETAIN.');
+    }
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
       enableKeyRotation: true,
@@ -144,7 +221,9 @@ export class AuditSink extends Construct implements IAuditSink {
       encryptionKey: this.encryptionKey,
       accessLogs: this.accessLogsBucket,
       accessLogsPrefix: 'audit-records/',
-      objectLockRetention: props.objectLockRetention,
+      objectLock: lock ? (lock.mode === s3.ObjectLockMode.COMPLIANCE
+        ? s3.ObjectLockRetention.compliance(lock.retention)
+        : s3.ObjectLockRetention.governance(lock.retention)) : undefined,
       lifecycleRules: [{
         abortIncompleteMultipartUploadAfter: Duration.days(7),
         transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: ia }],
@@ -164,6 +243,65 @@ export class AuditSink extends Construct implements IAuditSink {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy,
     });
+
+    if (props.cloudTrailDataEvents || (props.dataEventBuckets ?? []).length > 0) {
+      this.trail = this.dataEventsTrail(removalPolicy, ia, props.expireAfter);
+      for (const b of props.dataEventBuckets ?? []) this.logDataEvents(b);
+    }
+  }
+
+  /**
+   * Records the S3 data events (reads and writes) of a bucket in the sink's trail.
+   * @param bucket the bucket (the pipeline's document bucket, typically)
+   */
+  public logDataEvents(bucket: s3.IBucket): void {
+    if (!this.trail) {
+      invalid(this, `logDataEvents(${bucket.node.path}) needs the trail: set \`cloudTrailDataEvents: true\`.`);
+      return;
+    }
+    this.trail.addS3EventSelector([{ bucket }], { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false });
+  }
+
+  /** The trail of S3 data events: encrypted with the sink's key, validated, in a bucket of its own. */
+  private dataEventsTrail(removalPolicy: RemovalPolicy, ia: Duration, expireAfter: Duration | undefined): cloudtrail.Trail {
+    const stack = Stack.of(this);
+    const trailArn = `arn:${stack.partition}:cloudtrail:${stack.region}:${stack.account}:trail/*`;
+    // CloudTrail encrypts the log files with the key, for this account's trails only.
+    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: {
+        StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': trailArn },
+        StringEquals: { 'aws:SourceAccount': stack.account },
+      },
+    }));
+    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['kms:DescribeKey'],
+      resources: ['*'],
+    }));
+    const bucket = secureBucket(this, 'TrailLogs', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: this.accessLogsBucket,
+      accessLogsPrefix: 'audit-trail/',
+      lifecycleRules: [{
+        transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: ia }],
+        expiration: expireAfter,
+      }],
+      removalPolicy,
+    });
+    const trail = new cloudtrail.Trail(this, 'Trail', {
+      bucket,
+      encryptionKey: this.encryptionKey,
+      enableFileValidation: true,
+      includeGlobalServiceEvents: false,
+      isMultiRegionTrail: false,
+      managementEvents: cloudtrail.ReadWriteType.NONE,
+      sendToCloudWatchLogs: false,
+    });
+    trail.addS3EventSelector([{ bucket: this.bucket }], { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false });
+    return trail;
   }
 
   /**
@@ -173,6 +311,16 @@ export class AuditSink extends Construct implements IAuditSink {
    */
   public grantWriteStageRecords(grantee: iam.IGrantable, stage: string): iam.Grant {
     return grantWritePrefix(grantee, this.bucket, Keys.stagePrefix(stage), false).combine(this.grantPutEvents(grantee));
+  }
+
+  /**
+   * Grants reading the audit records of one stage (under `stages/<stage>/`), with listing (to tell a
+   * missing record from a denied one): what the recorder needs to chain a run's stage records.
+   * @param grantee the recorder's role
+   * @param stage the stage id
+   */
+  public grantReadStageRecords(grantee: iam.IGrantable, stage: string): iam.Grant {
+    return grantReadPrefix(grantee, this.bucket, Keys.stagePrefix(stage), true);
   }
 
   /**

@@ -1,3 +1,5 @@
+import { parseVerifyArgs, runVerifyCommand } from './audit/command';
+import { CAPACITY_USAGE, parseCapacityArgs, runCapacityCommand } from './capacity/command';
 import { RunnerError } from './local/cloud-assembly';
 import { parseArgs, runLocalCommand, USAGE } from './local/command';
 
@@ -23,10 +25,15 @@ for (const method of ['log', 'warn'] as const) {
 /** The `cdk-ai-pipeline` command line. Exit 0 when every document reached a terminal state. */
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(USAGE + '\n\n' + CAPACITY_USAGE + '\n');
     return argv.length === 0 ? 2 : 0;
   }
   try {
+    if (argv[0] === 'verify-audit') return await runVerifyCommand(parseVerifyArgs(argv));
+    if (argv[0] === 'capacity') {
+      runCapacityCommand(parseCapacityArgs(argv));
+      return 0;
+    }
     await runLocalCommand(parseArgs(argv));
     return 0;
   } catch (err: any) {

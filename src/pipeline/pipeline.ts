@@ -26,7 +26,7 @@ import { invalid } from '../private/validation';
 import { RouteDestination } from '../routing/route-destination';
 import { RoutingPolicy } from '../routing/routing-policy';
 import { Env, Keys } from '../shared';
-import { IInferenceStage, StageKind } from '../stages/inference-stage-base';
+import { IInferenceStage, InferenceStageBase, StageKind } from '../stages/inference-stage-base';
 import { IDocumentTrigger } from '../trigger/document-trigger';
 
 /** Props of a pipeline. */
@@ -188,6 +188,8 @@ export class Pipeline extends Construct {
     this.recorder = recorder.fn;
     const recorderRole = recorder.role;
     this.auditSink.grantWriteRunRecords(recorderRole);
+    // The run record chains the run's stage records (ADR-0017): the recorder reads them.
+    for (const stage of stages) this.auditSink.grantReadStageRecords(recorderRole, stage.stageId);
 
     const recordPayload = (action: string) => sfn.TaskInput.fromObject({
       action,
@@ -278,7 +280,13 @@ export class Pipeline extends Construct {
     (this.stateMachine.node.defaultChild as CfnResource).addMetadata('cdk-ai-pipeline', {
       version: 1,
       pipeline: this.pipelineName,
-      stages: stages.map((s) => ({ id: s.stageId, kind: s.kind, handler: logicalId(s.handler) })),
+      stages: stages.map((s) => ({
+        id: s.stageId,
+        kind: s.kind,
+        handler: logicalId(s.handler),
+        // what `cdk-ai-pipeline capacity` reads: model, tokens per call, endpoint, quota
+        ...(s instanceof InferenceStageBase ? s._capacityMetadata() : {}),
+      })),
       recorder: logicalId(this.recorder),
       records: { run: recordRun.stateId, failure: recordFailure.stateId },
       documents: { prefix: props.trigger.documentPrefix, suffixes: props.trigger.documentSuffixes },
@@ -321,6 +329,10 @@ export class Pipeline extends Construct {
       {
         matches: (f) => f.endsWith(`/${Keys.runsPrefix}*`),
         reason: 'The recorder writes and reads run records only under \'runs/\'; their keys carry the run id.',
+      },
+      {
+        matches: (f) => stages.some((st) => f.endsWith(`/${Keys.stagePrefix(st.stageId)}*`)),
+        reason: 'The recorder reads the stage records it chains into the run record, under each stage\'s own \'stages/<id>/\' prefix; their keys carry the run id.',
       },
     ]);
   }

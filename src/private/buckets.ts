@@ -11,7 +11,8 @@ export interface SecureBucketOptions {
   readonly accessLogsPrefix: string;
   readonly lifecycleRules: s3.LifecycleRule[];
   readonly removalPolicy: RemovalPolicy;
-  readonly objectLockRetention?: Duration;
+  /** S3 Object Lock's default retention (mode and period) for every object version. */
+  readonly objectLock?: s3.ObjectLockRetention;
 }
 
 /** A data bucket: customer-managed KMS key, versioned, public access blocked, SSL only, access-logged. */
@@ -26,8 +27,8 @@ export function secureBucket(scope: Construct, id: string, options: SecureBucket
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     serverAccessLogsBucket: options.accessLogs,
     serverAccessLogsPrefix: options.accessLogsPrefix,
-    objectLockEnabled: options.objectLockRetention ? true : undefined,
-    objectLockDefaultRetention: options.objectLockRetention ? s3.ObjectLockRetention.governance(options.objectLockRetention) : undefined,
+    objectLockEnabled: options.objectLock ? true : undefined,
+    objectLockDefaultRetention: options.objectLock,
     lifecycleRules: options.lifecycleRules,
     removalPolicy: options.removalPolicy,
   });

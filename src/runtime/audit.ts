@@ -1,29 +1,122 @@
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
-import { writeJson } from './s3';
-import { AUDIT_EVENT_SOURCE, AuditEventTypes, AuditRecord, Keys, S3Pointer } from '../shared';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { outputPaths, redact } from './redact';
+import { sha256, writeJson } from './s3';
+import { AUDIT_EVENT_SOURCE, AuditContentRefs, AuditEventTypes, AuditRecord, ContentRef, Keys, ModelUsage, S3Pointer } from '../shared';
 
 /** Where audit records and events go. */
 export interface AuditTarget {
   readonly bucket: string;
   readonly busName: string;
+  /** Run-state paths redacted in the kept input views and outputs (see `redact`). */
+  readonly redactFields?: readonly string[];
+}
+
+/** One model call as a stage made it: the raw reply text and what it cost. */
+export interface ModelCall {
+  readonly reply: string;
+  readonly stopReason?: string;
+  /** Token counts, when the service reports them (Bedrock does; a SageMaker endpoint does not). */
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  /** The model's own latency for the call, as the service reports it. */
+  readonly latencyMs?: number;
+}
+
+/**
+ * What a stage body tells the audit trail besides its output: filled as the body runs, so a stage
+ * that fails after calling its model still keeps the prompt and the replies.
+ */
+export interface StageTrace {
+  /** The rendered prompt (system prompt first when there is one). */
+  prompt?: string;
+  /** Each model call, in order. */
+  readonly calls: ModelCall[];
+}
+
+/** A new, empty trace. */
+export function newTrace(): StageTrace {
+  return { calls: [] };
+}
+
+/** What a stage record keeps beside it in the audit bucket; each part is optional. */
+export interface StageContent {
+  /** The stage view the stage was given. */
+  readonly input?: unknown;
+  /** The stage's output. */
+  readonly output?: unknown;
+  readonly trace?: StageTrace;
+}
+
+/** The token and latency totals of a trace; undefined when it holds no call. */
+export function modelUsage(trace: StageTrace | undefined): ModelUsage | undefined {
+  if (!trace || trace.calls.length === 0) return undefined;
+  const sum = (values: Array<number | undefined>) => {
+    const known = values.filter((v): v is number => typeof v === 'number');
+    return known.length > 0 ? known.reduce((n, v) => n + v, 0) : undefined;
+  };
+  const inputTokens = sum(trace.calls.map((c) => c.inputTokens));
+  const outputTokens = sum(trace.calls.map((c) => c.outputTokens));
+  const latencyMs = sum(trace.calls.map((c) => c.latencyMs));
+  return {
+    calls: trace.calls.length,
+    ...(inputTokens !== undefined ? { inputTokens } : {}),
+    ...(outputTokens !== undefined ? { outputTokens } : {}),
+    ...(latencyMs !== undefined ? { latencyMs } : {}),
+  };
 }
 
 /** Writes audit records to the audit bucket and puts the matching event on the audit bus. */
 export class AuditWriter {
   constructor(private readonly s3: S3Client, private readonly events: EventBridgeClient, private readonly target: AuditTarget) {}
 
-  /** The record of one stage execution, under the stage's own prefix. */
-  public async stage(record: AuditRecord): Promise<S3Pointer> {
-    const key = Keys.stageAudit(record.stage!, record.runId);
+  /**
+   * The record of one stage execution, under the stage's own prefix. The content given is written
+   * first, beside the record (`stages/<stage>/<runId>/...`), with the target's paths redacted; the
+   * record then names each object with its sha256, the paths redacted, and the model usage.
+   */
+  public async stage(record: AuditRecord, content: StageContent = {}): Promise<S3Pointer> {
+    const stage = record.stage!;
+    const key = Keys.stageAudit(stage, record.runId);
     const type = record.outcome === 'SUCCEEDED' ? AuditEventTypes.STAGE_SUCCEEDED : AuditEventTypes.STAGE_FAILED;
-    return this.write(key, record, type);
+    const paths = this.target.redactFields ?? [];
+    const name = (n: string) => Keys.stageAuditContent(stage, record.runId, n);
+    const refs: { -readonly [K in keyof AuditContentRefs]: ContentRef } = {};
+    const redacted: string[] = [];
+    if (content.input !== undefined) {
+      const r = redact(content.input, paths);
+      redacted.push(...r.redacted);
+      refs.input = await this.put(name('input.json'), JSON.stringify(r.value), 'application/json');
+    }
+    if (content.output !== undefined) {
+      const r = redact(content.output, outputPaths(paths, stage));
+      redacted.push(...r.redacted.map((p) => `results.${stage}.${p}`));
+      refs.output = await this.put(name('output.json'), JSON.stringify(r.value), 'application/json');
+    }
+    const trace = content.trace;
+    if (trace?.prompt !== undefined) refs.prompt = await this.put(name('prompt.txt'), trace.prompt, 'text/plain; charset=utf-8');
+    if (trace && trace.calls.length > 0) {
+      refs.reply = await this.put(name('reply.json'), JSON.stringify({ replies: trace.calls }), 'application/json');
+    }
+    const usage = modelUsage(trace);
+    return this.write(key, {
+      ...record,
+      ...(Object.keys(refs).length > 0 ? { content: refs } : {}),
+      ...(redacted.length > 0 ? { redacted } : {}),
+      ...(usage ? { model: usage } : {}),
+    }, type);
   }
 
   /** The record of a whole run. */
   public async run(record: AuditRecord): Promise<S3Pointer> {
     const type = record.outcome === 'SUCCEEDED' ? AuditEventTypes.RUN_SUCCEEDED : AuditEventTypes.RUN_FAILED;
     return this.write(Keys.runAudit(record.runId), record, type);
+  }
+
+  /** Writes one content object; its ref carries the sha256 of the exact bytes written. */
+  private async put(key: string, body: string, contentType: string): Promise<ContentRef> {
+    const out = await this.s3.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: key, Body: body, ContentType: contentType }));
+    return { key, sha256: sha256(body), ...(out.VersionId ? { versionId: out.VersionId } : {}) };
   }
 
   private async write(key: string, record: AuditRecord, detailType: string): Promise<S3Pointer> {

@@ -2,10 +2,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
+import { CapacityControl, CapacityEvent, capacityMetricLine, QuotaStore } from './capacity';
 import { loadValidators } from './contracts';
 import { createLogger, LogPort } from './logger';
+import { parseRedactFields } from './redact';
 import { StageContext } from './stage-runner';
-import { Env, StageAssetFiles, StageConfigBase } from '../shared';
+import { CAPACITY_ENV, Env, QuotaConfig, StageAssetFiles, StageConfigBase } from '../shared';
 
 /** An environment variable the construct always sets; a clear error when it is missing. */
 export function requireEnv(name: string, env: { [name: string]: string | undefined } = process.env): string {
@@ -28,7 +30,7 @@ export function stageContextFromEnv(
   dir: string,
   clients: { s3: S3Client; events: EventBridgeClient },
   extra: { modelId?: string; promptVersion?: string } = {},
-  options: { env?: { [name: string]: string | undefined }; logger?: LogPort } = {},
+  options: { env?: { [name: string]: string | undefined }; logger?: LogPort; capacity?: LocalCapacity } = {},
 ): StageContext {
   const env = options.env ?? process.env;
   return {
@@ -41,6 +43,40 @@ export function stageContextFromEnv(
     workBucket: requireEnv(Env.WORK_BUCKET, env),
     auditBucket: requireEnv(Env.AUDIT_BUCKET, env),
     auditBus: requireEnv(Env.AUDIT_BUS, env),
+    redactFields: parseRedactFields(env[Env.AUDIT_REDACT_FIELDS]),
+    capacity: capacityFromEnv(config.stage, env, undefined, options.capacity),
     ...extra,
   };
+}
+
+/** Where a stage's capacity control keeps its buckets outside Lambda (the local runner): memory, its own clock. */
+export interface LocalCapacity {
+  readonly store: QuotaStore;
+  readonly now?: () => number;
+  readonly report?: (event: CapacityEvent) => void;
+}
+
+/**
+ * The capacity control of a stage whose construct was given a `quota` (DynamoDB buckets; metrics as
+ * embedded-metric lines on stdout); undefined otherwise.
+ */
+export function capacityFromEnv(
+  stage: string,
+  env: { [name: string]: string | undefined } = process.env,
+  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
+  local?: LocalCapacity,
+): CapacityControl | undefined {
+  const table = env[CAPACITY_ENV.TABLE];
+  const quota = env[CAPACITY_ENV.QUOTA];
+  if (!table || !quota) return undefined;
+  const config = JSON.parse(quota) as QuotaConfig;
+  if (local) return new CapacityControl(local.store, config, stage, local.report, local.now);
+  // One attempt: a lost conditional write is re-read by the control, a DynamoDB error fails the attempt (retried).
+  // Loaded only by stages with a quota: the others do not pay for the DynamoDB client at cold start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DynamoQuotaStore } = require('./dynamo-quota-store') as typeof import('./dynamo-quota-store');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const store = new DynamoQuotaStore(new DynamoDBClient({ maxAttempts: 2 }), table);
+  return new CapacityControl(store, config, stage, (event) => write(capacityMetricLine(event, Date.now())));
 }

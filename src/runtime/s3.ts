@@ -54,14 +54,32 @@ export async function writeJson(s3: S3Client, bucket: string, key: string, body:
 }
 
 /**
+ * Reads the object a pointer names and checks it against the sha256 the pointer carries:
+ * `Text.IntegrityViolation` when the bytes changed since the pointer was written. The message names
+ * the object and both hashes, never its content.
+ */
+export async function readPointer(s3: S3Client, pointer: S3Pointer): Promise<Uint8Array> {
+  const bytes = await readObject(s3, pointer);
+  if (typeof pointer.sha256 === 'string') {
+    const actual = sha256(bytes);
+    if (actual !== pointer.sha256.toLowerCase()) {
+      throw new PipelineError(ErrorNames.TEXT_INTEGRITY_VIOLATION,
+        `s3://${pointer.bucket}/${pointer.key}${pointer.versionId ? ` (version ${pointer.versionId})` : ''} has sha256 ${actual}, not the ${pointer.sha256} its pointer carries: it changed after it was written`);
+    }
+  }
+  return bytes;
+}
+
+/**
  * Resolves a value for a prompt or a request: a pointer to extracted text becomes the text itself
  * (pages joined), another pointer becomes the object's content, anything else stays as it is.
+ * A pointer carrying a sha256 is checked against it (`Text.IntegrityViolation`).
  */
 export async function dereference(s3: S3Client, value: unknown): Promise<unknown> {
   if (typeof value !== 'object' || value === null) return value;
   const v = value as any;
   if (typeof v.bucket !== 'string' || typeof v.key !== 'string') return value;
-  const bytes = await readObject(s3, v);
+  const bytes = await readPointer(s3, v);
   const text = Buffer.from(bytes).toString('utf8');
   try {
     const parsed = JSON.parse(text);

@@ -1,10 +1,11 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import { AuditWriter } from './audit';
+import { AuditWriter, newTrace, StageTrace } from './audit';
+import { CapacityControl } from './capacity';
 import { assertValid, StageValidators } from './contracts';
 import { LogPort } from './logger';
 import { sha256 } from './s3';
-import { ErrorNames, MAX_INLINE_OUTPUT_BYTES, PipelineError, StageInvocation, StageView } from '../shared';
+import { CAPACITY_WAIT, ErrorNames, MAX_INLINE_OUTPUT_BYTES, PipelineError, StageInvocation, StageView } from '../shared';
 
 /** What every stage core needs besides its own service client. */
 export interface StageContext {
@@ -24,6 +25,10 @@ export interface StageContext {
   readonly modelId?: string;
   /** The prompt's version, when the stage has one. */
   readonly promptVersion?: string;
+  /** Run-state paths redacted in the input view and output kept for audit (AUDIT_REDACT_FIELDS). */
+  readonly redactFields?: readonly string[];
+  /** The capacity control of the stage's quota, when it has one: the core acquires before each service call. */
+  readonly capacity?: CapacityControl;
 }
 
 /** What a stage body returns: its output, and the model facts the audit record carries. */
@@ -40,19 +45,22 @@ export function stageView(invocation: StageInvocation): StageView {
 
 /**
  * Runs one stage: validates its input, runs the body, validates and size-checks its output, and
- * writes the stage's audit record whatever the outcome. Errors are re-thrown with their names so
+ * writes the stage's audit record whatever the outcome, with its input view, its output and (for
+ * model stages) the trace the body filled kept beside it in the audit bucket. Errors are re-thrown with their names so
  * the state machine's Retry and Catch can match them.
  */
 export async function runStage(
   ctx: StageContext,
   invocation: StageInvocation,
-  body: (view: StageView) => Promise<StageResult>,
+  body: (view: StageView, trace: StageTrace) => Promise<StageResult>,
 ): Promise<{ [key: string]: unknown }> {
   const now = ctx.now ?? (() => new Date());
   const startedAt = now().toISOString();
   const view = stageView(invocation);
   const inputSha256 = sha256(JSON.stringify(view));
-  const audit = new AuditWriter(ctx.s3, ctx.events, { bucket: ctx.auditBucket, busName: ctx.auditBus });
+  const audit = new AuditWriter(ctx.s3, ctx.events, { bucket: ctx.auditBucket, busName: ctx.auditBus, redactFields: ctx.redactFields });
+  // Model stages fill the trace as they call: it is kept whatever the outcome.
+  const trace = newTrace();
   const base = {
     schemaVersion: '1' as const,
     kind: 'stage' as const,
@@ -67,7 +75,7 @@ export async function runStage(
   let result: StageResult | undefined;
   try {
     assertValid(ctx.validators.input, view, ErrorNames.CONTRACT_INPUT_VIOLATION, `the input of stage ${ctx.stage}`);
-    result = await body(view);
+    result = await body(view, trace);
     assertValid(ctx.validators.output, result.output, ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${ctx.stage}`);
     const serialized = JSON.stringify(result.output);
     if (Buffer.byteLength(serialized) > MAX_INLINE_OUTPUT_BYTES) {
@@ -81,11 +89,13 @@ export async function runStage(
       promptVersion: result.promptVersion ?? ctx.promptVersion,
       endedAt: now().toISOString(),
       outcome: 'SUCCEEDED',
-    });
+    }, { input: view, output: result.output, trace });
     ctx.logger.info('stage succeeded', { runId: invocation.runId, stage: ctx.stage, outputBytes: serialized.length });
     return result.output;
   } catch (err: any) {
     const errorName = err?.name ?? 'Error';
+    // Waiting for capacity is not an outcome of the stage: no record, the state machine retries.
+    if (errorName === CAPACITY_WAIT) throw err;
     ctx.logger.error('stage failed', { runId: invocation.runId, stage: ctx.stage, errorName });
     try {
       await audit.stage({
@@ -95,7 +105,7 @@ export async function runStage(
         endedAt: now().toISOString(),
         outcome: 'FAILED',
         errorName,
-      });
+      }, { input: view, trace });
     } catch (auditErr: any) {
       ctx.logger.error('audit record not written', { runId: invocation.runId, stage: ctx.stage, errorName: auditErr?.name });
     }

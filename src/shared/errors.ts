@@ -15,6 +15,8 @@ export const ErrorNames = {
   CONTRACT_INPUT_VIOLATION: 'Contract.InputViolation',
   CONTRACT_OUTPUT_VIOLATION: 'Contract.OutputViolation',
   TEXTRACT_JOB_FAILED: 'Textract.JobFailed',
+  /** A text pointer's object no longer has the sha256 the pointer carries. */
+  TEXT_INTEGRITY_VIOLATION: 'Text.IntegrityViolation',
 } as const;
 
 /** Errors after which the document is quarantined: it is kept where it is and never reaches a model. */

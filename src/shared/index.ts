@@ -3,3 +3,4 @@ export * from './types';
 export * from './stage-config';
 export * from './failures';
 export * from './metadata';
+export * from './capacity';

@@ -60,6 +60,8 @@ export interface StageInvocation {
   readonly executionArn?: string;
   /** Present when the task waits for a callback (asynchronous Textract). */
   readonly taskToken?: string;
+  /** When the task state was entered (`$$.State.EnteredTime`): set for stages with a quota, to measure the wait. */
+  readonly enteredAt?: string;
 }
 
 /** The part of the run state a stage's input contract is written against. */
@@ -90,6 +92,54 @@ export interface AuditRecord {
   readonly spotCheck?: SpotCheck;
   /** For run records: the stages whose results the run holds, with the sha256 of each result. */
   readonly stages?: ReadonlyArray<{ readonly name: string; readonly outputSha256: string }>;
+  /** For stage records: the content kept in the audit bucket (input view, output, prompt, raw replies). */
+  readonly content?: AuditContentRefs;
+  /** For stage records: the paths replaced by `[REDACTED sha256:<hex>]` in the kept input view and output. */
+  readonly redacted?: readonly string[];
+  /** For stage records of model stages: the calls made, tokens in and out, and the model's own latency. */
+  readonly model?: ModelUsage;
+  /** For run records: the run's stage records in pipeline order, each linked to the one before it. */
+  readonly chain?: readonly ChainLink[];
+  /** For run records: the sha256 of the last stage record of the chain (absent when the run has none). */
+  readonly previous?: string;
+  /** For run records: sha256 of the record's own JSON without this field (see ADR-0017). */
+  readonly recordSha256?: string;
+}
+
+/** An object kept in the audit bucket beside a stage record: its key and the sha256 of its bytes. */
+export interface ContentRef {
+  readonly key: string;
+  readonly sha256: string;
+  readonly versionId?: string;
+}
+
+/** The content objects of one stage record. */
+export interface AuditContentRefs {
+  readonly input?: ContentRef;
+  readonly output?: ContentRef;
+  /** Model stages: the rendered prompt. */
+  readonly prompt?: ContentRef;
+  /** Model stages: the model's raw replies (a repair attempt included). */
+  readonly reply?: ContentRef;
+}
+
+/** What a model stage's calls cost in tokens and time. */
+export interface ModelUsage {
+  readonly calls: number;
+  /** Absent when the service reports no token counts (a SageMaker endpoint). */
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  /** The model's own latency summed over the calls (Converse `metrics.latencyMs`), when reported. */
+  readonly latencyMs?: number;
+}
+
+/** One link of a run's audit chain: a stage record, its sha256, and the sha256 of the record before it. */
+export interface ChainLink {
+  readonly stage: string;
+  readonly key: string;
+  readonly sha256: string;
+  /** The sha256 of the previous link's record; absent on the first link. */
+  readonly previous?: string;
 }
 
 /** Source of the audit events the handlers put on the audit bus. */
@@ -121,12 +171,16 @@ export const Env = {
   STATE_MACHINE_ARN: 'STATE_MACHINE_ARN',
   /** Recorder: the ordered stage ids of the pipeline, comma-separated. */
   STAGE_ORDER: 'STAGE_ORDER',
+  /** Stage handlers: the JSON array of run-state paths redacted in the content kept for audit. */
+  AUDIT_REDACT_FIELDS: 'AUDIT_REDACT_FIELDS',
 } as const;
 
 /** Key layout in the working and audit buckets; every stage owns the prefix `stages/<stage>/`. */
 export const Keys = {
   stagePrefix: (stage: string) => `stages/${stage}/`,
   stageAudit: (stage: string, runId: string) => `stages/${stage}/${runId}.json`,
+  /** A content object kept beside a stage record in the audit bucket (input view, output, prompt, reply). */
+  stageAuditContent: (stage: string, runId: string, name: string) => `stages/${stage}/${runId}/${name}`,
   stageWork: (stage: string, runId: string, name: string) => `stages/${stage}/${runId}/${name}`,
   textractJob: (stage: string, jobId: string) => `stages/${stage}/jobs/${jobId}.json`,
   runAudit: (runId: string) => `runs/${runId}.json`,

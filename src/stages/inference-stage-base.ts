@@ -6,6 +6,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
 import { IAuditSink } from '../audit/audit-sink';
+import { IServiceQuota } from '../capacity/service-quota';
 import { StageContract } from '../contracts/stage-contract';
 import { IPipelineStep } from '../pipeline/pipeline-step';
 import { acknowledgeWildcards, wildcardFindings, XRAY_REASON } from '../private/acknowledge';
@@ -13,7 +14,7 @@ import { grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { handlerFunction, taskRetry } from '../private/handler-function';
 import { StandaloneResources } from '../private/standalone-resources';
 import { invalid, outOfRange, STAGE_ID } from '../private/validation';
-import { Env, Keys, STAGE_METADATA, STANDALONE_METADATA } from '../shared';
+import { CAPACITY_ENV, CAPACITY_WAIT, Env, Keys, QuotaConfig, STAGE_METADATA, STANDALONE_METADATA, THROTTLING_ERROR_NAMES } from '../shared';
 
 /** The kinds of stage this library builds. */
 export enum StageKind {
@@ -84,6 +85,13 @@ export interface InferenceStageOptions {
    * @default - the working bucket and audit sink shared by the stack's stand-alone stages (made on first use)
    */
   readonly standalone?: StandaloneStageOptions;
+  /**
+   * The service quota the stage's calls count against, shared with every other stage given it. The
+   * stage takes capacity from it before each call and waits (up to the quota's `maxWait`) when there
+   * is none; the service's throttling errors are then retried up to `maxWait` too, not `retry.maxAttempts`.
+   * @default - no capacity control: throttling is retried as `retry` says, then the stage fails
+   */
+  readonly quota?: IServiceQuota;
 }
 
 /**
@@ -167,6 +175,11 @@ export interface InferenceStageBaseProps {
    * @default - see `InferenceStageOptions.standalone`
    */
   readonly standalone?: StandaloneStageOptions;
+  /**
+   * The service quota the stage's calls count against.
+   * @default - see `InferenceStageOptions.quota`
+   */
+  readonly quota?: IServiceQuota;
 }
 
 /** Where an attached stage finds the run's data and writes its records. */
@@ -266,6 +279,10 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
   private readonly shared?: StandaloneResources;
   private readonly waitsForCallback: boolean;
   private attachedStandalone = false;
+  /** The quota the stage's calls count against, if any. */
+  public readonly quota?: IServiceQuota;
+  /** @internal what capacity tools read from the pipeline's metadata (model, tokens per call, ...) */
+  protected _capacityFacts: { [key: string]: unknown } = {};
 
   protected constructor(scope: Construct, id: string, props: InferenceStageBaseProps) {
     super(scope, id);
@@ -320,6 +337,7 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
       executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
     };
     if (props.waitForCallback) payload.taskToken = sfn.JsonPath.taskToken;
+    if (props.quota) payload.enteredAt = sfn.JsonPath.stringAt('$$.State.EnteredTime');
     const task = new tasks.LambdaInvoke(this, 'Task', {
       stateName: id,
       lambdaFunction: this.handler,
@@ -332,7 +350,12 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
       retryOnServiceExceptions: false,
       comment: `${props.kind} stage ${id}`,
     });
-    task.addRetry(taskRetry(retry, props.transientErrors));
+    this.quota = props.quota;
+    if (props.quota) {
+      this.bindQuota(props.quota, task, retry, props.transientErrors);
+    } else {
+      task.addRetry(taskRetry(retry, props.transientErrors));
+    }
     this.task = task;
     this.startState = task;
     this.endStates = [task];
@@ -416,6 +439,53 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
     this.fn.addEnvironment(key, value);
   }
 
+  /** @internal what the pipeline's metadata says about this stage for capacity tools */
+  public _capacityMetadata(): { [key: string]: unknown } {
+    const q = this.quota;
+    return {
+      ...this._capacityFacts,
+      ...(q ? {
+        quota: {
+          id: q.quotaId,
+          service: q.service,
+          resource: q.resourceName,
+          limits: q.limits,
+          maxWaitSeconds: q.maxWait.toSeconds(),
+          maxPollDelaySeconds: q.maxPollDelay.toSeconds(),
+        },
+      } : {}),
+    };
+  }
+
+  /**
+   * A stage with a quota: takes capacity before each call (table and quota in the environment, exact
+   * table ARN granted), retries `Capacity.Wait` and the service's throttling up to the quota's
+   * `maxWait` with full jitter, and its other transient errors as `retry` says.
+   */
+  private bindQuota(quota: IServiceQuota, task: sfn.TaskStateBase, retry: ReturnType<typeof validateRetry>, transientErrors: string[]): void {
+    if (this.kind === StageKind.LAMBDA || quota.service !== this.kind) {
+      invalid(this, `\`quota\` is a ${quota.service} quota (${quota.node.path}), which a ${this.kind} stage does not call. Give the stage a quota of its own service, or none.`);
+    }
+    const config: QuotaConfig = {
+      id: quota.quotaId,
+      dimensions: quota.limits.map((l) => ({ name: l.dimension, ratePerSecond: l.grantPerSecond, burst: l.burst })),
+    };
+    this.addHandlerEnvironment(CAPACITY_ENV.TABLE, quota.table.tableName);
+    this.addHandlerEnvironment(CAPACITY_ENV.QUOTA, JSON.stringify(config));
+    quota.grantAcquire(this.role);
+    const throttling = transientErrors.filter((e) => THROTTLING_ERROR_NAMES.includes(e));
+    const waiting = {
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxDelay: quota.maxPollDelay,
+      maxAttempts: waitAttempts(quota),
+      jitterStrategy: sfn.JitterType.FULL,
+    };
+    task.addRetry({ errors: [CAPACITY_WAIT], ...waiting });
+    if (throttling.length > 0) task.addRetry({ errors: throttling, ...waiting });
+    task.addRetry(taskRetry(retry, transientErrors.filter((e) => !throttling.includes(e))));
+  }
+
   /** Kind-specific wiring once the stage is attached. */
   protected onAttach(options: StageAttachOptions): void {
     void options;
@@ -467,6 +537,7 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
     this.addHandlerEnvironment(Env.WORK_BUCKET, options.workingBucket.bucketName);
     this.addHandlerEnvironment(Env.AUDIT_BUCKET, options.auditSink.bucket.bucketName);
     this.addHandlerEnvironment(Env.AUDIT_BUS, options.auditSink.eventBus.eventBusName);
+    if (options.auditSink.redactFields?.length) this.addHandlerEnvironment(Env.AUDIT_REDACT_FIELDS, JSON.stringify(options.auditSink.redactFields));
     this.onAttach(options);
   }
 
@@ -509,6 +580,17 @@ function acknowledgeInvokeOf(machine: sfn.StateMachine, handler: lambda.IFunctio
       reason: 'Step Functions may invoke the versions of the stage\'s own handler function (CDK grants function:*).',
     });
   }
+}
+
+/**
+ * Tries that cover a quota's `maxWait`: the doubling waits up to `maxPollDelay`, then waits averaging
+ * half of it (full jitter). Unresolved durations get the defaults' count.
+ */
+function waitAttempts(quota: IServiceQuota): number {
+  if (quota.maxWait.isUnresolved() || quota.maxPollDelay.isUnresolved()) return 120;
+  const cap = quota.maxPollDelay.toSeconds();
+  const ramp = Math.ceil(Math.log2(cap));
+  return ramp + Math.ceil((2 * quota.maxWait.toSeconds()) / cap);
 }
 
 function validateRetry(stage: Construct, retry: StageRetryOptions | undefined) {

@@ -1,11 +1,13 @@
 import * as fs from 'fs';
-import { CfnParameter, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { AuditSink, AuditSinkProps } from '../../src';
-import { logicalIdOf, newStack } from '../helpers/pipeline-fixture';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AuditSink, AuditSinkProps, Pipeline } from '../../src';
+import { flagshipParts, logicalIdOf, newStack } from '../helpers/pipeline-fixture';
 
 function sink(props: AuditSinkProps = {}): { stack: Stack; audit: AuditSink; template: Template } {
   const { stack } = newStack();
@@ -104,6 +106,68 @@ describe('AuditSink options', () => {
     const props = template.toJSON().Resources[logicalIdOf(stack, audit.bucket)].Properties;
     expect(props.ObjectLockEnabled).toBe(true);
     expect(props.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } } });
+  });
+
+  test('objectLock in COMPLIANCE mode locks each record version for the retention', () => {
+    const { stack, audit, template } = sink({ objectLock: { mode: s3.ObjectLockMode.COMPLIANCE, retention: Duration.days(2555) } });
+    const props = template.toJSON().Resources[logicalIdOf(stack, audit.bucket)].Properties;
+    expect(props.ObjectLockEnabled).toBe(true);
+    expect(props.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2555 } } });
+  });
+
+  test('objectLock without a mode is GOVERNANCE; no objectLock, no Object Lock', () => {
+    const { stack, audit, template } = sink({ objectLock: { retention: Duration.days(30) } });
+    expect(template.toJSON().Resources[logicalIdOf(stack, audit.bucket)].Properties.ObjectLockConfiguration.Rule)
+      .toEqual({ DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } });
+    const plain = sink();
+    expect(plain.template.toJSON().Resources[logicalIdOf(plain.stack, plain.audit.bucket)].Properties).not.toHaveProperty('ObjectLockEnabled');
+  });
+
+  test('a COMPLIANCE lock with RemovalPolicy.DESTROY is warned about', () => {
+    const { stack } = sink({ objectLock: { mode: s3.ObjectLockMode.COMPLIANCE, retention: Duration.days(1) }, removalPolicy: RemovalPolicy.DESTROY });
+    const warnings = stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
+    expect(warnings).toEqual([expect.stringContaining('`objectLock` is in COMPLIANCE mode: deleting the stack will fail')]);
+  });
+
+  test('redactFields are kept on the sink for the stages (none when empty)', () => {
+    expect(sink({ redactFields: ['results.Summarize.parties', 'results.*.email'] }).audit.redactFields).toEqual(['results.Summarize.parties', 'results.*.email']);
+    expect(sink({ redactFields: [] }).audit.redactFields).toBeUndefined();
+  });
+
+  test('cloudTrailDataEvents: a trail of S3 data events for the records and the given buckets, encrypted, validated, no management events', () => {
+    const { stack } = newStack();
+    const documents = new s3.Bucket(stack, 'Documents');
+    const audit = new AuditSink(stack, 'Audit', { dataEventBuckets: [documents] });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    template.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsLogging: true,
+      EnableLogFileValidation: true,
+      IncludeGlobalServiceEvents: false,
+      IsMultiRegionTrail: false,
+      KMSKeyId: { 'Fn::GetAtt': [logicalIdOf(stack, audit.encryptionKey), 'Arn'] },
+      S3BucketName: { Ref: logicalIdOf(stack, audit.trail!.node.scope!.node.findChild('TrailLogs') as s3.Bucket) },
+      EventSelectors: [
+        { IncludeManagementEvents: false, ReadWriteType: 'All', DataResources: [{ Type: 'AWS::S3::Object', Values: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(stack, audit.bucket), 'Arn'] }, '/']] }] }] },
+        { IncludeManagementEvents: false, ReadWriteType: 'All', DataResources: [{ Type: 'AWS::S3::Object', Values: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(stack, documents), 'Arn'] }, '/']] }] }] },
+      ],
+    });
+    // CloudTrail may generate data keys for this account's trails only.
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'cloudtrail.amazonaws.com' },
+          Action: 'kms:GenerateDataKey*',
+          Condition: Match.objectLike({ StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': Match.anyValue() } }),
+        })]),
+      },
+    });
+    const nag = new AwsSolutionsChecks(stack.node.root as App).validateScope(stack);
+    expect(nag.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`)).filter((v) => v.includes('/Audit/'))).toEqual([]);
+  });
+
+  test('no trail by default', () => {
+    sink().template.resourceCountIs('AWS::CloudTrail::Trail', 0);
   });
 
   test('expireAfter and infrequentAccessAfter shape the lifecycle', () => {
@@ -226,9 +290,54 @@ describe('AuditSink validation', () => {
     expect(make({ expireAfter: Duration.days(91) })).not.toThrow();
   });
 
+  test('objectLock.retention must be at least 1 day, in whole days; not together with objectLockRetention', () => {
+    expect(make({ objectLock: { retention: Duration.hours(12) } }))
+      .toThrow(/\[AuditSink Flagship\/Audit\] `objectLock.retention` must be at least 1 day, got: 12 hours\./);
+    expect(make({ objectLock: { retention: Duration.hours(36) } }))
+      .toThrow(/`objectLock.retention` must be a whole number of days \(S3 lifecycle and Object Lock count in days\), got: 1 day 12 hours\. Use Duration.days\(...\)\./);
+    expect(make({ objectLock: { retention: Duration.days(1) }, objectLockRetention: Duration.days(1) }))
+      .toThrow(/\[AuditSink Flagship\/Audit\] `objectLock` and `objectLockRetention` \(deprecated\) are both set: keep only `objectLock`\./);
+  });
+
+  test('redactFields must be run-state paths', () => {
+    expect(make({ redactFields: ['results.Summarize.parties', 'document.key', 'results.*.people.*.name'] })).not.toThrow();
+    expect(make({ redactFields: ['$.results.Summarize.parties'] }))
+      .toThrow(/\[AuditSink Flagship\/Audit\] `redactFields` holds '\$\.results\.Summarize\.parties', which is not a run-state path: use dotted steps from 'document' or 'results' .*e\.g\. 'results\.Summarize\.parties'\./);
+    expect(make({ redactFields: ['state.x'] })).toThrow(/`redactFields` holds 'state\.x'/);
+  });
+
+  test('logDataEvents without the trail names the fix', () => {
+    const { stack } = newStack();
+    const audit = new AuditSink(stack, 'Audit');
+    expect(() => audit.logDataEvents(new s3.Bucket(stack, 'Docs')))
+      .toThrow(/\[AuditSink Flagship\/Audit\] logDataEvents\(Flagship\/Docs\) needs the trail: set `cloudTrailDataEvents: true`\./);
+  });
+
   test('objectLockRetention must be at least 1 day', () => {
     expect(make({ objectLockRetention: Duration.hours(12) }))
       .toThrow(/\[AuditSink Flagship\/Audit\] `objectLockRetention` must be at least 1 day, got: 12 hours\./);
     expect(make({ objectLockRetention: Duration.days(1) })).not.toThrow();
+  });
+});
+
+describe('AuditSink in a pipeline (ADR-0017)', () => {
+  test('stages get the redaction paths; the recorder may read each stage\'s records, under those prefixes only', () => {
+    const parts = flagshipParts();
+    const audit = new AuditSink(parts.stack, 'Audit', { redactFields: ['results.Summarize.summary', 'results.*.email'] });
+    const pipeline = new Pipeline(parts.stack, 'Contracts', {
+      trigger: parts.trigger, stages: [parts.extract, parts.classify, parts.summarize], routing: parts.routing, auditSink: audit,
+    });
+    const template = Template.fromStack(parts.stack);
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
+    const redacting = functions.filter((f) => f.Properties.Environment?.Variables?.AUDIT_REDACT_FIELDS !== undefined);
+    expect(redacting).toHaveLength(3);
+    for (const f of redacting) expect(JSON.parse(f.Properties.Environment.Variables.AUDIT_REDACT_FIELDS)).toEqual(['results.Summarize.summary', 'results.*.email']);
+
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(parts.stack, audit.bucket), 'Arn'] };
+    const reads = roleStatements(template, parts.stack, pipeline.recorder.role as iam.Role)
+      .filter((st) => JSON.stringify(st.Action) === JSON.stringify(['s3:GetObject', 's3:GetObjectVersion']));
+    expect(reads.map((st) => st.Resource)).toEqual(expect.arrayContaining(['Extract', 'Classify', 'Summarize']
+      .map((id) => ({ 'Fn::Join': ['', [bucketArn, `/stages/${id}/*`]] }))));
+    expect(JSON.stringify(reads)).not.toContain('"/stages/*"');
   });
 });

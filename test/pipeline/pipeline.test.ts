@@ -208,7 +208,7 @@ describe('Pipeline: the flagship template', () => {
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
-  test('the recorder writes run records under runs/ only and puts events on the audit bus', () => {
+  test('the recorder writes run records under runs/ only, reads the stage records it chains, and puts events on the audit bus', () => {
     const recorderRole = logicalIdOf(fixture.stack, fixture.pipeline.recorder.role!);
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: recorderRole }] } });
     const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
@@ -218,11 +218,17 @@ describe('Pipeline: the flagship template', () => {
     for (const st of s3) {
       const actions: string[] = [st.Action].flat();
       expect(actions).not.toEqual(expect.arrayContaining([expect.stringMatching(/^s3:(Delete|PutBucket|\*)/)]));
+      const stagePrefixes = ['Extract', 'Classify', 'Summarize'].map((id) => `stages/${id}/`);
       if (actions.includes('s3:ListBucket')) {
-        // Listing (to tell "no record yet" from "access denied") is limited to the runs/ prefix.
-        expect(st).toEqual({ Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [records, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['runs/*'] } } });
-      } else {
+        // Listing (to tell "no record yet" from "access denied") is limited to runs/ and each stage's own prefix.
+        expect(st).toEqual({ Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [records, 'Arn'] }, Condition: { StringLike: { 's3:prefix': [expect.any(String)] } } });
+        expect(['runs/', ...stagePrefixes].map((p) => `${p}*`)).toContain(st.Condition.StringLike['s3:prefix'][0]);
+      } else if (actions.includes('s3:PutObject')) {
         expect(st.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [records, 'Arn'] }, '/runs/*']] });
+      } else {
+        // Read only, of the stage records the run record chains (ADR-0017).
+        expect(actions).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+        expect(stagePrefixes.map((p) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [records, 'Arn'] }, `/${p}*`]] }))).toContainEqual(st.Resource);
       }
     }
     expect(statements.some((s: any) => [s.Action].flat().includes('events:PutEvents'))).toBe(true);

@@ -8,13 +8,14 @@
  *   backstop for failures the workflow could not catch; writes a FAILED record unless one exists.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { AuditWriter } from '../../runtime/audit';
 import { LogPort } from '../../runtime/logger';
 import { sha256 } from '../../runtime/s3';
 import {
   AuditRecord,
+  ChainLink,
   failedStageOf,
   DocumentRef,
   Keys,
@@ -128,7 +129,7 @@ export async function recordSuccess(deps: RecorderDeps, request: RunRecordReques
     ...spotCheckOf(request.state.spotCheck),
     stages,
   };
-  const pointer = await writer(deps).run(record);
+  const pointer = await writer(deps).run(await sealed(deps, record));
   deps.logger.info('run recorded', { runId: request.runId, outcome: 'SUCCEEDED', stages: stages.length, route: request.state.route?.rule, spotCheck: record.spotCheck?.sampled });
   return { record: pointer };
 }
@@ -152,7 +153,7 @@ export async function recordFailure(deps: RecorderDeps, request: FailureRecordRe
     ...spotCheckOf(request.state.spotCheck),
     stages,
   };
-  const pointer = await writer(deps).run(record);
+  const pointer = await writer(deps).run(await sealed(deps, record));
   deps.logger.info('run recorded', { runId: request.runId, outcome: 'FAILED', stage, errorName, destination: route.destination });
   // The caught Cause may carry arbitrary text (even document text): it is never repeated here.
   const where = stage ? `at stage ${stage}` : 'outside its stages';
@@ -189,7 +190,7 @@ export async function recordBackstop(deps: RecorderDeps, event: ExecutionStatusE
     errorName,
     route: { rule: 'backstop', destination: 'quarantine' },
   };
-  const pointer = await writer(deps).run(record);
+  const pointer = await writer(deps).run(await sealed(deps, record));
   deps.logger.info('run recorded by backstop', { runId, outcome: 'FAILED', errorName });
   return { record: pointer };
 }
@@ -242,6 +243,50 @@ function base(deps: RecorderDeps, runId: string, document: DocumentRef, startedA
     startedAt,
     endedAt: now().toISOString(),
   };
+}
+
+/**
+ * The run's audit chain (ADR-0017): each stage record of the run that exists, in the pipeline's stage
+ * order, with the sha256 of its exact bytes and of the record before it. Stages that did not run
+ * (a conditional stage, the stages after a failure) have no record and no link.
+ */
+export async function chainOf(deps: RecorderDeps, runId: string): Promise<ChainLink[]> {
+  const links: ChainLink[] = [];
+  for (const stage of deps.stageOrder) {
+    const key = Keys.stageAudit(stage, runId);
+    const bytes = await readIfExists(deps, key);
+    if (bytes === undefined) continue;
+    const previous = links.length > 0 ? links[links.length - 1].sha256 : undefined;
+    links.push({ stage, key, sha256: sha256(bytes), ...(previous ? { previous } : {}) });
+  }
+  return links;
+}
+
+/** The sha256 a run record carries of itself: of its JSON without `recordSha256`, keys in written order. */
+export function runRecordSha256(record: AuditRecord): string {
+  const { recordSha256: _self, ...rest } = record;
+  return sha256(JSON.stringify(rest));
+}
+
+/** The run record with its chain, the link to the chain's last record, and its own sha256. */
+async function sealed(deps: RecorderDeps, record: AuditRecord): Promise<AuditRecord> {
+  const chain = await chainOf(deps, record.runId);
+  const linked: AuditRecord = {
+    ...record,
+    chain,
+    ...(chain.length > 0 ? { previous: chain[chain.length - 1].sha256 } : {}),
+  };
+  return { ...linked, recordSha256: runRecordSha256(linked) };
+}
+
+async function readIfExists(deps: RecorderDeps, key: string): Promise<Uint8Array | undefined> {
+  try {
+    const out = await deps.s3.send(new GetObjectCommand({ Bucket: deps.auditBucket, Key: key }));
+    return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+  } catch (err: any) {
+    if (err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404) return undefined;
+    throw err;
+  }
 }
 
 function writer(deps: RecorderDeps): AuditWriter {

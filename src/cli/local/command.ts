@@ -34,7 +34,11 @@ satisfies the stage's own output contract, unless you plug in a model of your ow
   --quiet                      print only the final table
   --help                       this text
 
-Exit status: 0 when every document reached a terminal state, 2 for a usage or setup error.`;
+Exit status: 0 when every document reached a terminal state, 2 for a usage or setup error.
+
+       cdk-ai-pipeline verify-audit <dir | s3://bucket[/prefix]> [--run <id>]
+
+Checks the audit chain of each run (of a --out folder or the audit bucket); exit 1 when one is broken.`;
 
 export interface LocalCommandOptions {
   readonly documents: string[];

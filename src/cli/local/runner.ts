@@ -20,6 +20,7 @@ import { LocalGuardrail } from './stand-ins/local-guardrail';
 import { LocalComprehend, LocalTranslate } from './stand-ins/local-language';
 import { ErrorDetail, UserFunctions } from './user-functions';
 import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
+import { MemoryQuotaStore } from '../../runtime/capacity';
 import { Validator } from '../../runtime/contracts';
 import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
 import { LogPort, SILENT_LOGGER } from '../../runtime/logger';
@@ -244,6 +245,11 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
   };
   const auditBucket = recorderDeps.auditBucket;
 
+  // Stages with a quota take capacity from buckets in memory. The runner has no notion of time between
+  // calls: its clock moves an hour per call, so the buckets are full and no local run waits for capacity.
+  let localHours = 0;
+  const localCapacity = { store: new MemoryQuotaStore(), now: () => ++localHours * 3_600_000 };
+
   // One handler per Task state: the stages' real cores, the recorder's, and local destinations.
   const stageHandlers: { [state: string]: (input: any) => Promise<any> } = {};
   let tokens = 0;
@@ -252,7 +258,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     if (!fn?.assetDir) throw new RunnerError(`stage ${stage.id}: its handler's asset folder is not in the cloud assembly (synthesize with asset metadata on)`);
     // The handler's own synth-time files and environment, as Lambda would give them to it.
     const config = loadStageConfig<any>(fn.assetDir);
-    const ctx = stageContextFromEnv(config, fn.assetDir, clients, {}, { env: fn.env, logger: handlerLogger });
+    const ctx = stageContextFromEnv(config, fn.assetDir, clients, {}, { env: fn.env, logger: handlerLogger, capacity: localCapacity });
     const validators = ctx.validators;
     let handler: (input: any) => Promise<any>;
     switch (stage.kind) {
@@ -272,6 +278,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
             roleArn: fn.env[Env.TEXTRACT_ROLE_ARN],
           },
           logger: handlerLogger,
+          capacity: ctx.capacity,
         };
         handler = async (input) => {
           // A waitForTaskToken task hands the handler { FunctionName, Payload }.

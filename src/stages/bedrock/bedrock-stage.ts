@@ -261,12 +261,18 @@ export class BedrockStage extends InferenceStageBase {
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: props.memorySize ?? 512,
       retry: props.retry,
+      quota: props.quota,
       standalone: props.standalone,
       readsText: props.prompt.variables.includes('text'),
       description: `Bedrock Converse with ${props.model.modelId}, prompt v${props.prompt.version}`,
     });
     this.model = props.model;
     this.promptVersion = props.prompt.version;
+    this._capacityFacts = { model: props.model.modelId, maxTokens, promptChars: props.prompt.text.length + (props.prompt.systemPrompt?.length ?? 0) };
+    const quotaFor = props.quota?.resourceName;
+    if (props.quota?.service === 'bedrock' && quotaFor && quotaFor !== props.model.modelId) {
+      invalid(this, `\`quota\` is for model '${quotaFor}', but the stage calls '${props.model.modelId}'. Quotas are per model: give the stage the quota of its own model.`);
+    }
 
     // The screening guardrail reaches the handler through its environment (its id is known only at deploy time).
     let screeningGuardrail: { id: string; version: string; arn: string } | undefined;

@@ -109,6 +109,9 @@ export class ComprehendStage extends InferenceStageBase {
 
   constructor(scope: Construct, id: string, props: ComprehendStageProps = {}) {
     const where = whereOf('ComprehendStage', scope, id);
+    if (props.quota) {
+      invalid(where, '`quota` is not supported on Comprehend stages yet: ServiceQuota covers Bedrock models, Textract and SageMaker endpoints. Remove `quota` (throttling is retried as `retry` says).');
+    }
     const features = [...new Set(props.features ?? [ComprehendFeature.DOMINANT_LANGUAGE])];
     if (features.length === 0) {
       invalid(where, '`features` must name at least one feature, got: []. For example [ComprehendFeature.DOMINANT_LANGUAGE].');

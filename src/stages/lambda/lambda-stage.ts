@@ -43,6 +43,7 @@ export class LambdaStage extends InferenceStageBase {
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: props.memorySize ?? 256,
       retry: props.retry,
+      quota: props.quota,
       standalone: props.standalone,
       description: 'calls your function and checks its contracts',
     });

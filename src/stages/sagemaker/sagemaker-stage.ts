@@ -72,11 +72,17 @@ export class SageMakerEndpointStage extends InferenceStageBase {
       timeout: props.timeout ?? Duration.minutes(2),
       memorySize: props.memorySize ?? 512,
       retry: props.retry,
+      quota: props.quota,
       standalone: props.standalone,
       readsText: fields.some(([, p]) => p === 'text'),
       description: `SageMaker endpoint ${Token.isUnresolved(props.endpointName) ? '' : props.endpointName}`.trim(),
     });
     this.endpointName = props.endpointName;
+    this._capacityFacts = { endpoint: props.endpointName };
+    const quotaFor = props.quota?.resourceName;
+    if (props.quota?.service === 'sagemaker' && quotaFor && !Token.isUnresolved(quotaFor) && !Token.isUnresolved(props.endpointName) && quotaFor !== props.endpointName) {
+      invalid(this, `\`quota\` is for endpoint '${quotaFor}', but the stage calls '${props.endpointName}'. Give the stage the quota of its own endpoint.`);
+    }
     const stack = Stack.of(this);
     // Endpoint ARNs are lowercase, whatever the case of the name.
     const arnName = Token.isUnresolved(props.endpointName) ? props.endpointName : props.endpointName.toLowerCase();

@@ -64,6 +64,7 @@ export class TextractStage extends InferenceStageBase {
       handlerTimeout: Duration.minutes(2),
       memorySize: props.memorySize ?? 1024,
       retry: props.retry,
+      quota: props.quota,
       standalone: props.standalone,
       waitForCallback: true,
       description: 'preflight, then Textract text detection (sync or async job)',

@@ -54,6 +54,9 @@ export class TranslateStage extends InferenceStageBase {
 
   constructor(scope: Construct, id: string, props: TranslateStageProps) {
     const where = whereOf('TranslateStage', scope, id);
+    if (props.quota) {
+      invalid(where, '`quota` is not supported on Translate stages yet: ServiceQuota covers Bedrock models, Textract and SageMaker endpoints. Remove `quota` (throttling is retried as `retry` says).');
+    }
     if (!Token.isUnresolved(props.targetLanguage) && !LANGUAGE.test(props.targetLanguage)) {
       invalid(where, `\`targetLanguage\` must be an Amazon Translate language code such as 'en' or 'zh-TW', got: '${props.targetLanguage}'.`);
     }

@@ -38,10 +38,10 @@ beforeEach(() => {
   sfn.on(SendTaskFailureCommand).resolves({});
 });
 
-/** Every audit record written to the audit bucket so far. */
+/** Every audit record written to the audit bucket so far (not the content objects kept beside stage records). */
 function auditRecords(): AuditRecord[] {
   return s3.commandCalls(PutObjectCommand)
-    .filter((c) => c.args[0].input.Bucket === 'audit-bucket')
+    .filter((c) => c.args[0].input.Bucket === 'audit-bucket' && /^(stages\/[^/]+|runs)\/[^/]+\.json$/.test(c.args[0].input.Key ?? ''))
     .map((c) => JSON.parse(c.args[0].input.Body as string));
 }
 
@@ -75,6 +75,12 @@ test('the schema is draft 2020-12 and has exactly the properties of AuditRecord'
     route: true,
     spotCheck: true,
     stages: true,
+    content: true,
+    redacted: true,
+    model: true,
+    chain: true,
+    previous: true,
+    recordSha256: true,
   };
   expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
   expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(keys).sort());
@@ -105,6 +111,13 @@ test('the schema rejects records that break the interface', () => {
   expect(validate({ ...good, spotCheck: { percent: 5, draw: 12, sampled: true, rule: 'low-risk-nda' } })).toBe(true);
   expect(validate({ ...good, spotCheck: { percent: 5, draw: 10000, sampled: false } })).toBe(false);
   expect(validate({ ...good, spotCheck: { percent: 5, draw: 12 } })).toBe(false);
+  const sha = 'a'.repeat(64);
+  expect(validate({ ...good, chain: [{ stage: 'A', key: 'stages/A/r.json', sha256: sha }], previous: sha, recordSha256: sha })).toBe(true);
+  expect(validate({ ...good, chain: [{ stage: 'A', key: 'stages/A/r.json' }] })).toBe(false);
+  expect(validate({ ...good, content: { output: { key: 'stages/A/r/output.json', sha256: sha } }, redacted: ['results.A.x'] })).toBe(true);
+  expect(validate({ ...good, content: { transcript: { key: 'k', sha256: sha } } })).toBe(false);
+  expect(validate({ ...good, model: { calls: 1, inputTokens: 10, outputTokens: 2, latencyMs: 5 } })).toBe(true);
+  expect(validate({ ...good, model: { calls: 1, inputTokens: -1, outputTokens: 2 } })).toBe(false);
   const { outcome: _omit, ...noOutcome } = good;
   expect(validate(noOutcome)).toBe(false);
 });
@@ -123,6 +136,11 @@ describe('records written by the audit recorder', () => {
 
   test('run, failure and backstop records satisfy the schema', async () => {
     s3.on(HeadObjectCommand).rejects(awsError('NotFound', 404));
+    // One stage record exists for each run: the run records chain it.
+    s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 404));
+    for (const run of ['r1', 'r2', 'r3']) {
+      s3.on(GetObjectCommand, { Key: `stages/Extract/${run}.json` }).resolves({ Body: s3Body('{"kind":"stage"}') } as any);
+    }
     await recordRun(deps(), {
       action: 'run',
       runId: 'r1',

@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import {
@@ -8,10 +8,11 @@ import {
   parseStageOrder,
   recordRun,
   RecorderDeps,
+  runRecordSha256,
 } from '../../../src/audit/handler/recorder';
 import { sha256 } from '../../../src/runtime/s3';
 import { RunState } from '../../../src/shared';
-import { awsError, docRef, fixedClock, RecordingLogger } from '../../helpers/handler-test-kit';
+import { awsError, docRef, fixedClock, RecordingLogger, s3Body } from '../../helpers/handler-test-kit';
 
 const s3 = mockClient(S3Client);
 const events = mockClient(EventBridgeClient);
@@ -28,6 +29,8 @@ beforeEach(() => {
   events.reset();
   logger = new RecordingLogger();
   s3.on(PutObjectCommand).resolves({ VersionId: 'av1' });
+  // No stage record unless a test writes one (then the run record chains it).
+  s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 404));
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
 });
 
@@ -78,6 +81,9 @@ describe('action: run', () => {
         { name: 'Classify', outputSha256: sha256(JSON.stringify(RESULTS.Classify)) },
         { name: 'Summarize', outputSha256: sha256(JSON.stringify(RESULTS.Summarize)) },
       ],
+      // The chain (no stage record was written in this test) and the record's own sha256 (ADR-0017).
+      chain: [],
+      recordSha256: runRecordSha256(putBody()),
     });
     expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     const entry = events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
@@ -157,6 +163,9 @@ describe('action: failure', () => {
       errorName: 'Model.InvalidOutput',
       route: { rule: 'failure', destination: 'failed' },
       stages: [{ name: 'Extract', outputSha256: sha256(JSON.stringify(RESULTS.Extract)) }],
+      // The chain (no stage record was written in this test) and the record's own sha256 (ADR-0017).
+      chain: [],
+      recordSha256: runRecordSha256(putBody()),
     });
     expect(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].DetailType).toBe('Run Failed');
   });
@@ -211,8 +220,8 @@ describe('action: failure', () => {
 
   test('writes only the run record: nothing moved or deleted', async () => {
     await recordRun(deps(), failure('Document.Encrypted'));
-    expect(s3.calls()).toHaveLength(1);
-    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+    // Reads of the stage records it chains, and one write: no copy, no delete.
+    expect(s3.calls().map((c) => c.args[0].constructor.name).filter((n) => n !== 'GetObjectCommand')).toEqual(['PutObjectCommand']);
   });
 });
 
@@ -257,6 +266,9 @@ describe('backstop: execution status change', () => {
       outcome: 'FAILED',
       errorName: `Execution.${status}`,
       route: { rule: 'backstop', destination: 'quarantine' },
+      // The chain (no stage record was written in this test) and the record's own sha256 (ADR-0017).
+      chain: [],
+      recordSha256: runRecordSha256(putBody()),
     });
     expect(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].DetailType).toBe('Run Failed');
   });
@@ -309,4 +321,41 @@ test('parseStageOrder', () => {
   expect(parseStageOrder(' Extract, Classify ,,Summarize ')).toEqual(['Extract', 'Classify', 'Summarize']);
   expect(parseStageOrder(undefined)).toEqual([]);
   expect(parseStageOrder('')).toEqual([]);
+});
+
+describe('the run\'s audit chain (ADR-0017)', () => {
+  const EXTRACT = '{"schemaVersion":"1","kind":"stage","stage":"Extract","runId":"run-1"}';
+  const SUMMARIZE = '{"schemaVersion":"1","kind":"stage","stage":"Summarize","runId":"run-1"}';
+
+  test('chains the stage records that exist, in pipeline order, each linked to the one before; the run record links the last', async () => {
+    // Classify has no record (a conditional stage that did not run): no link, and the chain goes on.
+    s3.on(GetObjectCommand, { Bucket: 'audit-bucket', Key: 'stages/Summarize/run-1.json' }).resolves({ Body: s3Body(SUMMARIZE) } as any);
+    s3.on(GetObjectCommand, { Bucket: 'audit-bucket', Key: 'stages/Extract/run-1.json' }).resolves({ Body: s3Body(EXTRACT) } as any);
+    const state: RunState = { document: docRef(), results: { Extract: RESULTS.Extract, Summarize: RESULTS.Summarize } };
+
+    await recordRun(deps(), { action: 'run', state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' });
+
+    const record = putBody();
+    expect(record.chain).toEqual([
+      { stage: 'Extract', key: 'stages/Extract/run-1.json', sha256: sha256(EXTRACT) },
+      { stage: 'Summarize', key: 'stages/Summarize/run-1.json', sha256: sha256(SUMMARIZE), previous: sha256(EXTRACT) },
+    ]);
+    expect(record.previous).toBe(sha256(SUMMARIZE));
+    expect(Object.keys(record).slice(-3)).toEqual(['chain', 'previous', 'recordSha256']);
+    expect(record.recordSha256).toBe(runRecordSha256(record));
+  });
+
+  test('the record\'s own sha256 changes with any value of the record', async () => {
+    await recordRun(deps(), { action: 'run', state: { document: docRef(), results: {} }, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' });
+    const record = putBody();
+    expect(runRecordSha256({ ...record, outcome: 'FAILED' })).not.toBe(record.recordSha256);
+    expect(runRecordSha256({ ...record, recordSha256: 'f'.repeat(64) })).toBe(record.recordSha256);
+  });
+
+  test('a stage record that cannot be read (not a 404) fails the recorder rather than leaving it out of the chain', async () => {
+    s3.on(GetObjectCommand, { Bucket: 'audit-bucket', Key: 'stages/Extract/run-1.json' }).rejects(awsError('AccessDenied', 403));
+    await expect(recordRun(deps(), { action: 'run', state: { document: docRef(), results: {} }, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' }))
+      .rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
 });

@@ -44,7 +44,7 @@ test('a model reply that fails the contract: the stage, the field and the value'
 test('a module without the export, a stage that does not exist', async () => {
   await expect(run({ Classify: path.join(dir, 'none.js') })).rejects.toThrow(/--model Classify: .*none\.js exports no function 'handler' \(it exports classify; name one with #<export>\)/);
   await expect(run({ Classify: `${path.join(dir, 'none.js')}#classify` })).rejects.toThrow(/fails the stage's contract/);
-  await expect(run({ Clasify: path.join(dir, 'lease.js') })).rejects.toThrow(/--model Clasify: the pipeline has no stage 'Clasify'; its stages are Extract, Classify, Summarize/);
+  await expect(run({ Clasify: path.join(dir, 'lease.js') })).rejects.toThrow(/--model Clasify: the pipeline has no stage 'Clasify'; its stages are Extract, Language, ToEnglish, Classify, Summarize/);
 });
 
 test('a TypeScript model module is compiled and used; the settings file is read next to cdk.json', async () => {
@@ -59,9 +59,13 @@ test('a stage kind the runner does not know', async () => {
   const copy = tmp('errors-kind-');
   fs.cpSync(assembly, copy, { recursive: true });
   const template = path.join(copy, 'LegalContractIntake.template.json');
-  fs.writeFileSync(template, fs.readFileSync(template, 'utf8').replace(/"kind": "sagemaker"/, '"kind": "comprehend"'));
+  // The pipeline's metadata on its state machine names each stage's kind: make one unknown.
+  const parsed = JSON.parse(fs.readFileSync(template, 'utf8'));
+  const machine: any = Object.values(parsed.Resources).find((r: any) => r.Metadata?.['cdk-ai-pipeline']);
+  machine.Metadata['cdk-ai-pipeline'].stages.find((s: any) => s.kind === 'sagemaker').kind = 'rekognition';
+  fs.writeFileSync(template, JSON.stringify(parsed));
   await expect(runLocalCommand({ documents: [NDA], out: tmp('errors-out-'), assembly: copy, quiet: true, cwd: EXAMPLE }, () => undefined))
-    .rejects.toThrow(/stage Classify: the local runner does not know the stage kind 'comprehend'; upgrade cdk-ai-pipeline/);
+    .rejects.toThrow(/stage Classify: the local runner does not know the stage kind 'rekognition'; upgrade cdk-ai-pipeline/);
 });
 
 test('the command line prints one line and exits 2 for a usage error', () => {

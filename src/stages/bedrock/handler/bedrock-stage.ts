@@ -4,11 +4,13 @@ import {
   LayerFindings, LayerModes, LOCAL_LAYERS_ONLY, markUntrusted, newMarker, screenDeterministic, screeningResult, ScreeningResult,
   SPOTLIGHT_FIELD, spotlightInstruction, templateTags,
 } from './screening';
+import { StageTrace } from '../../../runtime/audit';
+import { CapacityGrant } from '../../../runtime/capacity';
 import { describeErrors, Validator } from '../../../runtime/contracts';
 import { writeJson } from '../../../runtime/s3';
 import { lookup, resolveInput, TEXT_ALIAS } from '../../../runtime/stage-inputs';
 import { runStage, StageContext } from '../../../runtime/stage-runner';
-import { BedrockScreeningConfig, BedrockStageConfig, ErrorNames, Keys, PipelineError, PROMPT_ATTACK_GUARDRAIL_ENV, StageInvocation, StageView } from '../../../shared';
+import { BedrockScreeningConfig, BedrockStageConfig, bedrockReservation, ErrorNames, Keys, PipelineError, PROMPT_ATTACK_GUARDRAIL_ENV, StageInvocation, StageView } from '../../../shared';
 import { renderTemplate, templateVariables } from '../../../shared/paths';
 
 /** What the Bedrock stage core needs: the common stage context, its Bedrock client and its config. */
@@ -34,12 +36,17 @@ export interface TokenUsage {
  */
 export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageInvocation): Promise<{ [key: string]: unknown }> {
   const { ctx, config } = deps;
-  return runStage(ctx, invocation, async (view) => {
+  return runStage(ctx, invocation, async (view, trace) => {
     const modelValidator = ctx.validators.model;
     if (!modelValidator) {
       throw new Error(`stage ${ctx.stage}: the validators module has no 'model' validator`);
     }
     const values = await resolvePlaceholders(deps, view);
+    // With a quota, capacity for the first call is taken now, before the screening's guardrail calls:
+    // a document waiting for capacity costs no ApplyGuardrail call per try.
+    const grant = ctx.capacity
+      ? await ctx.capacity.acquire(bedrockCost(config, config.prompt.length + Object.values(values).reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : JSON.stringify(v).length), 0) + SPOTLIGHT_ALLOWANCE), invocation.enteredAt)
+      : undefined;
     const screen = screeningOf(config);
     const texts = Object.values(values).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
     const findings: LayerFindings = {
@@ -57,7 +64,9 @@ export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageI
       prompt = `${renderTemplate(config.prompt, marked)}\n${spotlightInstruction(marker)}`;
     }
 
-    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator, marker !== undefined);
+    // The audit trail keeps the prompt as rendered (the user turn) and every raw reply.
+    trace.prompt = prompt;
+    const reply = await converseForJson(deps, invocation.runId, prompt, modelValidator, marker !== undefined, trace, invocation.enteredAt, grant);
     if (marker !== undefined) findings.spotlight = reply.injectionSuspected === undefined ? ['not-reported'] : reply.injectionSuspected ? ['injection-suspected'] : [];
     const screening: ScreeningResult = screeningResult(findings, screen.modes, reply.injectionSuspected !== false);
     if (screening.patterns.length > 0) {
@@ -194,14 +203,18 @@ type Verdict =
   | { readonly kind: 'final'; readonly problem: string };
 
 /** Calls Converse and returns a reply valid for the model contract, after at most one repair attempt. */
-async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean): Promise<ValidReply> {
+async function converseForJson(
+  deps: BedrockStageDeps, runId: string, prompt: string, validator: Validator, spotlight: boolean, trace: StageTrace,
+  enteredAt?: string, grant?: CapacityGrant,
+): Promise<ValidReply> {
   const { ctx, config } = deps;
   const userTurn: Message = { role: 'user', content: [{ text: prompt }] };
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
 
-  const first = await converse(deps, [userTurn]);
+  const first = await converse(deps, [userTurn], enteredAt, grant);
   usage = addUsage(usage, first);
   const firstText = replyText(first);
+  traceCall(trace, first, firstText);
   const firstVerdict = judge(first, firstText, validator, config.maxTokens, spotlight);
   ctx.logger.info('model replied', { runId, stage: ctx.stage, attempt: 1, stopReason: first.stopReason, verdict: firstVerdict.kind, ...usageOf(first) });
   if (firstVerdict.kind === 'ok') return { value: firstVerdict.value, injectionSuspected: firstVerdict.injectionSuspected, usage, attempts: 1, stopReason: first.stopReason };
@@ -210,9 +223,10 @@ async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: st
     throw invalidOutput(ctx.stage, firstVerdict.problem);
   }
 
-  const second = await converse(deps, repairConversation(userTurn, firstText, firstVerdict.problem, firstVerdict.truncated));
+  const second = await converse(deps, repairConversation(userTurn, firstText, firstVerdict.problem, firstVerdict.truncated), enteredAt);
   usage = addUsage(usage, second);
   const secondText = replyText(second);
+  traceCall(trace, second, secondText);
   const secondVerdict = judge(second, secondText, validator, config.maxTokens, spotlight);
   ctx.logger.info('model replied', { runId, stage: ctx.stage, attempt: 2, stopReason: second.stopReason, verdict: secondVerdict.kind, ...usageOf(second) });
   if (secondVerdict.kind === 'ok') return { value: secondVerdict.value, injectionSuspected: secondVerdict.injectionSuspected, usage, attempts: 2, stopReason: second.stopReason };
@@ -222,7 +236,33 @@ async function converseForJson(deps: BedrockStageDeps, runId: string, prompt: st
     : `${secondVerdict.problem} (after one repair attempt)`);
 }
 
-function converse(deps: BedrockStageDeps, messages: Message[]): Promise<ConverseCommandOutput> {
+/**
+ * One Converse call. With a quota, it runs under a grant of one request and the tokens Bedrock
+ * reserves (the prompt's estimate plus maxTokens), taken here unless given, and gives back what the
+ * reply did not use.
+ */
+function converse(deps: BedrockStageDeps, messages: Message[], enteredAt?: string, grant?: CapacityGrant): Promise<ConverseCommandOutput> {
+  const { config, ctx } = deps;
+  const call = () => send(deps, messages);
+  if (!ctx.capacity) return call();
+  const used = (out: ConverseCommandOutput): { [dim: string]: number } => {
+    const tokens = (out.usage?.inputTokens ?? 0) + (out.usage?.outputTokens ?? 0);
+    return tokens > 0 ? { requests: 1, tokens } : { requests: 1 };
+  };
+  if (grant) return ctx.capacity.complete(grant, call, used);
+  const chars = messages.reduce((n, m) => n + (m.content ?? []).reduce((k, b) => k + (b.text?.length ?? 0), 0), 0);
+  return ctx.capacity.run(bedrockCost(config, chars), call, used, enteredAt);
+}
+
+/** Characters the spotlighting adds to the prompt (markers and instruction), for the token estimate. */
+const SPOTLIGHT_ALLOWANCE = 600;
+
+/** What a call costs the model's quota: one request, and the tokens Bedrock reserves for it. */
+function bedrockCost(config: BedrockStageConfig, promptChars: number): { requests: number; tokens: number } {
+  return { requests: 1, tokens: bedrockReservation(promptChars + (config.systemPrompt?.length ?? 0), config.maxTokens) };
+}
+
+function send(deps: BedrockStageDeps, messages: Message[]): Promise<ConverseCommandOutput> {
   const { config } = deps;
   return deps.bedrock.send(new ConverseCommand({
     modelId: config.modelId,
@@ -291,6 +331,16 @@ async function keepInvalidReplies(deps: BedrockStageDeps, runId: string, replies
 
 function invalidOutput(stage: string, problem: string): PipelineError {
   return new PipelineError(ErrorNames.MODEL_INVALID_OUTPUT, `stage ${stage}: the model's reply is not usable: ${problem}`);
+}
+
+/** Adds one call to the stage's audit trace: the raw reply, its tokens and the model's latency. */
+function traceCall(trace: StageTrace, out: ConverseCommandOutput, text: string): void {
+  trace.calls.push({
+    reply: text,
+    ...(out.stopReason ? { stopReason: out.stopReason } : {}),
+    ...usageOf(out),
+    ...(typeof out.metrics?.latencyMs === 'number' ? { latencyMs: out.metrics.latencyMs } : {}),
+  });
 }
 
 function usageOf(out: ConverseCommandOutput): TokenUsage {

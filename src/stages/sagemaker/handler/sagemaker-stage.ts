@@ -18,16 +18,19 @@ export interface SageMakerStageDeps {
  */
 export async function runSageMakerStage(deps: SageMakerStageDeps, invocation: StageInvocation): Promise<{ [key: string]: unknown }> {
   const { ctx, endpointName } = deps;
-  return runStage(ctx, invocation, async (view) => {
+  return runStage(ctx, invocation, async (view, trace) => {
     const request = await buildRequest(deps, view);
+    // The audit trail keeps the request as sent and the endpoint's raw reply.
+    trace.prompt = JSON.stringify(request);
     let body: Uint8Array | undefined;
     try {
-      const out = await deps.sagemaker.send(new InvokeEndpointCommand({
+      const call = () => deps.sagemaker.send(new InvokeEndpointCommand({
         EndpointName: endpointName,
         ContentType: 'application/json',
         Accept: 'application/json',
         Body: JSON.stringify(request),
       }));
+      const out = ctx.capacity ? await ctx.capacity.run({ invocations: 1 }, call, undefined, invocation.enteredAt) : await call();
       body = out.Body;
     } catch (err: any) {
       if (err?.name === 'ModelError') {
@@ -37,6 +40,7 @@ export async function runSageMakerStage(deps: SageMakerStageDeps, invocation: St
       }
       throw err;
     }
+    trace.calls.push({ reply: Buffer.from(body ?? new Uint8Array()).toString('utf8') });
     const output = parseBody(ctx.stage, endpointName, body);
     ctx.logger.info('endpoint replied', { runId: invocation.runId, stage: ctx.stage, bytes: body?.length ?? 0 });
     return { output, modelId: endpointName };

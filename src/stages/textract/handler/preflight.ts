@@ -5,7 +5,9 @@
  * Every rejection is a named, non-retryable `Document.*` error; messages name sizes and limits,
  * never the document's content.
  */
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFStream } from 'pdf-lib';
+import type PDFParserType from 'pdf-lib/cjs/core/parser/PDFParser';
+import type PDFCatalog from 'pdf-lib/cjs/core/structures/PDFCatalog';
+import type PDFPageLeafType from 'pdf-lib/cjs/core/structures/PDFPageLeaf';
 import { ErrorNames, PipelineError } from '../../../shared/errors';
 
 /** The document types Textract reads. */
@@ -113,33 +115,57 @@ export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits
   }
 }
 
-/** Counts a PDF's pages: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be parsed. */
+/**
+ * pdf-lib's parser and page-tree node, without the rest of pdf-lib (drawing, fonts, forms): loaded
+ * on the first PDF, so images never pay for it. The handler bundles resolve `pdf-lib/cjs` to pdf-lib's
+ * ES build (`--alias` in .projenrc.ts), which esbuild tree-shakes to what the parser uses.
+ */
+function pdfParser(): { PDFParser: typeof PDFParserType; PDFPageLeaf: typeof PDFPageLeafType } {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    PDFParser: require('pdf-lib/cjs/core/parser/PDFParser').default,
+    PDFPageLeaf: require('pdf-lib/cjs/core/structures/PDFPageLeaf').default,
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+/** Objects parsed between event-loop turns: pdf-lib's `PDFDocument.load` default (`ParseSpeeds.Slow`). */
+const OBJECTS_PER_TICK = 100;
+
+/**
+ * Counts a PDF's pages as pdf-lib's `PDFDocument.load(...).getPageCount()` does (leaves of the page
+ * tree), with its parser only: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it
+ * cannot be parsed.
+ */
 export async function countPdfPages(bytes: Uint8Array): Promise<number> {
   return (await readPdf(bytes)).pages;
 }
 
 /** A PDF's page count and active content: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be parsed. */
 export async function readPdf(bytes: Uint8Array): Promise<{ pages: number; activeContent: string[] }> {
-  let doc: PDFDocument;
+  const { PDFParser, PDFPageLeaf } = pdfParser();
+  let context: Awaited<ReturnType<PDFParserType['parseDocument']>>;
   try {
-    // ignoreEncryption lets us read the trailer and name the problem instead of a generic parse error.
-    doc = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+    // Invalid objects are kept (not thrown) so the trailer can still name an encryption.
+    context = await PDFParser.forBytesWithOptions(bytes, OBJECTS_PER_TICK, false, false).parseDocument();
   } catch {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF cannot be parsed');
   }
-  if (doc.isEncrypted) {
+  if (context.lookup(context.trailerInfo.Encrypt)) {
     throw new PipelineError(ErrorNames.DOCUMENT_ENCRYPTED, 'the PDF is encrypted');
   }
-  let pages: number;
+  let pages = 0;
   try {
-    pages = doc.getPageCount();
+    (context.lookup(context.trailerInfo.Root) as PDFCatalog).Pages().traverse((node) => {
+      if (node instanceof PDFPageLeaf) pages += 1;
+    });
   } catch {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no readable page tree');
   }
   if (pages < 1) {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no pages');
   }
-  return { pages, activeContent: activeContentOf(doc) };
+  return { pages, activeContent: activeContentOf(context as any) };
 }
 
 /** Dictionary keys, and values of `/S` (action type) or `/Type`, that mark active content, by the kind reported. */
@@ -163,23 +189,26 @@ const ACTIVE_VALUES: { readonly [name: string]: string } = {
  * The kinds of active content in a PDF, from every object it holds (object streams included;
  * names written with `#xx` escapes are read decoded, so `/J#61vaScript` is found too).
  */
-function activeContentOf(doc: PDFDocument): string[] {
+function activeContentOf(context: { enumerateIndirectObjects(): Array<[unknown, unknown]> }): string[] {
+  // Duck-typed, so only pdf-lib's parser is bundled: a stream has `dict`, a dictionary `entries()`,
+  // an array `asArray()`, a name `decodeText()`.
   const found = new Set<string>();
-  const name = (n: PDFName) => n.decodeText();
-  const visit = (obj: unknown, depth: number) => {
-    if (depth > 32) return;
-    const dict = obj instanceof PDFStream ? obj.dict : obj instanceof PDFDict ? obj : undefined;
+  const nameOf = (v: any): string | undefined => (v && typeof v.decodeText === 'function' && typeof v.asString === 'function' ? v.decodeText() : undefined);
+  const visit = (obj: any, depth: number) => {
+    if (!obj || depth > 32) return;
+    const dict = obj.dict && typeof obj.dict.entries === 'function' ? obj.dict : typeof obj.entries === 'function' && typeof obj.lookup === 'function' ? obj : undefined;
     if (dict) {
-      for (const [key, value] of dict.entries()) {
-        const k = name(key);
+      for (const [key, value] of dict.entries() as Array<[any, any]>) {
+        const k = nameOf(key) ?? '';
         if (ACTIVE_KEYS[k]) found.add(ACTIVE_KEYS[k]);
-        if ((k === 'S' || k === 'Type' || k === 'Subtype') && value instanceof PDFName && ACTIVE_VALUES[name(value)]) found.add(ACTIVE_VALUES[name(value)]);
-        if (value instanceof PDFDict || value instanceof PDFArray) visit(value, depth + 1);
+        const v = nameOf(value);
+        if ((k === 'S' || k === 'Type' || k === 'Subtype') && v && ACTIVE_VALUES[v]) found.add(ACTIVE_VALUES[v]);
+        if (value && (typeof value.entries === 'function' || typeof value.asArray === 'function')) visit(value, depth + 1);
       }
-    } else if (obj instanceof PDFArray) {
-      for (const item of obj.asArray()) if (item instanceof PDFDict || item instanceof PDFArray) visit(item, depth + 1);
+    } else if (typeof obj.asArray === 'function') {
+      for (const item of obj.asArray()) visit(item, depth + 1);
     }
   };
-  for (const [, obj] of doc.context.enumerateIndirectObjects()) visit(obj, 0);
+  for (const [, obj] of context.enumerateIndirectObjects()) visit(obj, 0);
   return [...found].sort();
 }

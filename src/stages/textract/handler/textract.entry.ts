@@ -12,7 +12,7 @@ import { TextractClient } from '@aws-sdk/client-textract';
 import type { SNSEvent } from 'aws-lambda';
 import { handleTextractEvent, TextractHandlerDeps } from './textract';
 import { loadValidators } from '../../../runtime/contracts';
-import { requireEnv } from '../../../runtime/environment';
+import { capacityFromEnv, requireEnv } from '../../../runtime/environment';
 import { createLogger } from '../../../runtime/logger';
 import { Env, StageAssetFiles, StageInvocation, TextractStageConfig } from '../../../shared';
 
@@ -34,6 +34,7 @@ const deps: TextractHandlerDeps = {
     roleArn: requireEnv(Env.TEXTRACT_ROLE_ARN),
   },
   logger: createLogger(`textract-${config.stage}`),
+  capacity: capacityFromEnv(config.stage),
 };
 
 export const handler = (event: StageInvocation | SNSEvent) => handleTextractEvent(deps, event);

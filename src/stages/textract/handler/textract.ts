@@ -23,13 +23,15 @@ import {
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { inspectDocument, MAGIC_BYTES, needsFullRead, PreflightReport, checkSize, sniffType } from './preflight';
 import { blocksToText, lineCount } from './text';
-import { AuditWriter } from '../../../runtime/audit';
+import { AuditWriter, StageContent } from '../../../runtime/audit';
+import { CapacityControl } from '../../../runtime/capacity';
 import { assertValid, StageValidators } from '../../../runtime/contracts';
 import { LogPort } from '../../../runtime/logger';
 import { headObject, readObject, sha256, writeJson } from '../../../runtime/s3';
 import { runStage, StageContext, stageView } from '../../../runtime/stage-runner';
 import {
   AuditRecord,
+  CAPACITY_WAIT,
   DocumentRef,
   ErrorNames,
   Keys,
@@ -71,6 +73,8 @@ export interface TextractHandlerDeps {
   readonly logger: LogPort;
   /** Clock, injectable for tests. */
   readonly now?: () => Date;
+  /** The capacity control of the stage's Textract quota, when it has one (dimensions named after the APIs). */
+  readonly capacity?: CapacityControl;
 }
 
 /** The stage's output: a pointer to the `ExtractedText`, the page count and how it was extracted. */
@@ -187,13 +191,15 @@ async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation
       return { status: 'STARTED', jobId };
     }
   } catch (err: any) {
+    // Waiting for capacity is not an outcome of the stage: no record, the state machine retries.
+    if (err?.name === CAPACITY_WAIT) throw err;
     logger.error('stage failed', { ...ids, errorName: err?.name ?? 'Error' });
     await writeStageRecord(deps, {
       ...recordBase(deps, invocation.runId, view.document, inputSha256, startedAt),
       endedAt: now().toISOString(),
       outcome: 'FAILED',
       errorName: err?.name ?? 'Error',
-    });
+    }, false, { input: view });
     throw err;
   }
 
@@ -218,7 +224,7 @@ async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation
     return new Date(startedAt);
   };
   const output = await runStage({ ...ctx, now: stageClock }, invocation,
-    async (v) => ({ output: await extractSync(deps, invocation.runId, v.document, report.activeContent) }));
+    async (v) => ({ output: await extractSync(deps, invocation.runId, v.document, report.activeContent, invocation.enteredAt) }));
   if (invocation.taskToken) {
     await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: invocation.taskToken, output: JSON.stringify(output) }));
   }
@@ -240,15 +246,22 @@ async function preflightObject(deps: TextractHandlerDeps, document: DocumentRef)
   return inspectDocument(bytes, limits, head.size);
 }
 
+/** Runs a Textract call under the stage's quota (dimension: the API's name), when it has one. */
+function underQuota<T>(deps: TextractHandlerDeps, api: string, call: () => Promise<T>, enteredAt?: string): Promise<T> {
+  return deps.capacity ? deps.capacity.run({ [api]: 1 }, call, undefined, enteredAt) : call();
+}
+
 async function extractSync(
   deps: TextractHandlerDeps,
   runId: string,
   document: DocumentRef,
   activeContent: readonly string[],
+  enteredAt?: string,
 ): Promise<TextractStageOutput> {
   let blocks: Block[];
   try {
-    const out = await deps.textract.send(new DetectDocumentTextCommand({ Document: { S3Object: s3Object(document) } }));
+    const out = await underQuota(deps, 'DetectDocumentText',
+      () => deps.textract.send(new DetectDocumentTextCommand({ Document: { S3Object: s3Object(document) } })), enteredAt);
     blocks = out.Blocks ?? [];
   } catch (err) {
     throw textractError(err);
@@ -267,12 +280,12 @@ async function startJob(
   const document = invocation.state.document;
   let jobId: string | undefined;
   try {
-    const out = await deps.textract.send(new StartDocumentTextDetectionCommand({
+    const out = await underQuota(deps, 'StartDocumentTextDetection', () => deps.textract.send(new StartDocumentTextDetectionCommand({
       DocumentLocation: { S3Object: s3Object(document) },
       ClientRequestToken: clientRequestToken(invocation.runId, config.stage, invocation.taskToken ?? ''),
       JobTag: jobTag(config.stage),
       NotificationChannel: { SNSTopicArn: env.topicArn, RoleArn: env.roleArn },
-    }));
+    })), invocation.enteredAt);
     jobId = out.JobId;
   } catch (err) {
     throw textractError(err);
@@ -357,7 +370,7 @@ async function completeJob(deps: TextractHandlerDeps, record: SNSEventRecord): P
       throw new PipelineError(ErrorNames.CONTRACT_OUTPUT_VIOLATION,
         `the output of stage ${config.stage} is ${Buffer.byteLength(serialized)} bytes inline, over the ${MAX_INLINE_OUTPUT_BYTES}-byte limit`);
     }
-    await writeStageRecord(deps, { ...base, outputSha256: sha256(serialized), endedAt: now().toISOString(), outcome: 'SUCCEEDED' }, true);
+    await writeStageRecord(deps, { ...base, outputSha256: sha256(serialized), endedAt: now().toISOString(), outcome: 'SUCCEEDED' }, true, { output });
   } catch (err: any) {
     if (isTransient(err)) {
       logger.warn('transient error on completion, retrying', { ...ids, errorName: err?.name });
@@ -446,10 +459,10 @@ function recordBase(deps: TextractHandlerDeps, runId: string, document: Document
 }
 
 /** Writes the stage's audit record; a failure to write a FAILED record is logged, not thrown (the original error matters). */
-async function writeStageRecord(deps: TextractHandlerDeps, record: AuditRecord, mustSucceed = false): Promise<void> {
+async function writeStageRecord(deps: TextractHandlerDeps, record: AuditRecord, mustSucceed = false, content: StageContent = {}): Promise<void> {
   const audit = new AuditWriter(deps.s3, deps.events, { bucket: deps.env.auditBucket, busName: deps.env.auditBus });
   try {
-    await audit.stage(record);
+    await audit.stage(record, content);
   } catch (err: any) {
     if (mustSucceed) throw err;
     deps.logger.error('audit record not written', { runId: record.runId, stage: record.stage, errorName: err?.name });

@@ -9,8 +9,15 @@ import { BedrockStageConfig, ErrorNames, S3Pointer, StageInvocation } from '../.
 import { BedrockStageDeps, runBedrockStage } from '../../../../src/stages/bedrock/handler/bedrock-stage';
 import { awsError, invocation, makeValidators, POINTER_SCHEMA, runState, STAGE_VIEW_SCHEMA } from '../../../helpers/handler-test-kit';
 
-const TEXT: S3Pointer = { bucket: WORK_BUCKET, key: 'stages/Extract/run-0001/text.json', versionId: 'tv1', sha256: 'a'.repeat(64) };
 const PAGES = ['This Mutual Non-Disclosure Agreement is made between Acme Corp and Beta LLC.', 'Each party shall keep the Confidential Information secret for 3 years.'];
+// A text pointer carries the sha256 of the text object mockText serves: stages check it when they read it.
+const textOf = (pages: string[]): S3Pointer => ({
+  bucket: WORK_BUCKET,
+  key: 'stages/Extract/run-0001/text.json',
+  versionId: 'tv1',
+  sha256: createHash('sha256').update(JSON.stringify({ pages: pages.map((t, i) => ({ page: i + 1, text: t })) })).digest('hex'),
+});
+const TEXT = textOf(PAGES);
 const PROMPT = 'Summarize the contract {{document.key}} of type {{results.Classify.documentType}}.\n<contract>\n{{text}}\n</contract>';
 const SYSTEM = 'You are a contract analyst. Reply with JSON only.';
 
@@ -396,7 +403,7 @@ describe('Bedrock stage', () => {
     const { deps, bedrockMock, logger } = setup({}, [PAGES[0], injected]);
     bedrockMock.on(ConverseCommand).resolves(reply(JSON.stringify(GOOD_REPLY)));
 
-    const output = await runBedrockStage(deps, event());
+    const output = await runBedrockStage(deps, event({ Extract: { text: textOf([PAGES[0], injected]), pages: 2 }, Classify: { documentType: 'NDA', confidence: 0.93 } }));
 
     expect(output.screening).toEqual({
       promptInjection: true,
@@ -425,7 +432,7 @@ describe('Bedrock stage', () => {
       response: { bucket: 'evil', key: 'x' },
       usage: { inputTokens: 0, outputTokens: 0 },
     })));
-    const output = await runBedrockStage(deps, event());
+    const output = await runBedrockStage(deps, event({ Extract: { text: textOf([injected]), pages: 1 }, Classify: { documentType: 'NDA', confidence: 0.93 } }));
     expect(output.screening).toMatchObject({ promptInjection: true, patterns: ['phrases:ignore-instructions-en'], layers: { phrases: true } });
     expect(output.response).toMatchObject({ bucket: WORK_BUCKET });
     expect(output.usage).toEqual({ inputTokens: 100, outputTokens: 20 });
@@ -449,5 +456,88 @@ describe('Bedrock stage', () => {
     for (const secret of [PAGES[0], PAGES[1], GOOD_REPLY.summary, 'not json at all', 'Summarize the contract']) {
       expect(logged).not.toContain(secret);
     }
+  });
+});
+
+describe('Bedrock stage: what the audit trail keeps (ADR-0017)', () => {
+  /** The exact body written to the audit bucket under `key`. */
+  function auditBody(s3Mock: ReturnType<typeof setup>['s3Mock'], key: string): string {
+    const call = s3Mock.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Bucket === 'audit-bucket' && c.args[0].input.Key === key);
+    if (!call) throw new Error(`nothing written to the audit bucket under ${key}`);
+    return String(call.args[0].input.Body);
+  }
+  const KEPT = 'stages/Summarize/run-0001';
+
+  test('a success keeps the input view, the output, the rendered prompt and the raw reply, each with its sha256; tokens and latency in the record', async () => {
+    const { deps, bedrockMock, s3Mock } = setup();
+    const raw = `Here you go: ${JSON.stringify(GOOD_REPLY)}`;
+    bedrockMock.on(ConverseCommand).resolves(reply(raw));
+
+    const output = await runBedrockStage(deps, event());
+
+    const [record] = auditRecords(s3Mock);
+    expect(record.content).toEqual({
+      input: { key: `${KEPT}/input.json`, sha256: sha(auditBody(s3Mock, `${KEPT}/input.json`)), versionId: 'ver-1' },
+      output: { key: `${KEPT}/output.json`, sha256: sha(auditBody(s3Mock, `${KEPT}/output.json`)), versionId: 'ver-1' },
+      prompt: { key: `${KEPT}/prompt.txt`, sha256: sha(RENDERED), versionId: 'ver-1' },
+      reply: { key: `${KEPT}/reply.json`, sha256: sha(auditBody(s3Mock, `${KEPT}/reply.json`)), versionId: 'ver-1' },
+    });
+    expect(auditBody(s3Mock, `${KEPT}/prompt.txt`)).toBe(RENDERED);
+    expect(JSON.parse(auditBody(s3Mock, `${KEPT}/input.json`))).toEqual({ document: event().state.document, results: event().state.results });
+    expect(JSON.parse(auditBody(s3Mock, `${KEPT}/output.json`))).toEqual(output);
+    expect(JSON.parse(auditBody(s3Mock, `${KEPT}/reply.json`))).toEqual({
+      replies: [{ reply: raw, stopReason: 'end_turn', inputTokens: 100, outputTokens: 20, latencyMs: 10 }],
+    });
+    expect(record.model).toEqual({ calls: 1, inputTokens: 100, outputTokens: 20, latencyMs: 10 });
+    expect(record).not.toHaveProperty('redacted');
+  });
+
+  test('a failure after a repair attempt keeps the prompt and both raw replies, and no output', async () => {
+    const { deps, bedrockMock, s3Mock } = setup();
+    bedrockMock.on(ConverseCommand)
+      .resolvesOnce(reply('no json here', 'end_turn', { inputTokens: 100, outputTokens: 5 }))
+      .resolvesOnce(reply('still none', 'end_turn', { inputTokens: 130, outputTokens: 4 }));
+
+    const err = await caught(() => runBedrockStage(deps, event()));
+
+    expect(err.name).toBe(ErrorNames.MODEL_INVALID_OUTPUT);
+    const [record] = auditRecords(s3Mock);
+    expect(record).toMatchObject({ outcome: 'FAILED', model: { calls: 2, inputTokens: 230, outputTokens: 9, latencyMs: 20 } });
+    expect(Object.keys(record.content ?? {}).sort()).toEqual(['input', 'prompt', 'reply']);
+    expect(JSON.parse(auditBody(s3Mock, `${KEPT}/reply.json`)).replies.map((r: any) => r.reply)).toEqual(['no json here', 'still none']);
+  });
+
+  test('redactFields replace values in the kept input view and output by their sha256, and the record lists the paths', async () => {
+    const { deps, bedrockMock, s3Mock } = setup();
+    bedrockMock.on(ConverseCommand).resolves(reply(JSON.stringify(GOOD_REPLY)));
+    const ctx = { ...deps.ctx, redactFields: ['results.Classify.documentType', 'results.Summarize.riskClauses.*.type', 'results.Summarize.absent'] };
+
+    const output = await runBedrockStage({ ...deps, ctx }, event());
+
+    const [record] = auditRecords(s3Mock);
+    expect(record.redacted).toEqual(['results.Classify.documentType', 'results.Summarize.riskClauses.0.type']);
+    const keptInput = JSON.parse(auditBody(s3Mock, `${KEPT}/input.json`));
+    expect(keptInput.results.Classify).toEqual({ documentType: `[REDACTED sha256:${sha(JSON.stringify('NDA'))}]`, confidence: 0.93 });
+    const keptOutput = JSON.parse(auditBody(s3Mock, `${KEPT}/output.json`));
+    expect(keptOutput.riskClauses).toEqual([{ type: `[REDACTED sha256:${sha(JSON.stringify('TERM'))}]`, page: 2 }]);
+    expect(keptOutput.summary).toEqual(output.summary);
+    // The stage's real output and the record's outputSha256 are the unredacted ones.
+    expect(output.riskClauses).toEqual([{ type: 'TERM', page: 2 }]);
+    expect(record.outputSha256).toBe(sha(JSON.stringify(output)));
+  });
+
+  test('a text object changed after its pointer was written is Text.IntegrityViolation, before any model call', async () => {
+    const { deps, bedrockMock, s3Mock } = setup();
+    mockText(s3Mock, TEXT, [PAGES[0], 'Each party shall keep the Confidential Information secret for 30 years.']);
+    bedrockMock.on(ConverseCommand).resolves(reply(JSON.stringify(GOOD_REPLY)));
+
+    const err = await caught(() => runBedrockStage(deps, event()));
+
+    expect(err.name).toBe('Text.IntegrityViolation');
+    expect(err.message).toContain(`s3://${WORK_BUCKET}/${TEXT.key} (version tv1) has sha256 `);
+    expect(err.message).toContain(`not the ${TEXT.sha256} its pointer carries`);
+    expect(err.message).not.toContain('30 years');
+    expect(bedrockMock).toHaveReceivedCommandTimes(ConverseCommand, 0);
+    expect(auditRecords(s3Mock)).toEqual([expect.objectContaining({ outcome: 'FAILED', errorName: 'Text.IntegrityViolation' })]);
   });
 });

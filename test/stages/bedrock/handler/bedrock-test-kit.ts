@@ -54,11 +54,11 @@ export function mockText(s3Mock: AwsClientStub<S3Client>, pointer: S3Pointer, pa
   s3Mock.on(GetObjectCommand, { Bucket: pointer.bucket, Key: pointer.key }).resolves({ Body: s3Body(text) } as any);
 }
 
-/** The stage audit records written to the audit bucket. */
+/** The stage audit records written to the audit bucket (not the content objects kept beside them). */
 export function auditRecords(s3Mock: AwsClientStub<S3Client>): AuditRecord[] {
   return s3Mock.commandCalls(PutObjectCommand)
     .map((c) => c.args[0].input)
-    .filter((input) => input.Bucket === AUDIT_BUCKET)
+    .filter((input) => input.Bucket === AUDIT_BUCKET && /^stages\/[^/]+\/[^/]+\.json$/.test(input.Key ?? ''))
     .map((input) => JSON.parse(String(input.Body)));
 }
 

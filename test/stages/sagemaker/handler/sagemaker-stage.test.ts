@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-jest';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ErrorNames, S3Pointer, SageMakerStageConfig, StageInvocation } from '../../../../src/shared';
@@ -122,5 +122,21 @@ describe('SageMaker endpoint stage', () => {
     const err = await caught(() => runSageMakerStage(deps, event()));
     expect(err.name).toBe(name);
     expect(auditRecords(s3Mock)).toEqual([expect.objectContaining({ outcome: 'FAILED', errorName: name })]);
+  });
+});
+
+describe('SageMaker endpoint stage: what the audit trail keeps (ADR-0017)', () => {
+  test('the request as sent and the endpoint\'s raw reply are kept beside the record; no token counts are invented', async () => {
+    const { deps, sagemakerMock, s3Mock } = setup();
+    const raw = '{"documentType":"MSA","confidence":0.91,"extra":"kept as sent"}';
+    sagemakerMock.on(InvokeEndpointCommand).resolves(answer(raw));
+    expect(await runSageMakerStage(deps, event())).toEqual({ documentType: 'MSA', confidence: 0.91, extra: 'kept as sent' });
+
+    const kept = (key: string) => String(s3Mock.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === key)!.args[0].input.Body);
+    expect(kept('stages/Classify/run-0001/prompt.txt')).toBe(JSON.stringify({ inputs: PAGES.join('\n\n'), fileName: 'incoming/contract.pdf', pages: 2 }));
+    expect(JSON.parse(kept('stages/Classify/run-0001/reply.json'))).toEqual({ replies: [{ reply: raw }] });
+    const [record] = auditRecords(s3Mock);
+    expect(Object.keys(record.content ?? {}).sort()).toEqual(['input', 'output', 'prompt', 'reply']);
+    expect(record.model).toEqual({ calls: 1 });
   });
 });

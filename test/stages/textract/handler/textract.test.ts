@@ -171,6 +171,11 @@ describe('synchronous extraction (one page)', () => {
       startedAt: '2025-01-01T00:00:00.000Z',
       endedAt: '2025-01-01T00:00:01.000Z',
       outcome: 'SUCCEEDED',
+      // The input view and the output, kept beside the record (ADR-0017).
+      content: {
+        input: { key: 'stages/Extract/run-0001/input.json', sha256: INPUT_SHA, versionId: 'wv' },
+        output: { key: 'stages/Extract/run-0001/output.json', sha256: sha256(JSON.stringify(expected)), versionId: 'wv' },
+      },
     });
     expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'audit-bucket', Key: AUDIT_KEY });
     expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
@@ -219,7 +224,7 @@ describe('synchronous extraction (one page)', () => {
 
     await expect(handleTextractEvent(deps(), stageInvocation())).rejects.toMatchObject({ name: 'Document.NoText' });
 
-    expect(putKeys()).toEqual([AUDIT_KEY]);
+    expect(putKeys()).toEqual(['stages/Extract/run-0001/input.json', AUDIT_KEY]);
     expect(putBody(AUDIT_KEY)).toMatchObject({ outcome: 'FAILED', errorName: 'Document.NoText', stage: 'Extract' });
     expect(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].DetailType).toBe('Stage Failed');
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
@@ -292,6 +297,7 @@ describe('preflight failures are audited and re-thrown', () => {
       endedAt: '2025-01-01T00:00:01.000Z',
       outcome: 'FAILED',
       errorName: 'Document.Empty',
+      content: { input: { key: 'stages/Extract/run-0001/input.json', sha256: INPUT_SHA, versionId: 'wv' } },
     });
   });
 
@@ -503,6 +509,8 @@ describe('asynchronous completion (SNS)', () => {
       startedAt: JOB.startedAt,
       endedAt: '2025-01-01T00:00:00.000Z',
       outcome: 'SUCCEEDED',
+      // The async completion knows the output (the job record holds only the input's sha256).
+      content: { output: { key: 'stages/Extract/run-0001/output.json', sha256: sha256(JSON.stringify(output)), versionId: 'wv' } },
     });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN, output: JSON.stringify(output) });

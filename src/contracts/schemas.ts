@@ -35,6 +35,8 @@ export const TEXTRACT_OUTPUT_SCHEMA = {
     text: POINTER_SCHEMA,
     pages: { type: 'integer', minimum: 1 },
     mode: { type: 'string' },
+    /** Active content the preflight found in a PDF (JavaScript, Launch, EmbeddedFiles, RichMedia, XFA); absent when none. */
+    activeContent: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 

@@ -228,15 +228,17 @@ export const STATE_PAYLOAD_LIMIT = 256 * 1024;
 /**
  * Injects the scenario's service faults into a stage's client: throttling N times then the real
  * answer, an error that never clears, a reply that is not JSON, a reply too large for a state.
- * (`timeout` and `delete-source` act on the task itself: see the runner.)
+ * (`timeout`, `delete-source`, `deny-source`, `audit-unavailable` and `recorder-fails` act on the
+ * task, S3 or the recorder: see the runner.)
  */
 export function faultyClient(inner: Client, kind: string, stage: string, current: () => RunContext): Client {
   const throttled = new Map<string, number>();
+  const failed = new Map<string, number>();
   return {
     async send(command: any) {
       const ctx = current();
       const fault: Fault | undefined = ctx.plan(stage).fault;
-      if (fault === undefined || typeof fault === 'string' && !['invalid-json', 'oversized'].includes(fault)) return inner.send(command);
+      if (fault === undefined || typeof fault === 'string' && !['invalid-json', 'truncated-json', 'oversized'].includes(fault)) return inner.send(command);
       if (typeof fault === 'object' && 'throttle' in fault) {
         const key = `${ctx.document}\u0000${ctx.sha256}`;
         const n = throttled.get(key) ?? 0;
@@ -248,12 +250,21 @@ export function faultyClient(inner: Client, kind: string, stage: string, current
         return inner.send(command);
       }
       if (typeof fault === 'object' && 'error' in fault) {
-        throw serviceError(fault.error, 503, `${fault.error} (scenario: a service error that never clears)`);
+        if (fault.times === undefined) {
+          throw serviceError(fault.error, 503, `${fault.error} (scenario: a service error that never clears)`);
+        }
+        const key = `${ctx.document}\u0000${ctx.sha256}`;
+        const n = failed.get(key) ?? 0;
+        if (n < fault.times) {
+          failed.set(key, n + 1);
+          throw serviceError(fault.error, 503, `${fault.error} (scenario: failed ${n + 1} of ${fault.times})`);
+        }
+        return inner.send(command);
       }
       const reply = await inner.send(command);
       const bad = fault === 'invalid-json'
         ? 'I am sorry, but I cannot produce that output right now.'
-        : oversized(kind, reply);
+        : fault === 'truncated-json' ? truncated(kind, reply) : oversized(kind, reply);
       if (kind === 'bedrock') return converseReply(command.input, bad);
       if (kind === 'sagemaker') return sageMakerReply(bad);
       if (kind === 'lambda') return { ...reply, FunctionError: undefined, Payload: new TextEncoder().encode(bad) };
@@ -262,9 +273,20 @@ export function faultyClient(inner: Client, kind: string, stage: string, current
   };
 }
 
+/** The reply's JSON cut off in the middle (at least its closing brace goes): what a reply stopped mid-stream looks like. */
+function truncated(kind: string, reply: any): string {
+  const text = replyText(kind, reply);
+  const json = text.trim().length > 2 ? text.trim() : '{"result": "a reply that stopped"}';
+  return json.slice(0, Math.max(1, Math.floor(json.length / 2)));
+}
+
+function replyText(kind: string, reply: any): string {
+  return kind === 'bedrock' ? converseText(reply) : kind === 'sagemaker' ? decode(reply?.Body) : decode(reply?.Payload);
+}
+
 /** The reply's JSON with one more field that takes it past a state's payload limit. */
 function oversized(kind: string, reply: any): string {
-  const text = kind === 'bedrock' ? converseText(reply) : kind === 'sagemaker' ? decode(reply?.Body) : decode(reply?.Payload);
+  const text = replyText(kind, reply);
   let value: any = {};
   try {
     value = JSON.parse(text);

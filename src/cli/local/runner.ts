@@ -4,6 +4,7 @@ import * as path from 'path';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { commandName, serviceError } from './adapters/errors';
 import { LocalEvents } from './adapters/local-events';
 import { LocalLambda } from './adapters/local-lambda';
 import { LocalS3 } from './adapters/local-s3';
@@ -14,7 +15,7 @@ import { loadInterpreter } from './interpreter';
 import { Client, faultyClient, ModelKind, pinnedClient, recordingClient, replayClient, RunContext, STATE_PAYLOAD_LIMIT, userModelClient } from './model-sources';
 import { localOutputs, OutputFiles } from './outputs';
 import { LocalReviewOutcome, ReviewDecider, reviewHandlers } from './review';
-import { Scenario, planFor, reviewPlanFor, StagePlan } from './scenario';
+import { Fault, Scenario, planFor, reviewPlanFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
 import { ContractSageMaker } from './stand-ins/contract-sagemaker';
 import { LocalGuardrail } from './stand-ins/local-guardrail';
@@ -24,7 +25,7 @@ import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit
 import { MemoryQuotaStore } from '../../runtime/capacity';
 import { Validator } from '../../runtime/contracts';
 import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
-import { SILENT_LOGGER } from '../../runtime/logger';
+import { LogPort, SILENT_LOGGER } from '../../runtime/logger';
 import { Env, Keys, PROMPT_ATTACK_GUARDRAIL_ENV, StageAssetFiles } from '../../shared';
 import { runBedrockStage, withGuardrailFromEnv } from '../../stages/bedrock/handler/bedrock-stage';
 import { runComprehendStage } from '../../stages/comprehend/handler/comprehend-stage';
@@ -120,6 +121,11 @@ export interface RunDocumentsOptions {
   readonly cwd?: string;
   /** Asks a person for the decisions of human reviews the scenario does not decide (`--interactive`). */
   readonly decide?: ReviewDecider;
+  /**
+   * Where the built-in handlers' log lines go (the stage cores and the recorder), as in Lambda.
+   * @default - nowhere
+   */
+  readonly handlerLogger?: LogPort;
 }
 
 /** The JSONPath a Choice rule reads (`$.results.Score.fraudScore`) as a column (`Score.fraudScore`). */
@@ -198,6 +204,7 @@ function firstViolation(validator: Validator, value: unknown): string {
 export async function runDocuments(options: RunDocumentsOptions): Promise<DocumentOutcome[]> {
   const { StateMachine } = loadInterpreter();
   const { pipeline, outDir } = options;
+  const handlerLogger = options.handlerLogger ?? SILENT_LOGGER;
   const bucketsDir = path.join(outDir, 'buckets');
   fs.mkdirSync(bucketsDir, { recursive: true });
   const s3 = new LocalS3(bucketsDir);
@@ -219,16 +226,19 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     }
   }
 
-  // The document being run: what every stage client reads (seed, scenario plan, call counts).
-  let current: RunContext & { calls: Map<string, number> } = {
-    document: '', sha256: '', calls: new Map(), plan: () => ({}), nextCall: () => 0,
+  // The document being run: what every stage client reads (seed, scenario plan, call counts), the
+  // stages its execution has reached and whether the execution is still running.
+  let current: RunContext & { calls: Map<string, number>; reached: Set<string>; running: boolean; source?: { bucket: string; key: string } } = {
+    document: '', sha256: '', calls: new Map(), plan: () => ({}), nextCall: () => 0, reached: new Set(), running: false,
   };
   const run = () => current;
   let fatal: RunnerError | undefined;
+  /** True while the execution runs and a stage it reached has this fault (faults that last from their stage on). */
+  const lasting = (fault: Fault) => current.running && [...current.reached].some((stage) => current.plan(stage).fault === fault);
 
   const userFunctions = new UserFunctions(pipeline, s3, options.functions ?? {}, options.cwd ?? process.cwd());
   const lambda = new LocalLambda((name) => userFunctions.resolve(name, () => current.document));
-  const clients = { s3: s3 as any, events: events as any };
+  const clients = { s3: faultyS3(s3) as any, events: events as any };
 
   // A state machine of your own with stand-alone stages has no recorder: its stages' records only.
   const recorderFn = pipeline.meta.recorder ? pipeline.functions[pipeline.meta.recorder] : undefined;
@@ -240,7 +250,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     auditBus: envOf.env[Env.AUDIT_BUS],
     stageOrder: recorderFn ? parseStageOrder(recorderFn.env[Env.STAGE_ORDER]) : pipeline.meta.stages.map((st) => st.id),
     reviewSteps: parseStageOrder(recorderFn?.env[Env.REVIEW_STEPS]),
-    logger: SILENT_LOGGER,
+    logger: handlerLogger,
   };
   const auditBucket = recorderDeps.auditBucket;
   const outputSteps = localOutputs(pipeline, s3, outDir);
@@ -258,7 +268,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     if (!fn?.assetDir) throw new RunnerError(`stage ${stage.id}: its handler's asset folder is not in the cloud assembly (synthesize with asset metadata on)`);
     // The handler's own synth-time files and environment, as Lambda would give them to it.
     const config = loadStageConfig<any>(fn.assetDir);
-    const ctx = stageContextFromEnv(config, fn.assetDir, clients, {}, { env: fn.env, logger: SILENT_LOGGER, capacity: localCapacity });
+    const ctx = stageContextFromEnv(config, fn.assetDir, clients, {}, { env: fn.env, logger: handlerLogger, capacity: localCapacity });
     const validators = ctx.validators;
     let handler: (input: any) => Promise<any>;
     switch (stage.kind) {
@@ -277,7 +287,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
             topicArn: fn.env[Env.TEXTRACT_TOPIC_ARN],
             roleArn: fn.env[Env.TEXTRACT_ROLE_ARN],
           },
-          logger: SILENT_LOGGER,
+          logger: handlerLogger,
           capacity: ctx.capacity,
         };
         handler = async (input) => {
@@ -354,10 +364,31 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     reviewed: (review, outcome) => { reviews[review] = outcome; },
   });
   for (const [state, handler] of Object.entries(reviewTasks)) stageHandlers[state] = taskHandler(state, handler);
+  /**
+   * S3 with the scenario's lasting faults: the source document's reads refused (`deny-source`), the
+   * audit bucket's writes failing (`audit-unavailable`).
+   */
+  function faultyS3(inner: LocalS3): Client {
+    return {
+      async send(command: any) {
+        const name = commandName(command);
+        const { Bucket, Key } = command?.input ?? {};
+        const source = current.source;
+        if (source && Bucket === source.bucket && Key === source.key && ['GetObjectCommand', 'HeadObjectCommand'].includes(name) && lasting('deny-source')) {
+          throw serviceError(name === 'HeadObjectCommand' ? 'Forbidden' : 'AccessDenied', 403, 'Access Denied (scenario)');
+        }
+        if (Bucket === recorderDeps.auditBucket && ['PutObjectCommand', 'CopyObjectCommand'].includes(name) && lasting('audit-unavailable')) {
+          throw serviceError('ServiceUnavailable', 503, 'Please reduce your request rate. (scenario: the audit bucket is unavailable)');
+        }
+        return inner.send(command);
+      },
+    };
+  }
 
   /** A stage's task: the scenario's task-level faults, the state payload limit, runner errors kept aside. */
   function taskHandler(stage: string, handler: (input: any) => Promise<any>) {
     return async (input: any) => {
+      current.reached.add(stage);
       const fault = current.plan(stage).fault;
       if (fault === 'timeout') throw named('States.Timeout', `stage ${stage}: the task timed out (scenario)`);
       if (fault === 'delete-source') {
@@ -487,6 +518,9 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
           this.calls.set(stage, n);
           return n;
         },
+        reached: new Set(),
+        running: true,
+        source: { bucket: pipeline.documentBucket, key },
       };
       userFunctions.lastError = undefined;
       reviews = {};
@@ -504,9 +538,16 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       const handlers: { [state: string]: (input: any) => Promise<any> } = { ...stageHandlers, ...outputSteps.handlers };
       const records = pipeline.meta.records;
       if (records) {
-        handlers[records.run] = (input) => recordRun(recorderDeps, input);
+        const recorderUp = () => {
+          if (lasting('recorder-fails')) throw named('Lambda.ServiceException', 'the recorder is unavailable (scenario)');
+        };
+        handlers[records.run] = async (input) => {
+          recorderUp();
+          return recordRun(recorderDeps, input);
+        };
         handlers[records.failure] = async (input) => {
           failureInput = input;
+          recorderUp();
           failure = await recordRun(recorderDeps, input);
           return failure;
         };
@@ -566,11 +607,12 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         executionError = { name: err?.cause?.name ?? err?.name, message: err?.cause?.message ?? err?.message };
       }
       await consume.catch(() => undefined);
+      current.running = false;
       if (fatal) throw fatal;
 
-      if (status === 'FAILED' && !failure && records) {
-        // The execution failed without its failure path (a terminal error): the recorder's backstop
-        // rule records it, as the EventBridge status-change rule does in AWS.
+      if (status === 'FAILED' && records) {
+        // As in AWS, the backstop rule sees every failed execution: it writes the run record only when
+        // the workflow could not (a terminal error, the recorder or the audit bucket down).
         await recordRun(recorderDeps, {
           'detail-type': EXECUTION_STATUS_CHANGE,
           'detail': { executionArn, name: runId, status: 'FAILED', input: JSON.stringify({ document }), startDate: started, stopDate: Date.now() },

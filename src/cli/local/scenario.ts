@@ -32,12 +32,23 @@ export type Fault =
   | 'timeout'
   /** The model answers text that is not JSON. */
   | 'invalid-json'
+  /** The model's JSON reply is cut off in the middle of the object. */
+  | 'truncated-json'
+  /** From this stage on, reading the source document is refused (AccessDenied, 403). */
+  | 'deny-source'
+  /**
+   * From this stage on until the execution ends, every write to the audit bucket fails (503); the
+   * backstop, which EventBridge retries for up to 24 hours, runs after the outage.
+   */
+  | 'audit-unavailable'
+  /** From this stage on until the execution ends, every invocation of the recorder fails; the backstop's works. */
+  | 'recorder-fails'
   /** The model answers a reply larger than a state's payload may be (256 KiB). */
   | 'oversized'
   /** The source document is deleted (every version) just before the stage runs. */
   | 'delete-source'
-  /** The service fails every call with this error (default `ServiceUnavailableException`). */
-  | { readonly error: string };
+  /** The service fails with this error: every call, or only the first `times` calls (then it answers). */
+  | { readonly error: string; readonly times?: number };
 
 /** A reviewer's decision: the decision API's body plus who signs it; or `timeout` (nobody decides in time). */
 export type ReviewDecisionPlan =
@@ -69,8 +80,8 @@ export interface Scenario {
   readonly rules: readonly ScenarioRule[];
 }
 
-const FAULT_WORDS = ['timeout', 'invalid-json', 'oversized', 'delete-source'];
-const USAGE = 'a scenario is { "rules": [ { "documents": "<glob>", "stage": "<stage id>", "fields": { ... } | "fault": { "throttle": N } | { "error": "<name>" } | "timeout" | "invalid-json" | "oversized" | "delete-source" }'
+const FAULT_WORDS = ['timeout', 'invalid-json', 'truncated-json', 'oversized', 'delete-source', 'deny-source', 'audit-unavailable', 'recorder-fails'];
+const USAGE = 'a scenario is { "rules": [ { "documents": "<glob>", "stage": "<stage id>", "fields": { ... } | "fault": { "throttle": N } | { "error": "<name>", "times": N } | "timeout" | "invalid-json" | "truncated-json" | "oversized" | "delete-source" | "deny-source" | "audit-unavailable" | "recorder-fails" }'
   + ' | { "documents": "<glob>", "review": "<review>", "decision": { "decision": "approve" | "reject" | "correct", "reviewer": "<name>", "comment"?, "corrections"? } | "timeout" } ] }';
 const REVIEWER = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
 
@@ -151,11 +162,14 @@ function checkFault(fault: any, at: string) {
     if (!FAULT_WORDS.includes(fault)) throw new RunnerError(`${at}: unknown fault '${fault}'; use one of ${FAULT_WORDS.join(', ')}, { "throttle": N } or { "error": "<name>" }`);
     return;
   }
-  if (fault && typeof fault === 'object' && Object.keys(fault).length === 1) {
-    if ('throttle' in fault && Number.isInteger(fault.throttle) && fault.throttle >= 1) return;
-    if ('error' in fault && typeof fault.error === 'string' && /^[A-Za-z][\w.]*$/.test(fault.error)) return;
+  if (fault && typeof fault === 'object') {
+    const keys = Object.keys(fault);
+    if (keys.length === 1 && 'throttle' in fault && Number.isInteger(fault.throttle) && fault.throttle >= 1) return;
+    const times = fault.times === undefined || (Number.isInteger(fault.times) && fault.times >= 1);
+    if ('error' in fault && keys.every((k) => k === 'error' || k === 'times') && times
+      && typeof fault.error === 'string' && /^[A-Za-z][\w.]*$/.test(fault.error)) return;
   }
-  throw new RunnerError(`${at}: fault ${JSON.stringify(fault)} is not one of ${FAULT_WORDS.join(', ')}, { "throttle": N (>= 1) } or { "error": "<ErrorName>" }`);
+  throw new RunnerError(`${at}: fault ${JSON.stringify(fault)} is not one of ${FAULT_WORDS.join(', ')}, { "throttle": N (>= 1) } or { "error": "<ErrorName>", "times": N (>= 1, optional) }`);
 }
 
 /** A glob on a file name: `*` any run of characters, `?` one character. */

@@ -32,6 +32,12 @@ export interface PreflightReport {
   /** Page count; for TIFF unknown before Textract reads it (undefined). */
   readonly pages?: number;
   readonly mode: ExtractionMode;
+  /**
+   * Active content found in a PDF (`JavaScript`, `Launch`, `EmbeddedFiles`, `RichMedia`, `XFA`), in
+   * name order; empty when there is none. Not a rejection: Textract never runs it, but people who
+   * open the document later might, so the stage reports it.
+   */
+  readonly activeContent: string[];
 }
 
 const MiB = 1024 * 1024;
@@ -86,12 +92,12 @@ export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits
   const type = sniffType(bytes);
   switch (type) {
     case 'pdf': {
-      const pages = await countPdfPages(bytes);
+      const { pages, activeContent } = await readPdf(bytes);
       if (pages > limits.maxPages) {
         throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
           `the document has ${pages} pages, over the stage's limit of ${limits.maxPages} pages`);
       }
-      return { type, size, pages, mode: pages === 1 && size <= SYNC_MAX_BYTES ? 'sync' : 'async' };
+      return { type, size, pages, mode: pages === 1 && size <= SYNC_MAX_BYTES ? 'sync' : 'async', activeContent };
     }
     case 'png':
     case 'jpeg':
@@ -99,10 +105,10 @@ export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits
         throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
           `the ${type.toUpperCase()} image is ${size} bytes, over Textract's limit of ${IMAGE_MAX_BYTES} bytes for images`);
       }
-      return { type, size, pages: 1, mode: 'sync' };
+      return { type, size, pages: 1, mode: 'sync', activeContent: [] };
     case 'tiff':
       // Possibly multi-page: only the asynchronous API reads every page. Textract counts them.
-      return { type, size, mode: 'async' };
+      return { type, size, mode: 'async', activeContent: [] };
     default:
       throw new PipelineError(ErrorNames.DOCUMENT_UNSUPPORTED_TYPE,
         'the document is not a PDF, PNG, JPEG or TIFF file (checked by its first bytes)');
@@ -132,6 +138,11 @@ const OBJECTS_PER_TICK = 100;
  * cannot be parsed.
  */
 export async function countPdfPages(bytes: Uint8Array): Promise<number> {
+  return (await readPdf(bytes)).pages;
+}
+
+/** A PDF's page count and active content: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be parsed. */
+export async function readPdf(bytes: Uint8Array): Promise<{ pages: number; activeContent: string[] }> {
   const { PDFParser, PDFPageLeaf } = pdfParser();
   let context: Awaited<ReturnType<PDFParserType['parseDocument']>>;
   try {
@@ -154,5 +165,50 @@ export async function countPdfPages(bytes: Uint8Array): Promise<number> {
   if (pages < 1) {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no pages');
   }
-  return pages;
+  return { pages, activeContent: activeContentOf(context as any) };
+}
+
+/** Dictionary keys, and values of `/S` (action type) or `/Type`, that mark active content, by the kind reported. */
+const ACTIVE_KEYS: { readonly [name: string]: string } = {
+  JS: 'JavaScript',
+  JavaScript: 'JavaScript',
+  EmbeddedFiles: 'EmbeddedFiles',
+  EF: 'EmbeddedFiles',
+  RichMedia: 'RichMedia',
+  RichMediaContent: 'RichMedia',
+  XFA: 'XFA',
+};
+const ACTIVE_VALUES: { readonly [name: string]: string } = {
+  JavaScript: 'JavaScript',
+  Launch: 'Launch',
+  EmbeddedFile: 'EmbeddedFiles',
+  RichMedia: 'RichMedia',
+};
+
+/**
+ * The kinds of active content in a PDF, from every object it holds (object streams included;
+ * names written with `#xx` escapes are read decoded, so `/J#61vaScript` is found too).
+ */
+function activeContentOf(context: { enumerateIndirectObjects(): Array<[unknown, unknown]> }): string[] {
+  // Duck-typed, so only pdf-lib's parser is bundled: a stream has `dict`, a dictionary `entries()`,
+  // an array `asArray()`, a name `decodeText()`.
+  const found = new Set<string>();
+  const nameOf = (v: any): string | undefined => (v && typeof v.decodeText === 'function' && typeof v.asString === 'function' ? v.decodeText() : undefined);
+  const visit = (obj: any, depth: number) => {
+    if (!obj || depth > 32) return;
+    const dict = obj.dict && typeof obj.dict.entries === 'function' ? obj.dict : typeof obj.entries === 'function' && typeof obj.lookup === 'function' ? obj : undefined;
+    if (dict) {
+      for (const [key, value] of dict.entries() as Array<[any, any]>) {
+        const k = nameOf(key) ?? '';
+        if (ACTIVE_KEYS[k]) found.add(ACTIVE_KEYS[k]);
+        const v = nameOf(value);
+        if ((k === 'S' || k === 'Type' || k === 'Subtype') && v && ACTIVE_VALUES[v]) found.add(ACTIVE_VALUES[v]);
+        if (value && (typeof value.entries === 'function' || typeof value.asArray === 'function')) visit(value, depth + 1);
+      }
+    } else if (typeof obj.asArray === 'function') {
+      for (const item of obj.asArray()) visit(item, depth + 1);
+    }
+  };
+  for (const [, obj] of context.enumerateIndirectObjects()) visit(obj, 0);
+  return [...found].sort();
 }

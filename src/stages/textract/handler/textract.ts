@@ -102,6 +102,8 @@ export interface TextractJobRecord {
   readonly inputSha256: string;
   /** Page count from the preflight; absent for TIFF (Textract counts). */
   readonly pages?: number;
+  /** Active content the preflight found (absent when none). */
+  readonly activeContent?: string[];
 }
 
 /** The message Textract publishes on the topic when an asynchronous job ends. */
@@ -175,6 +177,10 @@ async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation
     assertValid(deps.validators.input, view, ErrorNames.CONTRACT_INPUT_VIOLATION, `the input of stage ${config.stage}`);
     report = await preflightObject(deps, view.document);
     logger.info('preflight passed', { ...ids, type: report.type, size: report.size, pages: report.pages, mode: report.mode });
+    if (report.activeContent.length > 0) {
+      // Recorded, not rejected: the kinds go in the stage's output (and so its audit hash) for routing and people.
+      logger.warn('active content in the document', { ...ids, activeContent: report.activeContent });
+    }
     if (report.mode === 'async') {
       if (!invocation.taskToken) {
         throw new PipelineError(ErrorNames.CONTRACT_INPUT_VIOLATION,
@@ -218,7 +224,7 @@ async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation
     return new Date(startedAt);
   };
   const output = await runStage({ ...ctx, now: stageClock }, invocation,
-    async (v) => ({ output: await extractSync(deps, invocation.runId, v.document, invocation.enteredAt) }));
+    async (v) => ({ output: await extractSync(deps, invocation.runId, v.document, report.activeContent, invocation.enteredAt) }));
   if (invocation.taskToken) {
     await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: invocation.taskToken, output: JSON.stringify(output) }));
   }
@@ -245,7 +251,13 @@ function underQuota<T>(deps: TextractHandlerDeps, api: string, call: () => Promi
   return deps.capacity ? deps.capacity.run({ [api]: 1 }, call, undefined, enteredAt) : call();
 }
 
-async function extractSync(deps: TextractHandlerDeps, runId: string, document: DocumentRef, enteredAt?: string): Promise<TextractStageOutput> {
+async function extractSync(
+  deps: TextractHandlerDeps,
+  runId: string,
+  document: DocumentRef,
+  activeContent: readonly string[],
+  enteredAt?: string,
+): Promise<TextractStageOutput> {
   let blocks: Block[];
   try {
     const out = await underQuota(deps, 'DetectDocumentText',
@@ -255,7 +267,7 @@ async function extractSync(deps: TextractHandlerDeps, runId: string, document: D
     throw textractError(err);
   }
   deps.logger.info('text detected', { runId, stage: deps.config.stage, mode: 'sync', blocks: blocks.length, lines: lineCount(blocks) });
-  return writeText(deps, runId, blocks, 1, 'sync');
+  return writeText(deps, runId, blocks, 1, 'sync', activeContent);
 }
 
 async function startJob(
@@ -286,6 +298,7 @@ async function startJob(
     startedAt: audit.startedAt,
     inputSha256: audit.inputSha256,
     ...(report.pages !== undefined ? { pages: report.pages } : {}),
+    ...(report.activeContent.length > 0 ? { activeContent: report.activeContent } : {}),
   };
   await writeJson(deps.s3, env.workBucket, Keys.textractJob(config.stage, jobId), record);
   return jobId;
@@ -350,7 +363,7 @@ async function completeJob(deps: TextractHandlerDeps, record: SNSEventRecord): P
     if (pages > config.maxPages) {
       throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE, `the document has ${pages} pages, over the stage's limit of ${config.maxPages} pages`);
     }
-    output = await writeText(deps, job.runId, blocks, pages, 'async');
+    output = await writeText(deps, job.runId, blocks, pages, 'async', job.activeContent ?? []);
     assertValid(deps.validators.output, output, ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${config.stage}`);
     const serialized = JSON.stringify(output);
     if (Buffer.byteLength(serialized) > MAX_INLINE_OUTPUT_BYTES) {
@@ -420,10 +433,11 @@ async function writeText(
   blocks: readonly Block[],
   pageCount: number,
   mode: 'sync' | 'async',
+  activeContent: readonly string[] = [],
 ): Promise<TextractStageOutput> {
   const text = blocksToText(blocks, pageCount);
   const pointer = await writeJson(deps.s3, deps.env.workBucket, Keys.stageWork(deps.config.stage, runId, TEXT_FILE), text);
-  return { text: pointer, pages: text.pages.length, mode };
+  return { text: pointer, pages: text.pages.length, mode, ...(activeContent.length > 0 ? { activeContent: [...activeContent] } : {}) };
 }
 
 function s3Object(document: DocumentRef) {

@@ -72,12 +72,12 @@ describe('checkSize', () => {
 describe('inspectDocument', () => {
   test('a single-page PDF is extracted synchronously', async () => {
     const bytes = await makePdf(1);
-    await expect(inspectDocument(bytes, LIMITS)).resolves.toEqual({ type: 'pdf', size: bytes.length, pages: 1, mode: 'sync' });
+    await expect(inspectDocument(bytes, LIMITS)).resolves.toEqual({ type: 'pdf', size: bytes.length, pages: 1, mode: 'sync', activeContent: [] });
   });
 
   test('a multi-page PDF goes async', async () => {
     const bytes = await makePdf(3);
-    await expect(inspectDocument(bytes, LIMITS)).resolves.toEqual({ type: 'pdf', size: bytes.length, pages: 3, mode: 'async' });
+    await expect(inspectDocument(bytes, LIMITS)).resolves.toEqual({ type: 'pdf', size: bytes.length, pages: 3, mode: 'async', activeContent: [] });
   });
 
   test('a single-page PDF over the sync limit goes async', async () => {
@@ -113,7 +113,7 @@ describe('inspectDocument', () => {
     ['png', ImageFixtures.png()],
     ['jpeg', ImageFixtures.jpeg()],
   ])('a %s image is one page, sync', async (type, bytes) => {
-    await expect(inspectDocument(bytes, LIMITS, 5000)).resolves.toEqual({ type, size: 5000, pages: 1, mode: 'sync' });
+    await expect(inspectDocument(bytes, LIMITS, 5000)).resolves.toEqual({ type, size: 5000, pages: 1, mode: 'sync', activeContent: [] });
   });
 
   test('an image over 10 MiB is Document.TooLarge (Textract limit)', async () => {
@@ -125,7 +125,7 @@ describe('inspectDocument', () => {
     ['little endian', ImageFixtures.tiffLittleEndian()],
     ['big endian', ImageFixtures.tiffBigEndian()],
   ])('a TIFF (%s) goes async with an unknown page count', async (_name, bytes) => {
-    await expect(inspectDocument(bytes, LIMITS, 9000)).resolves.toEqual({ type: 'tiff', size: 9000, mode: 'async' });
+    await expect(inspectDocument(bytes, LIMITS, 9000)).resolves.toEqual({ type: 'tiff', size: 9000, mode: 'async', activeContent: [] });
   });
 
   test('any other type is Document.UnsupportedType', async () => {

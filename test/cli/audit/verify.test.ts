@@ -66,8 +66,8 @@ describe('verify-audit on a local run', () => {
     expect(verdicts.map((v) => v.runId).sort()).toEqual(SAMPLES.map((s) => runIdOf(path.basename(s))).sort());
     for (const v of verdicts) expect(v).toMatchObject({ ok: true, notes: [] });
     const nda = verdicts.find((v) => v.runId === runIdOf('nda-short.pdf'))!;
-    // Extract, Classify, Summarize: three records; input and output each, prompt and reply for the model stages.
-    expect(nda.records).toBe(3);
+    // Extract, Language, Classify, Summarize: four records; input and output each, prompt and reply for the model stages.
+    expect(nda.records).toBe(4);
     expect(nda.objects).toBeGreaterThanOrEqual(8);
     // The encrypted document failed at its first stage: its FAILED record is chained too.
     expect(verdicts.find((v) => v.runId === runIdOf('encrypted.pdf'))!.records).toBe(1);
@@ -129,12 +129,12 @@ describe('verify-audit on a local run', () => {
     const runId = runIdOf('nda-short.pdf');
     const file = path.join(trail, 'runs', `${runId}.json`);
     const run = readJson(file);
-    run.chain = [run.chain[1], run.chain[0], run.chain[2]];
+    run.chain = [run.chain[1], run.chain[0], ...run.chain.slice(2)];
     delete run.recordSha256;
     run.recordSha256 = runRecordSha256(run);
     fs.writeFileSync(file, JSON.stringify(run));
     expect((await verdictOf(trail, runId)).problem)
-      .toBe(`run record runs/${runId}.json: link 0 (stages/Classify/${runId}.json) does not follow the start of the chain: links were removed or reordered`);
+      .toBe(`run record runs/${runId}.json: link 0 (stages/Language/${runId}.json) does not follow the start of the chain: links were removed or reordered`);
   });
 
   test('a link removed from the chain is found', async () => {
@@ -142,9 +142,9 @@ describe('verify-audit on a local run', () => {
     const runId = runIdOf('nda-short.pdf');
     const file = path.join(trail, 'runs', `${runId}.json`);
     const run = readJson(file);
-    run.chain = [run.chain[0], run.chain[2]];
+    run.chain = [run.chain[0], ...run.chain.slice(2)];
     fs.writeFileSync(file, JSON.stringify(run));
-    expect((await verdictOf(trail, runId)).problem).toMatch(new RegExp(`^run record runs/${runId}.json: link 1 \\(stages/Summarize/${runId}.json\\) does not follow link 0 \\(stages/Extract/${runId}.json\\)`));
+    expect((await verdictOf(trail, runId)).problem).toMatch(new RegExp(`^run record runs/${runId}.json: link 1 \\(stages/Classify/${runId}.json\\) does not follow link 0 \\(stages/Extract/${runId}.json\\)`));
   });
 
   test('a changed value in the run record is found by its own sha256', async () => {

@@ -21,7 +21,7 @@ const INVOCATION: OutputInvocation = {
   state: {
     document: { bucket: 'docs', key: 'incoming/msa.pdf', versionId: 'v1', size: 10, etag: 'e' },
     results: {
-      Extract: { text: { bucket: 'work', key: `stages/Extract/${RUN_ID}/text.json`, sha256: 'a'.repeat(64) }, pages: 1 },
+      Extract: { text: { bucket: 'work', key: `stages/Extract/${RUN_ID}/text.json` }, pages: 1 },
       Classify: { documentType: 'MSA', confidence: 0.9 },
     },
     route: { rule: 'default', destination: 'review' },

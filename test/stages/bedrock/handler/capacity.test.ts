@@ -12,7 +12,7 @@ import { BedrockStageConfig, QuotaConfig, S3Pointer } from '../../../../src/shar
 import { runBedrockStage } from '../../../../src/stages/bedrock/handler/bedrock-stage';
 import { awsError, invocation, makeValidators, POINTER_SCHEMA, runState, STAGE_VIEW_SCHEMA } from '../../../helpers/handler-test-kit';
 
-const TEXT: S3Pointer = { bucket: WORK_BUCKET, key: 'stages/Extract/run-0001/text.json', versionId: 'tv1', sha256: 'a'.repeat(64) };
+const TEXT: S3Pointer = { bucket: WORK_BUCKET, key: 'stages/Extract/run-0001/text.json', versionId: 'tv1' };
 const NDA = 'This Mutual Non-Disclosure Agreement is made between Acme Corp and Beta LLC.';
 const CONFIG: BedrockStageConfig = {
   stage: 'Summarize',

@@ -102,6 +102,7 @@ const HANDLERS = [
   'src/stages/lambda/handler/lambda-proxy.entry.ts',
   'src/trigger/handler/starter.entry.ts',
   'src/audit/handler/recorder.entry.ts',
+  'src/pipeline/handler/chunks.entry.ts',
 ];
 const bundling = {
   platform: 'node',

@@ -17,3 +17,4 @@ export * from './pipeline/pipeline-step';
 export * from './pipeline/parallel-stages';
 export * from './pipeline/conditional-stage';
 export * from './pipeline/pipeline-gate';
+export * from './pipeline/chunked-stage';

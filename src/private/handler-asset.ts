@@ -17,6 +17,7 @@ export const Bundles = {
   LAMBDA_PROXY: 'stages/lambda/handler/lambda-proxy.entry',
   STARTER: 'trigger/handler/starter.entry',
   RECORDER: 'audit/handler/recorder.entry',
+  CHUNKS: 'pipeline/handler/chunks.entry',
 } as const;
 
 /** Path of a prebuilt handler bundle; fails with the fix when the library was not built. */

@@ -11,6 +11,8 @@ export interface PipelineMetadata {
   readonly records: { run: string; failure: string };
   readonly documents: { prefix: string; suffixes: string[] };
   readonly destinations: Array<{ state: string; rule: string; destination: string; kind: string }>;
+  /** Chunked steps: the function behind their split/keep/reduce states (absent in older assemblies). */
+  readonly chunks?: Array<{ step: string; stage: string; handler: string; states: string[] }>;
 }
 
 /** One Lambda function of the template, as the runner needs it. */

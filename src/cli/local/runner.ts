@@ -18,6 +18,8 @@ import { ContractSageMaker } from './stand-ins/contract-sagemaker';
 import { LocalGuardrail } from './stand-ins/local-guardrail';
 import { ErrorDetail, UserFunctions } from './user-functions';
 import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
+import { ChunksDeps, handleChunks } from '../../pipeline/handler/chunks';
+import { ChunkEnv, chunkStageConfig } from '../../pipeline/handler/chunks-config';
 import { Validator } from '../../runtime/contracts';
 import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
 import { SILENT_LOGGER } from '../../runtime/logger';
@@ -299,6 +301,21 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         throw new RunnerError(`stage ${(stage as any).id}: the local runner does not know the stage kind '${(stage as any).kind}'; upgrade cdk-ai-pipeline so the CLI matches the library that synthesized the app`);
     }
     stageHandlers[stage.id] = taskHandler(stage.id, handler);
+  }
+
+  // Chunked steps: their split/keep/reduce states run the chunk function's core (the Distributed Map
+  // path is not run locally: the interpreter has no child executions, see ADR-0014).
+  for (const chunks of pipeline.meta.chunks ?? []) {
+    const fn = pipeline.functions[chunks.handler];
+    if (!fn?.assetDir) throw new RunnerError(`step ${chunks.step}: its function's asset folder is not in the cloud assembly (synthesize with asset metadata on)`);
+    const config = loadStageConfig<any>(fn.assetDir);
+    const deps: ChunksDeps = {
+      config,
+      ctx: stageContextFromEnv(chunkStageConfig(config), fn.assetDir, clients, {}, { env: fn.env, logger: SILENT_LOGGER }),
+      sourceStage: fn.env[ChunkEnv.SOURCE_STAGE],
+      reducer: config.lambda ? { lambda: lambda as any, functionName: fn.env[ChunkEnv.REDUCER_FUNCTION] } : undefined,
+    };
+    for (const state of chunks.states) stageHandlers[state] = taskHandler(state, (input) => handleChunks(deps, input));
   }
 
   /** A stage's task: the scenario's task-level faults, the state payload limit, runner errors kept aside. */

@@ -210,7 +210,7 @@ describe('keep and reduce', () => {
     expect(payload.stage).toBe('Summarize');
     expect(out.results!.Summarize).toEqual({ summary: 'all', riskScore: 0.4, riskClauses: ['Z'] });
 
-    lambda.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify({ summary: 'all' })) });
+    lambda.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify({ summary: 'all' })) } as any);
     await expect(runChunks(d, answers)).rejects.toMatchObject({ name: 'Contract.OutputViolation' });
   });
 

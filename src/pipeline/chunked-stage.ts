@@ -11,7 +11,7 @@ import { IAuditSink } from '../audit/audit-sink';
 import { DOCUMENT_INPUT_SCHEMA } from '../contracts/schemas';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { lookupPath, typesOf } from '../private/contract-check';
-import { grantReadPrefix, grantThroughPolicy, grantWritePrefix } from '../private/grants';
+import { grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { Bundles, stageCode } from '../private/handler-asset';
 import { handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
 import { invalid, outOfRange, STAGE_ID } from '../private/validation';
@@ -391,6 +391,18 @@ export class ChunkedStage extends Construct implements IPipelineStep {
       reason: `Step Functions may invoke the versions of the chunk function of step ${this.name} (CDK grants function:*).`,
     }]);
     if (!this.distributed) return;
+    // CDK grants the state machine its Distributed Map's child executions (DistributedMapPolicy) and the item reader's read.
+    acknowledgeWildcards(options.scope, [
+      {
+        matches: (f, actions) => f.startsWith('Resource::arn:') && f.includes(':execution:') && f.endsWith(':*')
+          && actions.every((a) => ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'].includes(a)),
+        reason: `The Distributed Map of ${this.name} describes, stops and redrives its own child executions, whose names are known only at run time (CDK's DistributedMapPolicy).`,
+      },
+      {
+        matches: (f, actions) => f.endsWith(`/${Keys.stagePrefix(this.name)}*`) && actions.every((a) => a === 's3:GetObject'),
+        reason: `The Distributed Map of ${this.name} reads the chunk list its split wrote under '${Keys.stagePrefix(this.name)}'; the key carries the run id.`,
+      },
+    ]);
 
     this.choice = new sfn.Choice(this, 'Size', { stateName: `${this.name}-size`, comment: `an inline Map up to ${this.distributedAbove} chunks, a Distributed Map above` });
     this.distributedMap = new sfn.DistributedMap(this, 'DistributedMap', {
@@ -426,22 +438,6 @@ export class ChunkedStage extends Construct implements IPipelineStep {
       this.split.next(this.map);
     }
     this.map.next(this.reduce);
-  }
-
-  /**
-   * Grants the state machine what the Distributed Map needs: starting its own child executions. The pipeline calls this.
-   * @internal
-   */
-  public _grant(stateMachine: sfn.StateMachine): void {
-    if (!this.distributed) return;
-    const policy = new iam.Policy(this, 'ChildExecutions');
-    grantThroughPolicy(policy, stateMachine.role, ['states:StartExecution'], [stateMachine.stateMachineArn]);
-    grantThroughPolicy(policy, stateMachine.role, ['states:DescribeExecution', 'states:StopExecution'],
-      [`arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stateMachine.stateMachineName}/*`]);
-    acknowledgeWildcards(this, [{
-      matches: (f, actions) => f.includes(':execution:') && f.endsWith('/*') && actions.every((a) => a === 'states:DescribeExecution' || a === 'states:StopExecution'),
-      reason: `The Distributed Map of ${this.name} describes and stops its own child executions, whose names are known only at run time.`,
-    }]);
   }
 
   /** Each iteration's input: the run's state with the chunk merged into `results` as the latest `text` pointer. */

@@ -280,7 +280,6 @@ export class Pipeline extends Construct {
     props.routing?._grant(this.stateMachine);
     const gates = steps.filter((s): s is PipelineGate => s instanceof PipelineGate);
     for (const gate of gates) gate._grant(this.stateMachine);
-    for (const step of chunked) step._grant(this.stateMachine);
     props.trigger.bind(this.stateMachine);
 
     // What tools that run the pipeline from its template (the local runner) need to know.

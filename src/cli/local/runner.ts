@@ -315,7 +315,14 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       sourceStage: fn.env[ChunkEnv.SOURCE_STAGE],
       reducer: config.lambda ? { lambda: lambda as any, functionName: fn.env[ChunkEnv.REDUCER_FUNCTION] } : undefined,
     };
-    for (const state of chunks.states) stageHandlers[state] = taskHandler(state, (input) => handleChunks(deps, input));
+    const splitOrRun = async (input: any) => {
+      const output: any = await handleChunks(deps, input);
+      if (output?.manifest) {
+        throw new RunnerError(`step ${chunks.step}: the document makes ${output.count} chunks, more than distributedAbove (${config.inlineMax}): the real definition runs them in a Distributed Map, which the local runner cannot run (no child executions). Raise distributedAbove, or cut bigger chunks, to run this document locally`);
+      }
+      return output;
+    };
+    for (const state of chunks.states) stageHandlers[state] = taskHandler(state, splitOrRun);
   }
 
   /** A stage's task: the scenario's task-level faults, the state payload limit, runner errors kept aside. */

@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { ChunkBy } from '../../../src';
 import { runLocalCommand } from '../../../src/cli/local/command';
 import { DocumentOutcome } from '../../../src/cli/local/runner';
 import { chunkedStack } from '../../helpers/chunked-app';
@@ -102,4 +103,17 @@ describe('a chunked step through the local runner', () => {
     expect(outcome.route).toBe('legal');
     expect(outcome.rule).toBe('high-risk');
   });
+});
+
+describe('a chunked step through the local runner: the distributed path', () => {
+  test('more chunks than distributedAbove: a clear runner error (the local runner runs only the inline Map)', async () => {
+    const outdir = tmp('chunked-dist-cdkout-');
+    const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+    chunkedStack(app, { step: { chunkBy: ChunkBy.pages(1), distributedAbove: 10 } });
+    app.synth();
+    const docs = tmp('chunked-dist-docs-');
+    fs.writeFileSync(path.join(docs, 'long.pdf'), await longContract());
+    const run = runLocalCommand({ documents: [path.join(docs, 'long.pdf')], out: tmp('chunked-dist-out-'), assembly: outdir, quiet: true, cwd: docs }, () => undefined);
+    await expect(run).rejects.toThrow(/step SummarizeChunks: the document makes 40 chunks, more than distributedAbove \(10\): the real definition runs them in a Distributed Map, which the local runner cannot run/);
+  }, 180_000);
 });

@@ -122,12 +122,12 @@ export class ChunkReducer {
    * The reducer function (LAMBDA).
    * @default - none
    */
-  public readonly function?: lambda.IFunction;
+  public readonly reducerFunction?: lambda.IFunction;
 
   private constructor(kind: ChunkReducerKind, field?: string, fn?: lambda.IFunction) {
     this.kind = kind;
     this.field = field;
-    this.function = fn;
+    this.reducerFunction = fn;
   }
 }
 
@@ -272,7 +272,7 @@ export class ChunkedStage extends Construct implements IPipelineStep {
     this.chunkBy = chunkBy;
     this.textFrom = props.textFrom;
 
-    const reducerFn = props.reducers.find((r) => r.kind === ChunkReducerKind.LAMBDA)?.function;
+    const reducerFn = props.reducers.find((r) => r.kind === ChunkReducerKind.LAMBDA)?.reducerFunction;
     const config: ChunksConfig = {
       step: name,
       stage: stage.stageId,
@@ -492,7 +492,8 @@ function checkReducers(step: ChunkedStage, stage: IInferenceStage, reducers: Chu
     if (reducers.length > 1) {
       invalid(step, `\`reducers\` holds ChunkReducer.lambda(...) and ${reducers.length - 1} other reducer(s). A function reduces the whole result: pass it alone.`);
     }
-    return {};
+    // The fields the stage kind adds itself (a Bedrock stage's screening) are still reduced here, and win over the function's.
+    return addedReducers(stage, {});
   }
   const out: { [field: string]: ReducerName } = {};
   for (const r of reducers) {
@@ -533,12 +534,18 @@ function checkReducers(step: ChunkedStage, stage: IInferenceStage, reducers: Chu
     }
     out[field] = r.kind as ReducerName;
   }
-  for (const [field, kind] of Object.entries(ADDED_FIELDS[stage.kind] ?? {})) {
-    if (!(field in out) && field in (contract.schema.properties ?? {})) out[field] = kind as ReducerName;
-  }
+  addedReducers(stage, out);
   const missing = (contract.schema.required ?? []).filter((f: string) => !(f in out));
   if (missing.length > 0) {
     invalid(step, `the reduced result of '${stage.stageId}' would miss the required field(s) ${missing.map((f: string) => `'${f}'`).join(', ')} of its output contract (${contract.source}): no reducer covers them. Add a reducer for each (e.g. ChunkReducer.first('${missing[0]}')), or reduce with ChunkReducer.lambda(fn).`);
+  }
+  return out;
+}
+
+/** Adds the default reducers of the fields the stage kind adds itself, where no reducer names them. */
+function addedReducers(stage: IInferenceStage, out: { [field: string]: ReducerName }): { [field: string]: ReducerName } {
+  for (const [field, kind] of Object.entries(ADDED_FIELDS[stage.kind] ?? {})) {
+    if (!(field in out) && field in (stage.outputContract.schema.properties ?? {})) out[field] = kind as ReducerName;
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * result (the summary concatenated, the risk score's maximum, the risk clauses' union), then routing.
  */
 import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   BedrockModel, ChunkBy, ChunkedStage, ChunkedStageProps, ChunkReducer, DocumentTrigger, InferenceStage, Pipeline,
@@ -23,6 +24,8 @@ export const SUMMARY_OUTPUT = {
 export interface ChunkedAppOptions {
   readonly step?: Partial<ChunkedStageProps>;
   readonly offloadSummary?: boolean;
+  /** Reduce with a Lambda function (id `Reducer`) instead of named reducers. */
+  readonly lambdaReducer?: boolean;
 }
 
 export function chunkedStack(app: App, options: ChunkedAppOptions = {}): { stack: Stack; pipeline: Pipeline; step: ChunkedStage } {
@@ -36,10 +39,17 @@ export function chunkedStack(app: App, options: ChunkedAppOptions = {}): { stack
     maxTokens: 1024,
     offloadFields: options.offloadSummary ? ['summary'] : undefined,
   });
+  const reducers = options.lambdaReducer
+    ? [ChunkReducer.lambda(new lambda.Function(stack, 'Reducer', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => { throw new Error("replaced in tests"); };'),
+    }))]
+    : [ChunkReducer.concatenate('summary'), ChunkReducer.max('riskScore'), ChunkReducer.union('riskClauses')];
   const step = new ChunkedStage(stack, 'SummarizeChunks', {
     stage: summarize,
     chunkBy: ChunkBy.pages(5),
-    reducers: [ChunkReducer.concatenate('summary'), ChunkReducer.max('riskScore'), ChunkReducer.union('riskClauses')],
+    reducers,
     maxConcurrency: 3,
     ...options.step,
   });

@@ -25,7 +25,7 @@ export interface ChunksConfig {
    * it. 0: never distributed.
    */
   readonly inlineMax: number;
-  /** The reducer of each output field (empty when a Lambda function reduces). */
+  /** The reducer of each output field; with a Lambda reducer, only the fields the stage kind adds itself (they win over the function's). */
   readonly reducers: { readonly [field: string]: ReducerName };
   /** True when the user's function reduces (its name in the environment, see `ChunkEnv`). */
   readonly lambda: boolean;

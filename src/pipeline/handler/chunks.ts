@@ -149,9 +149,12 @@ async function reduce(deps: ChunksDeps, event: Extract<ChunksEvent, { action: 'r
   const keys = Array.from({ length: count }, (_, i) => Keys.stageWork(config.step, runId, ChunkKeys.result(i)));
   const output = await runStage(ctx, { state, runId, executionArn: event.executionArn }, async () => {
     const results = await inBatches(keys, async (key) => JSON.parse(Buffer.from(await readObject(ctx.s3, { bucket: ctx.workBucket, key })).toString('utf8')));
-    const reduced = deps.reducer
-      ? await reduceWithFunction(deps, state, runId, results)
-      : await reduceFields(deps, runId, results);
+    // With a function, the fields the stage kind adds itself (a Bedrock stage's screening) are still
+    // reduced here and win: a function cannot clear a chunk's injection flag.
+    const reduced = {
+      ...(deps.reducer ? await reduceWithFunction(deps, state, runId, results) : {}),
+      ...await reduceFields(deps, runId, results),
+    };
     const size = Buffer.byteLength(JSON.stringify(reduced));
     if (size > MAX_INLINE_OUTPUT_BYTES) {
       const biggest = Object.entries(reduced).map(([k, v]) => [k, Buffer.byteLength(JSON.stringify(v))] as const).sort((a, b) => b[1] - a[1])[0];

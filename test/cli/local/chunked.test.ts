@@ -117,3 +117,45 @@ describe('a chunked step through the local runner: the distributed path', () => 
     await expect(run).rejects.toThrow(/step SummarizeChunks: the document makes 40 chunks, more than distributedAbove \(10\): the real definition runs them in a Distributed Map, which the local runner cannot run/);
   }, 180_000);
 });
+
+describe('a chunked step through the local runner: a Lambda reducer', () => {
+  test('the user\'s function (--function) gets every chunk\'s result in order; its reply is the stage\'s result', async () => {
+    const outdir = tmp('chunked-fn-cdkout-');
+    const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+    chunkedStack(app, { lambdaReducer: true });
+    app.synth();
+    const docs = tmp('chunked-fn-docs-');
+    fs.writeFileSync(path.join(docs, 'long.pdf'), await longContract());
+    fs.writeFileSync(path.join(docs, 'model.js'), MODEL);
+    const reducer = path.join(docs, 'reducer.js');
+    fs.writeFileSync(reducer, `exports.handler = async (e) => ({
+      summary: e.stage + ': ' + e.chunks.map((c) => c.summary).join(' | '),
+      riskScore: Math.max(...e.chunks.map((c) => c.riskScore)),
+      riskClauses: [String(e.chunks.length) + ' chunks'],
+    });`);
+    process.env.CHUNK_LOG = path.join(tmp('chunked-fn-log-'), 'chunks.jsonl');
+    try {
+      const [o] = await runLocalCommand({
+        documents: [path.join(docs, 'long.pdf')],
+        out: tmp('chunked-fn-out-'),
+        assembly: outdir,
+        quiet: true,
+        cwd: docs,
+        models: { Summarize: path.join(docs, 'model.js') },
+        functions: { Reducer: reducer },
+      }, () => undefined);
+      expect({ status: o.status, error: o.errorDetail }).toEqual({ status: 'SUCCEEDED', error: undefined });
+      const result = o.results.Summarize as any;
+      expect(result).toMatchObject({
+        summary: `Summarize: ${Array.from({ length: PAGES / 5 }, (_, i) => `pages ${i * 5 + 1}-${i * 5 + 5}`).join(' | ')}`,
+        riskScore: 0.9,
+        riskClauses: ['8 chunks'],
+      });
+      // the fields the Bedrock stage adds itself are still reduced by the step (the function cannot clear a flag)
+      expect(Object.keys(result.screening).sort()).toEqual(['injectionSuspected', 'layers', 'patterns', 'promptInjection']);
+      expect(result.usage.inputTokens).toBeGreaterThan(0);
+    } finally {
+      delete process.env.CHUNK_LOG;
+    }
+  }, 180_000);
+});

@@ -212,6 +212,12 @@ describe('keep and reduce', () => {
 
     lambda.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify({ summary: 'all' })) } as any);
     await expect(runChunks(d, answers)).rejects.toMatchObject({ name: 'Contract.OutputViolation' });
+
+    // the fields the stage kind adds itself are reduced by the step and win over the function's reply
+    lambda.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify({ summary: 'all', riskScore: 0.1, riskClauses: [], urgent: false })) } as any);
+    const flagged = await runChunks(deps({ reducers: { urgent: 'any' }, lambda: true }, { reducer: { lambda: new LambdaClient({}), functionName: 'f' } }),
+      [false, true, false].map((urgent) => ({ summary: 's', riskScore: 0.1, riskClauses: [], urgent })));
+    expect((flagged.results!.Summarize as any).urgent).toBe(true);
   });
 
   test('keep writes only under the step\'s own prefix', async () => {

@@ -292,7 +292,9 @@ export class Pipeline extends Construct {
       records: { run: recordRun.stateId, failure: recordFailure.stateId },
       documents: { prefix: props.trigger.documentPrefix, suffixes: props.trigger.documentSuffixes },
       destinations: [...gates.flatMap((g) => g._destinations), ...(props.routing?._destinations ?? [])],
-      chunks: chunked.map((c) => ({ step: c.stepName, stage: c.stage.stageId, handler: logicalId(c.handler), states: c.functionStates })),
+      ...(chunked.length > 0 ? {
+        chunks: chunked.map((c) => ({ step: c.stepName, stage: c.stage.stageId, handler: logicalId(c.handler), states: c.functionStates })),
+      } : {}),
     });
 
     // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record.

@@ -5,7 +5,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ChunkActions, ChunkEnv, ChunksConfig, ReducerName } from './handler/chunks-config';
 import { IPipelineStep } from './pipeline-step';
 import { IAuditSink } from '../audit/audit-sink';
 import { DOCUMENT_INPUT_SCHEMA } from '../contracts/schemas';
@@ -16,6 +15,7 @@ import { Bundles, stageCode } from '../private/handler-asset';
 import { handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
 import { invalid, outOfRange, STAGE_ID } from '../private/validation';
 import { Env, Keys, TRANSIENT_ERRORS } from '../shared';
+import { ChunkActions, ChunkEnv, ChunksConfig, ReducerName } from '../shared/chunks-config';
 import { IInferenceStage, StageKind } from '../stages/inference-stage-base';
 
 /** How a ChunkedStage cuts a text: `ChunkBy.pages(10)` or `ChunkBy.tokens(8000)`. */

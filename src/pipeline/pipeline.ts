@@ -11,7 +11,6 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ChunkedStage } from './chunked-stage';
 import { ConditionalStage } from './conditional-stage';
-import { CHUNK_REF_SCHEMA } from './handler/chunks-config';
 import { ParallelStages } from './parallel-stages';
 import { PipelineGate } from './pipeline-gate';
 import { IPipelineStep } from './pipeline-step';
@@ -27,6 +26,7 @@ import { invalid } from '../private/validation';
 import { RouteDestination } from '../routing/route-destination';
 import { RoutingPolicy } from '../routing/routing-policy';
 import { Env, Keys } from '../shared';
+import { CHUNK_REF_SCHEMA } from '../shared/chunks-config';
 import { IInferenceStage, StageKind } from '../stages/inference-stage-base';
 import { IDocumentTrigger } from '../trigger/document-trigger';
 

@@ -2,8 +2,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ChunksDeps, ChunksEvent, handleChunks } from './chunks';
-import { ChunkEnv, chunkStageConfig, ChunksConfig } from './chunks-config';
 import { loadStageConfig, requireEnv, stageContextFromEnv } from '../../runtime/environment';
+import { ChunkEnv, chunkStageConfig, ChunksConfig } from '../../shared/chunks-config';
 
 // Lambda entry of a ChunkedStage's split/keep/reduce function: real clients, environment and the synth-time files beside the bundle.
 const clients = { s3: new S3Client({}), events: new EventBridgeClient({}) };

@@ -1,8 +1,8 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { ChunkActions, ChunkItem, ChunkKeys, ChunkRef, ChunksConfig, ReducerName, SplitOutput } from './chunks-config';
 import { readObject, writeJson } from '../../runtime/s3';
 import { runStage, StageContext } from '../../runtime/stage-runner';
 import { ErrorNames, ExtractedText, Keys, MAX_INLINE_OUTPUT_BYTES, PipelineError, RunState, S3Pointer } from '../../shared';
+import { ChunkActions, ChunkItem, ChunkKeys, ChunkRef, ChunksConfig, ReducerName, SplitOutput } from '../../shared/chunks-config';
 import { isPointer } from '../../shared/paths';
 
 /** What the chunk core needs: the common context (its `stage` is the step's name), its config and the run's names. */

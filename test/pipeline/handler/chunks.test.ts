@@ -7,8 +7,8 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ChunksDeps, chunkPages, handleChunks } from '../../../src/pipeline/handler/chunks';
-import { ChunkItem, ChunkRef, ChunksConfig, SplitOutput } from '../../../src/pipeline/handler/chunks-config';
 import { ExtractedText, RunState } from '../../../src/shared';
+import { ChunkItem, ChunkRef, ChunksConfig, SplitOutput } from '../../../src/shared/chunks-config';
 import { awsError, docRef, fixedClock, makeValidators, RecordingLogger, s3Body } from '../../helpers/handler-test-kit';
 
 const s3 = mockClient(S3Client);

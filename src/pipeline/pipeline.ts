@@ -36,7 +36,7 @@ export interface PipelineProps {
   readonly trigger: IDocumentTrigger;
   /**
    * The steps, in order: inference stages, and the composite steps `ParallelStages`,
-   * `ConditionalStage` and `PipelineGate`. Each stage's input contract must be satisfied by the
+   * `ConditionalStage`, `PipelineGate` and `ChunkedStage`. Each stage's input contract must be satisfied by the
    * stages that surely ran before it.
    */
   readonly stages: IPipelineStep[];

@@ -116,6 +116,7 @@ const HANDLERS = [
   'src/outputs/handler/output.entry.ts',
   'src/audit/handler/recorder.entry.ts',
   'src/review/handler/decision.entry.ts',
+  'src/pipeline/handler/chunks.entry.ts',
 ];
 const bundling = {
   platform: 'node',

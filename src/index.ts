@@ -28,3 +28,4 @@ export * from './pipeline/conditional-stage';
 export * from './pipeline/pipeline-gate';
 export * from './capacity/service-quota';
 export * from './review/human-review';
+export * from './pipeline/chunked-stage';

@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ChunkedStage } from './chunked-stage';
 import { ConditionalStage } from './conditional-stage';
 import { ParallelStages } from './parallel-stages';
 import { PipelineGate } from './pipeline-gate';
@@ -28,6 +29,7 @@ import { HumanReview } from '../review/human-review';
 import { RouteDestination } from '../routing/route-destination';
 import { RoutingPolicy } from '../routing/routing-policy';
 import { Env, Keys } from '../shared';
+import { CHUNK_REF_SCHEMA } from '../shared/chunks-config';
 import { IInferenceStage, InferenceStageBase, StageKind } from '../stages/inference-stage-base';
 import { IDocumentTrigger } from '../trigger/document-trigger';
 
@@ -37,7 +39,7 @@ export interface PipelineProps {
   readonly trigger: IDocumentTrigger;
   /**
    * The steps, in order: inference stages, the composite steps `ParallelStages`,
-   * `ConditionalStage` and `PipelineGate`, and `HumanReview`. Each stage's input contract must be satisfied by the
+   * `ConditionalStage`, `PipelineGate` and `ChunkedStage`, and `HumanReview`. Each stage's input contract must be satisfied by the
    * stages that surely ran before it.
    */
   readonly stages: IPipelineStep[];
@@ -180,6 +182,11 @@ export class Pipeline extends Construct {
       auditSink: this.auditSink,
       upstreamStages: plan.upstream.get(stage.stageId) ?? [],
     }));
+    const chunked = steps.filter((s): s is ChunkedStage => s instanceof ChunkedStage);
+    for (const step of chunked) {
+      const sourceStage = plan.chunkSources.get(step)!;
+      step._attach({ scope: this, pipelineName: this.pipelineName, workingBucket: this.workingBucket, auditSink: this.auditSink, sourceStage });
+    }
 
     // The recorder writes run records: at the end of a run, on the failure path, and from the backstop.
     const recorder = handlerFunction(this, 'Recorder', {
@@ -285,6 +292,9 @@ export class Pipeline extends Construct {
         next = step.choice;
       } else if (step instanceof HumanReview) {
         next = step._wire(guarded, next, finish, recordFailure);
+      } else if (step instanceof ChunkedStage) {
+        step._wire(next, recordFailure, catchAll);
+        next = step.startState;
       } else {
         const stage = step as IInferenceStage;
         catchStageFailure(this, stage, recordFailure);
@@ -330,6 +340,9 @@ export class Pipeline extends Construct {
       ...(reviews.length > 0
         ? { reviews: reviews.map((r) => ({ name: r.stepName, stage: r.reviewedStage.stageId, handler: logicalId(r.decisionFunction) })) }
         : {}),
+      ...(chunked.length > 0 ? {
+        chunks: chunked.map((c) => ({ step: c.stepName, stage: c.stage.stageId, handler: logicalId(c.handler), states: c.functionStates })),
+      } : {}),
     });
 
     // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record.
@@ -398,6 +411,8 @@ interface StepPlan {
   readonly entries: ResultEntry[];
   readonly upstream: Map<string, string[]>;
   readonly optionalPaths: Map<IPipelineStep, Set<string>>;
+  /** The stage whose text each chunked step cuts. */
+  readonly chunkSources: Map<ChunkedStage, string>;
 }
 
 /** Every inference stage of the steps, in order. */
@@ -406,8 +421,9 @@ function flattenSteps(pipeline: Pipeline, steps: IPipelineStep[]): IInferenceSta
     if (step instanceof ParallelStages) return step.branches.flatMap((b) => b.stages);
     if (step instanceof ConditionalStage) return [step.stage];
     if (step instanceof PipelineGate || step instanceof HumanReview) return [];
+    if (step instanceof ChunkedStage) return [step.stage];
     if (!('stageId' in step)) {
-      invalid(pipeline, `\`stages[${i}]\` ('${step.stepName}') is neither an inference stage nor a ParallelStages, ConditionalStage, PipelineGate or HumanReview. Pass stages made by InferenceStage.* or one of those steps.`);
+      invalid(pipeline, `\`stages[${i}]\` ('${step.stepName}') is neither an inference stage nor a ParallelStages, ConditionalStage, ChunkedStage, PipelineGate or HumanReview. Pass stages made by InferenceStage.* or one of those steps.`);
     }
     return [step as IInferenceStage];
   });
@@ -430,6 +446,9 @@ function checkDestinationNames(pipeline: Pipeline, steps: IPipelineStep[], routi
   }
 }
 
+/** The chunk function's task timeout (split, reduce). */
+const CHUNK_TASK_SECONDS = 300;
+
 /** The longest a step can take, in seconds (a parallel step: its longest branch). */
 function longestSeconds(step: IPipelineStep): number {
   const sum = (stages: IInferenceStage[]) => stages.reduce((t, s) => t + s.timeout.toSeconds(), 0);
@@ -437,6 +456,8 @@ function longestSeconds(step: IPipelineStep): number {
   if (step instanceof ConditionalStage) return step.stage.timeout.toSeconds();
   if (step instanceof PipelineGate) return 0;
   if (step instanceof HumanReview) return step.deadline.isUnresolved() ? 0 : step.deadline.toSeconds();
+  // A lower bound: the chunks' waves are known only at run time (split, one wave, reduce).
+  if (step instanceof ChunkedStage) return step.stage.timeout.toSeconds() + 2 * CHUNK_TASK_SECONDS;
   return (step as IInferenceStage).timeout.toSeconds();
 }
 
@@ -461,6 +482,7 @@ function resultsSchema(entries: ResultEntry[]): { [key: string]: any } {
 function checkContracts(pipeline: Pipeline, steps: IPipelineStep[]): StepPlan {
   const upstream = new Map<string, string[]>();
   const optionalPaths = new Map<IPipelineStep, Set<string>>();
+  const chunkSources = new Map<ChunkedStage, string>();
   const checkStage = (stage: IInferenceStage, before: ResultEntry[]) => {
     upstream.set(stage.stageId, before.filter((e) => !e.review).map((e) => e.stage.stageId));
     const view = {
@@ -517,11 +539,42 @@ function checkContracts(pipeline: Pipeline, steps: IPipelineStep[]): StepPlan {
       if (step.condition) checkRuleCondition(step, `when of ${step.stepName}`, step.condition, resultsSchema(entries), optional);
       optionalPaths.set(step, optional);
       entries.push({ stage: { stageId: step.stepName, outputContract: step.decisionContract }, guaranteed: !step.condition, review: true });
+    } else if (step instanceof ChunkedStage) {
+      chunkSources.set(step, chunkSource(pipeline, step, entries));
+      // The stage sees the run's results plus the chunk, the latest text pointer, at results.<step>.
+      const chunkEntry = { stageId: step.stepName, outputContract: { schema: CHUNK_REF_SCHEMA } } as unknown as IInferenceStage;
+      const chunk = { stage: chunkEntry, guaranteed: true };
+      checkStage(step.stage, [...entries, chunk]);
+      entries.push({ stage: step.stage, guaranteed: true });
     } else {
       const stage = step as IInferenceStage;
       checkStage(stage, entries);
       entries.push({ stage, guaranteed: true });
     }
   }
-  return { entries, upstream, optionalPaths };
+  return { entries, upstream, optionalPaths, chunkSources };
+}
+
+/**
+ * The stage whose `text` a chunked step cuts: `textFrom`, or the latest earlier stage with a required
+ * `text` pointer; it must surely have run (not conditional, not in an optional branch).
+ */
+function chunkSource(pipeline: Pipeline, step: ChunkedStage, before: ResultEntry[]): string {
+  const producesText = (e: ResultEntry) => {
+    const text = lookupPath(e.stage.outputContract.schema, 'text');
+    return text.schema !== undefined && text.alwaysPresent && (text.schema.properties ?? {}).key !== undefined;
+  };
+  if (step.textFrom !== undefined) {
+    const entry = before.find((e) => e.stage.stageId === step.textFrom);
+    if (!entry || !entry.guaranteed || !producesText(entry)) {
+      const why = !entry ? 'no stage before it has that id' : !entry.guaranteed ? 'that stage may not run (conditional, or in an optional branch)' : 'its output contract declares no required \'text\' pointer';
+      invalid(pipeline, `step '${step.stepName}' cuts the text of '${step.textFrom}' (textFrom), but ${why}. Fix: set textFrom to an earlier text-producing stage that always runs (e.g. InferenceStage.textract), or leave it out to cut the latest one.`);
+    }
+    return entry.stage.stageId;
+  }
+  const producer = [...before].reverse().find((e) => e.guaranteed && producesText(e));
+  if (!producer) {
+    invalid(pipeline, `step '${step.stepName}' cuts a text into chunks, but no stage before it surely produces a required 'text' pointer. Fix: put a text-producing stage (InferenceStage.textract) before '${step.stepName}', or name one with textFrom (a conditional stage or a stage of an optional branch does not count).`);
+  }
+  return producer.stage.stageId;
 }

@@ -23,6 +23,7 @@ export const Bundles = {
   OUTPUT: 'outputs/handler/output.entry',
   RECORDER: 'audit/handler/recorder.entry',
   REVIEW_DECISION: 'review/handler/decision.entry',
+  CHUNKS: 'pipeline/handler/chunks.entry',
 } as const;
 
 /** Path of a prebuilt handler bundle; fails with the fix when the library was not built. */

@@ -18,6 +18,8 @@ export interface PipelineMetadata {
   readonly outputs?: Array<{ state: string; kind: string; handler: string }>;
   /** Human review steps: the task state (named as the review), the reviewed stage, the decision API's function. */
   readonly reviews?: Array<{ name: string; stage: string; handler: string }>;
+  /** Chunked steps: the function behind their split/keep/reduce states (absent in older assemblies). */
+  readonly chunks?: Array<{ step: string; stage: string; handler: string; states: string[] }>;
 }
 
 /** One Lambda function of the template, as the runner needs it. */

@@ -23,10 +23,12 @@ import { LocalComprehend, LocalTranslate } from './stand-ins/local-language';
 import { ErrorDetail, UserFunctions } from './user-functions';
 import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
 import { MemoryQuotaStore } from '../../runtime/capacity';
+import { ChunksDeps, handleChunks } from '../../pipeline/handler/chunks';
 import { Validator } from '../../runtime/contracts';
 import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
 import { LogPort, SILENT_LOGGER } from '../../runtime/logger';
 import { Env, Keys, PROMPT_ATTACK_GUARDRAIL_ENV, StageAssetFiles } from '../../shared';
+import { ChunkEnv, chunkStageConfig } from '../../shared/chunks-config';
 import { runBedrockStage, withGuardrailFromEnv } from '../../stages/bedrock/handler/bedrock-stage';
 import { runComprehendStage } from '../../stages/comprehend/handler/comprehend-stage';
 import { runLambdaProxyStage } from '../../stages/lambda/handler/lambda-proxy-stage';
@@ -383,6 +385,27 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         return inner.send(command);
       },
     };
+  }
+  // Chunked steps: their split/keep/reduce states run the chunk function's core (the Distributed Map
+  // path is not run locally: the interpreter has no child executions, see ADR-0014).
+  for (const chunks of pipeline.meta.chunks ?? []) {
+    const fn = pipeline.functions[chunks.handler];
+    if (!fn?.assetDir) throw new RunnerError(`step ${chunks.step}: its function's asset folder is not in the cloud assembly (synthesize with asset metadata on)`);
+    const config = loadStageConfig<any>(fn.assetDir);
+    const deps: ChunksDeps = {
+      config,
+      ctx: stageContextFromEnv(chunkStageConfig(config), fn.assetDir, clients, {}, { env: fn.env, logger: SILENT_LOGGER }),
+      sourceStage: fn.env[ChunkEnv.SOURCE_STAGE],
+      reducer: config.lambda ? { lambda: lambda as any, functionName: fn.env[ChunkEnv.REDUCER_FUNCTION] } : undefined,
+    };
+    const splitOrRun = async (input: any) => {
+      const output: any = await handleChunks(deps, input);
+      if (output?.manifest) {
+        throw new RunnerError(`step ${chunks.step}: the document makes ${output.count} chunks, more than distributedAbove (${config.inlineMax}): the real definition runs them in a Distributed Map, which the local runner cannot run (no child executions). Raise distributedAbove, or cut bigger chunks, to run this document locally`);
+      }
+      return output;
+    };
+    for (const state of chunks.states) stageHandlers[state] = taskHandler(state, splitOrRun);
   }
 
   /** A stage's task: the scenario's task-level faults, the state payload limit, runner errors kept aside. */

@@ -7,7 +7,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 // The package itself, as the example imports it (the bench task links node_modules/cdk-ai-pipeline to the build).
-// eslint-disable-next-line import/no-extraneous-dependencies
+// It is not a dependency and resolves only once the bench task has linked it, hence the two rules off here.
+// eslint-disable-next-line import/no-extraneous-dependencies, import/no-unresolved
 import { DocumentTrigger, InferenceStage, Pipeline } from 'cdk-ai-pipeline';
 import { LegalContractsStack } from '../examples/legal-contracts/lib/legal-contracts-stack';
 

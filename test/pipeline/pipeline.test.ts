@@ -108,9 +108,7 @@ describe('Pipeline: the flagship template', () => {
       }
       if (name === 'RecordFailure') continue;
       const catchAll = (state.Catch ?? []).find((c: any) => c.ErrorEquals.includes('States.ALL'));
-      if (!catchAll) problems.push(`${name}: no Catch [States.ALL]`);
-      else if (catchAll.ResultPath !== '$.error') problems.push(`${name}: Catch ResultPath ${catchAll.ResultPath}`);
-      else if (catchAll.Next !== 'RecordFailure') {
+      if (!catchAll) {problems.push(`${name}: no Catch [States.ALL]`);} else if (catchAll.ResultPath !== '$.error') {problems.push(`${name}: Catch ResultPath ${catchAll.ResultPath}`);} else if (catchAll.Next !== 'RecordFailure') {
         // A stage's catch names the stage at $.failedStage, then goes to RecordFailure.
         const named = definition.States[catchAll.Next];
         if (named?.Type !== 'Pass' || named.Result !== name || named.ResultPath !== '$.failedStage' || named.Next !== 'RecordFailure') {

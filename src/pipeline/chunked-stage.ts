@@ -422,13 +422,14 @@ export class ChunkedStage extends Construct implements IPipelineStep {
   }
 
   /**
-   * Wires split → (size) → map → reduce → `next`; every state's errors go to `onError`. The pipeline calls this.
+   * Wires split → (size) → map → reduce → `next` (none: the reduce ends a Parallel branch); every
+   * state's errors go to `onError`. The pipeline calls this.
    * @internal
    */
-  public _wire(next: sfn.IChainable, onError: sfn.IChainable, catchProps: sfn.CatchProps): void {
+  public _wire(next: sfn.IChainable | undefined, onError: sfn.IChainable, catchProps: sfn.CatchProps): void {
     const states = [this.split, this.map, this.reduce, ...(this.distributedMap ? [this.distributedMap] : [])];
     for (const state of states) state.addCatch(onError, catchProps);
-    this.reduce.next(next);
+    if (next) this.reduce.next(next);
     if (this.choice && this.distributedMap) {
       this.split.next(this.choice);
       this.choice.when(sfn.Condition.numberGreaterThan('$.chunking.count', this.distributedAbove), this.distributedMap, { comment: `more than ${this.distributedAbove} chunks` });

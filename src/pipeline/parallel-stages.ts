@@ -1,7 +1,8 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { ChunkedStage } from './chunked-stage';
 import { IPipelineStep } from './pipeline-step';
-import { reraiseBranchFailure } from '../private/failure-catch';
+import { branchFailure, reraiseBranchFailure } from '../private/failure-catch';
 import { invalid, STAGE_ID } from '../private/validation';
 import { IInferenceStage } from '../stages/inference-stage-base';
 
@@ -26,15 +27,42 @@ export class ParallelBranch {
     return new ParallelBranch(stages, true);
   }
 
-  /** The branch's stages, in order. */
+  /**
+   * A branch that is one chunked step: its stage runs once per chunk of a long text and the chunks'
+   * results are reduced into `$.results.<stage>` (see `ChunkedStage`), beside the other branches.
+   * Two chunked branches cut the same text each in its own way (pages for one, tokens for another).
+   * @param step the chunked step
+   * @param options whether the run can do without the branch
+   */
+  public static chunked(step: ChunkedStage, options: ChunkedBranchOptions = {}): ParallelBranch {
+    return new ParallelBranch([step.stage], options.optional ?? false, step);
+  }
+
+  /** The branch's stages, in order (a chunked branch: the stage run per chunk). */
   public readonly stages: IInferenceStage[];
   /** True when the run goes on after the branch fails. */
   public readonly isOptional: boolean;
+  /**
+   * The chunked step the branch runs, when it is a chunked branch.
+   * @default - a branch of stages
+   */
+  public readonly chunkedStep?: ChunkedStage;
 
-  private constructor(stages: IInferenceStage[], optional: boolean) {
+  private constructor(stages: IInferenceStage[], optional: boolean, chunkedStep?: ChunkedStage) {
     this.stages = [...stages];
     this.isOptional = optional;
+    this.chunkedStep = chunkedStep;
   }
+}
+
+/** Options of a chunked branch (`ParallelBranch.chunked`). */
+export interface ChunkedBranchOptions {
+  /**
+   * Whether the run can do without the branch: when true, a failure of the chunked step is recorded
+   * at `$.results.<stage>` and the run goes on (later stages and rules see its result as optional).
+   * @default false - the branch is required: its failure fails the step and takes the failure path
+   */
+  readonly optional?: boolean;
 }
 
 /** Props of a `ParallelStages` step. */
@@ -62,6 +90,7 @@ export class ParallelStages extends Construct implements IPipelineStep {
   public readonly branches: ParallelBranch[];
   /** The Parallel state (the step's main child, id `Resource`). */
   public readonly state: sfn.Parallel;
+  private readonly chunked: Array<{ step: ChunkedStage; index: number; optional: boolean }> = [];
 
   constructor(scope: Construct, id: string, props: ParallelStagesProps) {
     super(scope, id);
@@ -90,7 +119,7 @@ export class ParallelStages extends Construct implements IPipelineStep {
     const merged = branchResults.slice(1).reduce((acc, next) => `States.JsonMerge(${acc}, ${next}, false)`, branchResults[0]);
     this.state = new sfn.Parallel(this, 'Resource', {
       stateName: id,
-      comment: props.comment ?? `in parallel: ${props.branches.map((b) => b.stages.map((s) => s.stageId).join(' -> ') + (b.isOptional ? ' (optional)' : '')).join(' | ')}`,
+      comment: props.comment ?? `in parallel: ${props.branches.map((b) => (b.chunkedStep ? `${b.stages[0].stageId} per chunk` : b.stages.map((s) => s.stageId).join(' -> ')) + (b.isOptional ? ' (optional)' : '')).join(' | ')}`,
       // Every branch starts from { document, results } and adds its own stages' results: merging the
       // branches' `results` objects (shallow; earlier stages' entries are the same in each) gives
       // every result at `$.results.<id>`.
@@ -98,18 +127,49 @@ export class ParallelStages extends Construct implements IPipelineStep {
       resultSelector: { 'document.$': '$[0].document', 'results.$': merged },
     });
     props.branches.forEach((branch, i) => {
+      if (branch.chunkedStep) {
+        // Wired by the pipeline once the step is attached (its Distributed Map needs the working bucket).
+        this.state.branch(sfn.Chain.start(branch.chunkedStep.startState));
+        this.chunked.push({ step: branch.chunkedStep, index: i, optional: branch.isOptional });
+        return;
+      }
       let chain = sfn.Chain.start(branch.stages[0]);
       for (const stage of branch.stages.slice(1)) chain = chain.next(stage);
       if (branch.isOptional) {
-        const failed = new sfn.Pass(this, `Branch${i}Failed`, {
-          stateName: `${id}-${branch.stages[0].stageId}-failed`,
-          comment: 'an optional branch failed: its error is recorded at $.results.<stage>; the run goes on',
-        });
+        const failed = this.optionalFailure(i, branch.stages[0].stageId);
         for (const stage of branch.stages) stage.addCatch(failed, { errors: ['States.ALL'], resultPath: `$.results.${stage.stageId}` });
       } else {
         for (const stage of branch.stages) reraiseBranchFailure(this, id, stage);
       }
       this.state.branch(chain);
+    });
+  }
+
+  /**
+   * Wires the chunked branches (split → map → reduce, the branch's end) and their failures. The
+   * pipeline calls this after attaching the chunked steps.
+   * @internal
+   */
+  public _wireChunked(): void {
+    for (const { step, index, optional } of this.chunked) {
+      const stageId = step.stage.stageId;
+      if (optional) {
+        step._wire(undefined, this.optionalFailure(index, stageId), { errors: ['States.ALL'], resultPath: `$.results.${stageId}` });
+      } else {
+        step._wire(undefined, branchFailure(this, this.node.id, stageId), { errors: ['States.ALL'], resultPath: '$.error' });
+      }
+    }
+  }
+
+  /** The chunked steps of the branches. */
+  public get chunkedSteps(): ChunkedStage[] {
+    return this.chunked.map((c) => c.step);
+  }
+
+  private optionalFailure(index: number, stageId: string): sfn.Pass {
+    return new sfn.Pass(this, `Branch${index}Failed`, {
+      stateName: `${this.node.id}-${stageId}-failed`,
+      comment: 'an optional branch failed: its error is recorded at $.results.<stage>; the run goes on',
     });
   }
 

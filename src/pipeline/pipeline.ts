@@ -20,7 +20,7 @@ import { ResultOutputBase } from '../outputs/result-output-base';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { secureBucket } from '../private/buckets';
 import { checkSatisfies, lookupPath } from '../private/contract-check';
-import { catchStageFailure } from '../private/failure-catch';
+import { catchStageFailure, namedFailure } from '../private/failure-catch';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
 import { checkRuleCondition } from '../private/rule-check';
@@ -182,7 +182,10 @@ export class Pipeline extends Construct {
       auditSink: this.auditSink,
       upstreamStages: plan.upstream.get(stage.stageId) ?? [],
     }));
-    const chunked = steps.filter((s): s is ChunkedStage => s instanceof ChunkedStage);
+    const chunked = [
+      ...steps.filter((s): s is ChunkedStage => s instanceof ChunkedStage),
+      ...steps.filter((s): s is ParallelStages => s instanceof ParallelStages).flatMap((p) => p.chunkedSteps),
+    ];
     for (const step of chunked) {
       const sourceStage = plan.chunkSources.get(step)!;
       step._attach({ scope: this, pipelineName: this.pipelineName, workingBucket: this.workingBucket, auditSink: this.auditSink, sourceStage });
@@ -280,6 +283,7 @@ export class Pipeline extends Construct {
     for (const step of [...steps].reverse()) {
       const guarded = (path: string) => plan.optionalPaths.get(step)?.has(path) ?? false;
       if (step instanceof ParallelStages) {
+        step._wireChunked();
         step.state.addCatch(recordFailure, catchAll);
         step.state.next(next);
         next = step.state;
@@ -293,7 +297,7 @@ export class Pipeline extends Construct {
       } else if (step instanceof HumanReview) {
         next = step._wire(guarded, next, finish, recordFailure);
       } else if (step instanceof ChunkedStage) {
-        step._wire(next, recordFailure, catchAll);
+        step._wire(next, namedFailure(this, step.stepName, step.stage.stageId, recordFailure), catchAll);
         next = step.startState;
       } else {
         const stage = step as IInferenceStage;
@@ -452,7 +456,7 @@ const CHUNK_TASK_SECONDS = 300;
 /** The longest a step can take, in seconds (a parallel step: its longest branch). */
 function longestSeconds(step: IPipelineStep): number {
   const sum = (stages: IInferenceStage[]) => stages.reduce((t, s) => t + s.timeout.toSeconds(), 0);
-  if (step instanceof ParallelStages) return Math.max(...step.branches.map((b) => sum(b.stages)));
+  if (step instanceof ParallelStages) return Math.max(...step.branches.map((b) => b.chunkedStep ? longestSeconds(b.chunkedStep) : sum(b.stages)));
   if (step instanceof ConditionalStage) return step.stage.timeout.toSeconds();
   if (step instanceof PipelineGate) return 0;
   if (step instanceof HumanReview) return step.deadline.isUnresolved() ? 0 : step.deadline.toSeconds();
@@ -507,12 +511,23 @@ function checkContracts(pipeline: Pipeline, steps: IPipelineStep[]): StepPlan {
       }
     }
   };
+  const checkChunked = (step: ChunkedStage, before: ResultEntry[]) => {
+    chunkSources.set(step, chunkSource(pipeline, step, before));
+    // The stage sees the run's results plus the chunk, the latest text pointer, at results.<step>.
+    const chunkEntry = { stageId: step.stepName, outputContract: { schema: CHUNK_REF_SCHEMA } } as unknown as IInferenceStage;
+    checkStage(step.stage, [...before, { stage: chunkEntry, guaranteed: true }]);
+  };
   const entries: ResultEntry[] = [];
   for (const step of steps) {
     if (step instanceof ParallelStages) {
       const added: ResultEntry[] = [];
       for (const branch of step.branches) {
         const local = [...entries];
+        if (branch.chunkedStep) {
+          checkChunked(branch.chunkedStep, local);
+          added.push({ stage: branch.chunkedStep.stage, guaranteed: !branch.isOptional });
+          continue;
+        }
         for (const stage of branch.stages) {
           checkStage(stage, local);
           local.push({ stage, guaranteed: true });
@@ -540,11 +555,7 @@ function checkContracts(pipeline: Pipeline, steps: IPipelineStep[]): StepPlan {
       optionalPaths.set(step, optional);
       entries.push({ stage: { stageId: step.stepName, outputContract: step.decisionContract }, guaranteed: !step.condition, review: true });
     } else if (step instanceof ChunkedStage) {
-      chunkSources.set(step, chunkSource(pipeline, step, entries));
-      // The stage sees the run's results plus the chunk, the latest text pointer, at results.<step>.
-      const chunkEntry = { stageId: step.stepName, outputContract: { schema: CHUNK_REF_SCHEMA } } as unknown as IInferenceStage;
-      const chunk = { stage: chunkEntry, guaranteed: true };
-      checkStage(step.stage, [...entries, chunk]);
+      checkChunked(step, entries);
       entries.push({ stage: step.stage, guaranteed: true });
     } else {
       const stage = step as IInferenceStage;

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
-  BedrockModel, ChunkBy, ChunkedStage, ChunkReducer, ConditionalStage, InferenceStage, Pipeline, PromptTemplate, RuleCondition, StageContract,
+  BedrockModel, ChunkBy, ChunkedStage, ChunkReducer, ConditionalStage, InferenceStage, ParallelBranch, ParallelStages, Pipeline, PromptTemplate, RuleCondition, StageContract,
 } from '../../src';
 import { chunkedStack, SUMMARY_OUTPUT } from '../helpers/chunked-app';
 import { definitionFromTemplate } from '../helpers/local-sfn';
@@ -27,8 +27,10 @@ describe('ChunkedStage: the states', () => {
     // the reduce replaces the state with { document, results }: no ResultPath, the split's $.chunking is dropped
     expect(states['SummarizeChunks-reduce'].ResultPath).toBeUndefined();
     for (const name of ['SummarizeChunks', 'SummarizeChunks-chunks', 'SummarizeChunks-chunks-distributed', 'SummarizeChunks-reduce']) {
-      expect(states[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+      expect(states[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SummarizeChunks-failed' }]);
     }
+    // the failure path names the stage that ran per chunk
+    expect(states['SummarizeChunks-failed']).toMatchObject({ Type: 'Pass', Result: 'Summarize', ResultPath: '$.failedStage', Next: 'RecordFailure' });
     expect(step.stepName).toBe('SummarizeChunks');
   });
 
@@ -216,5 +218,82 @@ describe('ChunkedStage: synth-time checks', () => {
     const chunks = new ChunkedStage(stack, 'Chunks', { stage: needsClass, chunkBy: ChunkBy.pages(10), reducers: good });
     expect(() => new Pipeline(stack, 'P', { trigger: uploadTrigger(stack), stages: [extractStage(stack), chunks] }))
       .toThrow(/stage 'Summarize' has an input contract the stages before it do not satisfy: 'results\.Classify' is required/);
+  });
+});
+
+describe('ChunkedStage in a Parallel branch', () => {
+  const CLAUSES_OUTPUT = {
+    type: 'object',
+    required: ['riskScore', 'riskClauses'],
+    properties: { riskScore: { type: 'number', minimum: 0, maximum: 1 }, riskClauses: { type: 'array', items: { type: 'string' } } },
+  };
+  const model = BedrockModel.inferenceProfile('us.anthropic.claude-3-5-haiku-20241022-v1:0');
+  const build = (optionalClauses = false, ruleOn = 'Clauses.riskScore') => {
+    const { stack } = newStack({ id: 'Branches' });
+    const summary = new ChunkedStage(stack, 'SummaryChunks', {
+      stage: InferenceStage.bedrock(stack, 'Summarize', { model, prompt: PromptTemplate.fromText('Summarize:\n{{text}}', { version: '1' }), output: StageContract.fromObject(SUMMARY_OUTPUT) }),
+      chunkBy: ChunkBy.tokens(50_000),
+      reducers: [ChunkReducer.concatenate('summary'), ChunkReducer.max('riskScore'), ChunkReducer.union('riskClauses')],
+      maxChunks: 20,
+      distributedAbove: 20,
+    });
+    const clauses = new ChunkedStage(stack, 'ClauseChunks', {
+      stage: InferenceStage.bedrock(stack, 'Clauses', { model, prompt: PromptTemplate.fromText('Risk clauses:\n{{text}}', { version: '1' }), output: StageContract.fromObject(CLAUSES_OUTPUT) }),
+      chunkBy: ChunkBy.pages(20),
+      reducers: [ChunkReducer.max('riskScore'), ChunkReducer.union('riskClauses')],
+    });
+    const analyse = new ParallelStages(stack, 'Analyse', {
+      branches: [ParallelBranch.chunked(summary), ParallelBranch.chunked(clauses, { optional: optionalClauses })],
+    });
+    const after = InferenceStage.lambda(stack, 'Decide', {
+      function: new lambda.Function(stack, 'DecideFn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({})') }),
+      input: StageContract.fromObject({ type: 'object', required: ['results'], properties: { results: { type: 'object', required: ruleOn === 'Clauses.riskScore' ? ['Clauses'] : [] } } }),
+    });
+    const pipeline = new Pipeline(stack, 'P', { trigger: uploadTrigger(stack), stages: [extractStage(stack), analyse, after] });
+    return { stack, pipeline };
+  };
+
+  test('each branch is split → size → map → reduce ending the branch; a failure is re-raised naming the stage; both maps cut the OCR text', () => {
+    const { stack } = build();
+    const template = Template.fromStack(stack);
+    const states = definitionFromTemplate(template).States as { [name: string]: any };
+    const parallel = states.Analyse;
+    expect(parallel.Type).toBe('Parallel');
+    expect(parallel.Next).toBe('Decide');
+    const [summaryBranch, clauseBranch] = parallel.Branches;
+    expect(summaryBranch.StartAt).toBe('SummaryChunks');
+    expect(summaryBranch.States.SummaryChunks.Next).toBe('SummaryChunks-chunks'); // maxChunks <= distributedAbove: no Choice
+    expect(summaryBranch.States['SummaryChunks-reduce'].End).toBe(true);
+    expect(summaryBranch.States['SummaryChunks-chunks'].ItemProcessor.States.Summarize).toBeDefined();
+    expect(clauseBranch.StartAt).toBe('ClauseChunks');
+    expect(clauseBranch.States['ClauseChunks-size'].Default).toBe('ClauseChunks-chunks');
+    expect(clauseBranch.States['ClauseChunks-chunks-distributed'].Next).toBe('ClauseChunks-reduce');
+    for (const name of ['ClauseChunks', 'ClauseChunks-chunks', 'ClauseChunks-chunks-distributed', 'ClauseChunks-reduce']) {
+      expect(clauseBranch.States[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Analyse-Clauses-failed' }]);
+    }
+    expect(clauseBranch.States['Analyse-Clauses-failed'].Parameters['Cause.$']).toMatch(/^States\.Format\('cdk-ai-pipeline stage Clauses failed: \{\}'/);
+    expect(clauseBranch.States['Analyse-Clauses-raise']).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error' });
+    // both chunk functions read the Extract stage's text; the runner metadata lists both steps
+    const meta = JSON.stringify(template.toJSON());
+    expect(meta).toContain('"step":"SummaryChunks"');
+    expect(meta).toContain('"step":"ClauseChunks"');
+  });
+
+  test('an optional chunked branch records its failure at results.<stage>, and a later contract that needs its result fails synth', () => {
+    const { stack } = build(true, 'none');
+    const states = definitionFromTemplate(Template.fromStack(stack)).States as { [name: string]: any };
+    const clauseBranch = states.Analyse.Branches[1];
+    expect(clauseBranch.States['ClauseChunks-reduce'].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.results.Clauses', Next: 'Analyse-Clauses-failed' }]);
+    expect(clauseBranch.States['Analyse-Clauses-failed']).toMatchObject({ Type: 'Pass', End: true });
+    expect(() => build(true)).toThrow(/stage 'Decide' has an input contract the stages before it do not satisfy: 'results\.Clauses' is required.*Clauses may not have run/);
+  });
+
+  test('cdk-nag: no unacknowledged AwsSolutions finding (the test\'s own function aside)', () => {
+    const { stack } = build();
+    const app = stack.node.root as App;
+    Template.fromStack(stack);
+    const findings = new AwsSolutionsChecks(app).validateScope(stack).violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`))
+      .filter((f) => !f.includes('Branches/DecideFn/'));
+    expect(findings).toEqual([]);
   });
 });

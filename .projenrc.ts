@@ -207,7 +207,7 @@ demo.spawn(project.tasks.tryFind('bundle')!);
 demo.spawn(project.compileTask);
 // The example imports 'cdk-ai-pipeline' as a user would: resolve it to this build.
 demo.exec('ln -sfn .. node_modules/cdk-ai-pipeline');
-demo.exec('node ../../bin/cdk-ai-pipeline local --documents samples --out ../../.demo/legal-contracts', { cwd: 'examples/legal-contracts' });
+demo.exec('node ../../bin/cdk-ai-pipeline local --documents samples --scenario scenarios/demo.json --out ../../.demo/legal-contracts', { cwd: 'examples/legal-contracts' });
 
 // The example's sample documents, made by a deterministic script (committed; regenerate with this task).
 project.addTask('samples', {

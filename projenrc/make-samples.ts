@@ -47,6 +47,7 @@ export const EXPECTED_ROUTES: { readonly [file: string]: ExpectedRoute } = {
   'nda-injection.pdf': { route: 'review' },
   // Low risk, but the prompt and rules are written for English: never auto-approved, a person reads it.
   'nda-german.pdf': { route: 'review' },
+  'nda-finnish.pdf': { route: 'review' },
   'not-a-pdf.pdf': { route: 'quarantine', error: 'Document.UnsupportedType' },
   'empty.pdf': { route: 'quarantine', error: 'Document.Empty' },
   'corrupt.pdf': { route: 'quarantine', error: 'Document.Corrupt' },
@@ -475,6 +476,39 @@ async function germanNda(file: string): Promise<Uint8Array> {
   w.signatures(
     ['HARBORVIEW LOGISTICS GMBH', 'Durch: __________________________', 'Name: Dana Weißfeld', 'Titel: Geschäftsführerin', 'Datum: 3. März 2025'],
     ['QUILLSTONE ANALYTICS GMBH', 'Durch: __________________________', 'Name: Markus Oyelaran', 'Titel: Geschäftsführer', 'Datum: 3. März 2025'],
+  );
+  w.finish();
+  if (w.pages.length !== 1) throw new Error(`${file}: expected 1 page, got ${w.pages.length}`);
+  return doc.save();
+}
+
+/**
+ * A mutual NDA written in Finnish: a language the example's prompts, rules and reviewers do not
+ * cover, so the intake gate sends it to reviewers before any model runs.
+ */
+async function finnishNda(file: string): Promise<Uint8Array> {
+  const doc = await newDocument(file, {
+    title: 'Molemminpuolinen salassapitosopimus - Harborview ja Quillstone',
+    subject: 'Molemminpuolinen salassapitosopimus (esimerkkisopimus, kuvitteelliset osapuolet)',
+    keywords: ['NDA', 'salassapito', 'esimerkki'],
+  });
+  const w = await writer(doc, 'Molemminpuolinen salassapitosopimus - Harborview / Quillstone', 9.5, 11.9);
+  w.title('Molemminpuolinen salassapitosopimus');
+  w.text('Tämä sopimus on tehty 3. maaliskuuta 2025 Harborview Logistics Oy:n, Satamakatu 12, 00160 Helsinki ("Harborview"), ja Quillstone Analytics Oy:n, Tehtaankatu 88, 00140 Helsinki ("Quillstone"), välillä. Kumpikin osapuoli voi luovuttaa toiselle luottamuksellisia tietoja.', { gapAfter: 8 });
+  const clauses: Array<[string, string]> = [
+    ['Tarkoitus.', 'Osapuolet haluavat selvittää mahdollista yhteistyötä toimitusreittien optimoinnissa ja vaihtavat tätä varten luottamuksellisia tietoja.'],
+    ['Luottamukselliset tiedot.', 'Luottamuksellisia tietoja ovat kaikki julkaisemattomat liiketoimintaa, tekniikkaa ja taloutta koskevat tiedot, jotka on merkitty luottamuksellisiksi tai joiden luottamuksellisuus käy ilmi olosuhteista.'],
+    ['Velvollisuudet.', 'Vastaanottava osapuoli käyttää luottamuksellisia tietoja vain tarkoitukseen, suojaa niitä huolellisesti ja luovuttaa niitä vain työntekijöille ja neuvonantajille, jotka tarvitsevat niitä ja ovat vaitiolovelvollisia.'],
+    ['Poikkeukset.', 'Velvollisuudet eivät koske tietoja, jotka ovat tai tulevat julkisiksi ilman vastaanottavan osapuolen syytä, jotka se tiesi jo ennestään tai jotka se on kehittänyt itsenäisesti.'],
+    ['Palauttaminen.', 'Kirjallisesta pyynnöstä vastaanottava osapuoli palauttaa tai hävittää luottamukselliset tiedot, ellei laki velvoita säilyttämään niitä.'],
+    ['Voimassaolo.', 'Sopimus koskee tietoja, jotka luovutetaan kahden vuoden kuluessa allekirjoituksesta; velvollisuudet ovat voimassa kolme vuotta viimeisen luovutuksen jälkeen.'],
+    ['Loppumääräykset.', 'Sopimukseen sovelletaan Suomen lakia. Muutokset on tehtävä kirjallisesti. Jos jokin ehto on pätemätön, muut ehdot pysyvät voimassa.'],
+  ];
+  clauses.forEach(([lead, text], i) => w.clause(`${i + 1}.`, text, { lead, labelWidth: 18 }));
+  w.text('Osapuolten puolesta allekirjoittaneet henkilöt, joilla on edustusoikeus.', { gapAfter: 0 });
+  w.signatures(
+    ['HARBORVIEW LOGISTICS OY', 'Allekirjoitus: __________________', 'Nimi: Dana Valkeinen', 'Tehtävä: toimitusjohtaja', 'Päiväys: 3.3.2025'],
+    ['QUILLSTONE ANALYTICS OY', 'Allekirjoitus: __________________', 'Nimi: Markus Oyelaran', 'Tehtävä: toimitusjohtaja', 'Päiväys: 3.3.2025'],
   );
   w.finish();
   if (w.pages.length !== 1) throw new Error(`${file}: expected 1 page, got ${w.pages.length}`);
@@ -1243,6 +1277,7 @@ export async function makeSamples(outDir: string): Promise<string[]> {
     'employment.pdf': () => employmentAgreement('employment.pdf'),
     'nda-injection.pdf': ndaInjection,
     'nda-german.pdf': () => germanNda('nda-german.pdf'),
+    'nda-finnish.pdf': () => finnishNda('nda-finnish.pdf'),
     'not-a-pdf.pdf': notAPdf,
     'empty.pdf': () => new Uint8Array(0),
     'corrupt.pdf': corruptPdf,

@@ -136,23 +136,35 @@ export function contractText(prompt: string): string {
   return prompt;
 }
 
-/** The risk clauses of a contract's text, one per type (the most severe occurrence), in the prompt's order. */
-export function findRiskClauses(text: string): RiskClause[] {
+/** A risk clause with the sentence it was found in (the most severe occurrence), lower-cased and cut to 240 characters. */
+export interface FoundClause extends RiskClause {
+  readonly excerpt: string;
+}
+
+/** The risk clauses of a contract's text with their sentences, one per type (the most severe occurrence), in the prompt's order. */
+export function findRiskClausesWithExcerpts(text: string): FoundClause[] {
   const sentences = text
     .toLowerCase()
     .replace(/[’‘]/g, '\'')
     .replace(/\s+/g, ' ')
     .split(/(?<=[.;:!?])\s+(?=[a-z0-9("“])|(?<=\.)\s*(?=\d+\.)/);
-  const found = new Map<RiskClauseType, Severity>();
+  const found = new Map<RiskClauseType, FoundClause>();
   for (const sentence of sentences) {
     for (const rule of RULES) {
       const severity = rule.severity(sentence);
       if (!severity) continue;
       const prev = found.get(rule.type);
-      if (!prev || SEVERITY_RANK[severity] > SEVERITY_RANK[prev]) found.set(rule.type, severity);
+      if (!prev || SEVERITY_RANK[severity] > SEVERITY_RANK[prev.severity]) {
+        found.set(rule.type, { type: rule.type, severity, excerpt: sentence.length > 240 ? `${sentence.slice(0, 237)}...` : sentence });
+      }
     }
   }
-  return CLAUSE_ORDER.filter((t) => found.has(t)).map((type) => ({ type, severity: found.get(type)! }));
+  return CLAUSE_ORDER.filter((t) => found.has(t)).map((type) => found.get(type)!);
+}
+
+/** The risk clauses of a contract's text, one per type (the most severe occurrence), in the prompt's order. */
+export function findRiskClauses(text: string): RiskClause[] {
+  return findRiskClausesWithExcerpts(text).map(({ type, severity }) => ({ type, severity }));
 }
 
 /** The risk score of a set of clauses: the prompt's guide (weights per severity, capped at 1) and bands. */

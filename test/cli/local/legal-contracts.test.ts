@@ -68,17 +68,41 @@ describe('legal-contracts samples through the local runner', () => {
     }
   });
 
-  test('the happy path costs the stages that ran + 3 state transitions, plus the conditional step\'s Choice', () => {
-    const stageIds = ['Extract', 'Language', 'ToEnglish', 'Classify', 'Summarize'];
-    const succeeded = outcomes.filter((x) => x.status === 'SUCCEEDED');
-    expect(succeeded.length).toBeGreaterThan(0);
-    for (const o of succeeded) {
-      const stagesRun = o.path.filter((p) => stageIds.includes(p.state)).length;
-      expect(o.transitions).toBe(stagesRun + 1 + 3);
-    }
-    // An English contract: 8; the German one also runs ToEnglish: 9.
-    expect(outcomes.find((o) => o.document === 'nda-short.pdf')!.transitions).toBe(8);
-    expect(outcomes.find((o) => o.document === 'nda-german.pdf')!.transitions).toBe(9);
+  test('the happy path: 20 state transitions, each accounted for; a translated contract 21; the gate 5; the long contract its chunks', () => {
+    const states = (doc: string) => outcomes.find((o) => o.document === doc)!.path.map((p) => p.state);
+    const transitions = (doc: string) => outcomes.find((o) => o.document === doc)!.transitions;
+    // Extract, Language, Intake (gate), IfNotEnglish (Choice), Classify, Analyse (Parallel);
+    // per branch: split, Map, the stage once per chunk, keep once per chunk, reduce;
+    // LegalReview-when (Choice), Route (Choice), the destination, RecordRun.
+    const branch = (chunks: number) => 3 + 2 * chunks;
+    expect(transitions('nda-short.pdf')).toBe(6 + branch(1) + branch(1) + 4);
+    expect(transitions('nda-short.pdf')).toBe(20);
+    expect(new Set(states('nda-short.pdf'))).toEqual(new Set([
+      'Extract', 'Language', 'Intake', 'IfNotEnglish', 'Classify', 'Analyse',
+      'SummaryChunks', 'SummaryChunks-chunks', 'Summarize', 'SummaryChunks-keep', 'SummaryChunks-reduce',
+      'ClauseChunks', 'ClauseChunks-chunks', 'Clauses', 'ClauseChunks-keep', 'ClauseChunks-reduce',
+      'LegalReview-when', 'Route', 'Route-low-risk-nda', 'RecordRun',
+    ]));
+    // The German contract is translated first (conditional): one more.
+    expect(states('nda-german.pdf')).toContain('ToEnglish');
+    expect(transitions('nda-german.pdf')).toBe(21);
+    // The Finnish one stops at the deterministic gate before any model: 5.
+    expect(states('nda-finnish.pdf')).toEqual(['Extract', 'Language', 'Intake', 'Intake-unsupported-language', 'RecordRun']);
+    // The 304-page contract is read in full: 3 chunks of 60,000 tokens for the summary, 16 of 20 pages
+    // for the clauses; nobody decides locally, so legal's review times out and escalates.
+    const long = states('msa-long.pdf');
+    expect(long.filter((s) => s === 'Summarize')).toHaveLength(3);
+    expect(long.filter((s) => s === 'Clauses')).toHaveLength(16);
+    expect(long.slice(-4)).toEqual(['LegalReview', 'LegalReview-timed-out', 'LegalReview-escalated', 'RecordRun']);
+    expect(transitions('msa-long.pdf')).toBe(6 + branch(3) + branch(16) + 5);
+  });
+
+  test('the long contract\'s clause inventory, reduced over its 16 chunks, holds its HIGH indemnity', () => {
+    const long = outcomes.find((o) => o.document === 'msa-long.pdf')!;
+    const result = JSON.parse(fs.readFileSync(path.join(out, long.result!), 'utf8'));
+    const clauses = result.results?.Clauses ?? result.output?.results?.Clauses;
+    expect(clauses.highSeverityCount).toBeGreaterThanOrEqual(1);
+    expect(clauses.clauses.map((c: any) => c.type)).toEqual(expect.arrayContaining(['INDEMNIFICATION']));
   });
 
   test('summary.json has one entry per document with its status, route and audit records', () => {
@@ -103,6 +127,19 @@ describe('legal-contracts samples through the local runner', () => {
     expect(record).toMatchObject({ kind: 'run', outcome: 'FAILED', errorName: bad.error, route: { destination: 'quarantine' } });
     expect(bad.audit.some((p) => p.includes('/stages/Extract/'))).toBe(true);
   });
+
+  test('with the demo\'s decisions, legal signs the high-risk contract off; the decision is in the run', async () => {
+    const demoOut = fs.mkdtempSync(path.join(os.tmpdir(), 'legal-demo-'));
+    const assembly = synthExample();
+    const [o] = await runLocalCommand({
+      documents: [path.join(SAMPLES, 'msa-high-risk.pdf')], out: demoOut, assembly, quiet: true, cwd: EXAMPLE,
+      scenario: path.join(EXAMPLE, 'scenarios', 'demo.json'),
+    }, () => undefined);
+    expect(o.route).toBe('signed-off');
+    expect(o.path.map((p) => p.state).slice(-4)).toEqual(['LegalReview', 'LegalReview-decision', 'LegalReview-approved', 'RecordRun']);
+    const run = JSON.parse(fs.readFileSync(path.join(demoOut, o.audit.find((p) => p.includes('/runs/'))!), 'utf8'));
+    expect(JSON.stringify(run)).toContain('legal-dana');
+  }, 120_000);
 
   test('the source documents are untouched', () => {
     for (const [f, digest] of before) expect(sha(path.join(SAMPLES, f))).toBe(digest);

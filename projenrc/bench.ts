@@ -3,7 +3,7 @@
  * measures and prints, and fails only when something cannot be measured.
  *
  *   synth     synth time of the legal-contracts example (CloudFormation validation off), median of N
- *   runs      local runner: documents/s on the samples, transitions per happy-path document
+ *   runs      local runner: documents/s on the samples; transitions and Step Functions cost per path
  *   coldstart each handler: gzip size, cold start (load + first invocation against a fake AWS endpoint)
  *             beside a floor bundling the same SDK clients and making the same calls, median of N
  *   injection the prompt-injection layers: detection and false positives per layer on the labelled corpus
@@ -82,7 +82,7 @@ function benchRunner() {
   let summary: any[] = [];
   for (let i = 0; i < Math.max(1, Math.min(N, 3)); i++) {
     const t = Date.now();
-    execFileSync(process.execPath, [path.join(ROOT, 'bin/cdk-ai-pipeline'), 'local', '--documents', 'samples', '--out', out, '--quiet'], {
+    execFileSync(process.execPath, [path.join(ROOT, 'bin/cdk-ai-pipeline'), 'local', '--documents', 'samples', '--scenario', 'scenarios/demo.json', '--out', out, '--quiet'], {
       cwd: path.join(ROOT, 'examples/legal-contracts'),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -91,14 +91,40 @@ function benchRunner() {
   }
   const docs = summary.length;
   const runMs = summary.reduce((s, o) => s + o.ms, 0);
-  const happy = summary.filter((o) => o.status === 'SUCCEEDED');
-  printTable('Local runner on the samples (synth included in wall time)', ['what', 'value'], [
+  printTable('Local runner on the samples, with the demo\'s review decisions (synth included in wall time)', ['what', 'value'], [
     ['documents', docs],
     ['wall time, median (ms)', median(wall).toFixed(0)],
     ['documents/s, runs only', (docs / (runMs / 1000)).toFixed(1)],
-    ['transitions per happy-path document (max)', Math.max(...happy.map((o) => o.transitions))],
-    ['stages + 3', 3 + 3],
   ]);
+  printPathCosts(summary);
+}
+
+/**
+ * Step Functions list price, Standard workflows: $0.025 per 1,000 state transitions (us-east-1; the
+ * first 4,000 a month are free, ignored here). Source: https://aws.amazon.com/step-functions/pricing/
+ */
+const STANDARD_PER_TRANSITION = 0.025 / 1000;
+
+/** Transitions and the Step Functions cost per document for each path the flagship's samples take. */
+function printPathCosts(summary: any[]) {
+  const paths: Array<[string, string]> = [
+    ['auto-approved NDA (the happy path)', 'nda-short.pdf'],
+    ['to reviewers by the routing policy', 'sow.pdf'],
+    ['translated first (conditional), then reviewers', 'nda-german.pdf'],
+    ['stopped by the language gate before any model', 'nda-finnish.pdf'],
+    ['legal review, signed off (demo decision)', 'msa-high-risk.pdf'],
+    ['304 pages in 3 + 16 chunks, legal review times out, escalates', 'msa-long.pdf'],
+    ['quarantined by the preflight (bad file)', 'corrupt.pdf'],
+  ];
+  printTable('Transitions and Step Functions cost per document, by path (Standard: $0.025 per 1,000 transitions, us-east-1 list price, aws.amazon.com/step-functions/pricing)',
+    ['path', 'sample', 'route', 'transitions', 'USD per document', 'USD per 1M documents'],
+    paths.map(([what, doc]) => {
+      const o = summary.find((x) => x.document === doc);
+      if (!o) throw new Error(`bench: the sample ${doc} was not run`);
+      const usd = o.transitions * STANDARD_PER_TRANSITION;
+      return [what, doc, o.route, o.transitions, usd.toFixed(6), usd * 1e6 >= 100 ? (usd * 1e6).toFixed(0) : (usd * 1e6).toFixed(2)];
+    }));
+  console.log('  Step Functions only: the models, Textract, Lambda, S3 and KMS are billed on top (see the capacity plan).');
 }
 
 /** 1,000 generated one-page documents through the legal example with contract stand-ins (no local models). */

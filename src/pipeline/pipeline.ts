@@ -203,6 +203,10 @@ export class Pipeline extends Construct {
         [Env.AUDIT_BUS]: this.auditSink.eventBus.eventBusName,
         [Env.STAGE_ORDER]: stages.map((s) => s.stageId).join(','),
         ...(reviews.length > 0 ? { [Env.REVIEW_STEPS]: reviews.map((r) => r.stepName).join(',') } : {}),
+        // A chunked step's split and reduce keep a record of their own, chained before its stage's.
+        ...(chunked.length > 0 ? {
+          [Env.CHAIN_ORDER]: stages.flatMap((s) => [...chunked.filter((c) => c.stage === s).map((c) => c.stepName), s.stageId]).join(','),
+        } : {}),
       },
     });
     this.recorder = recorder.fn;
@@ -210,6 +214,7 @@ export class Pipeline extends Construct {
     this.auditSink.grantWriteRunRecords(recorderRole);
     // The run record chains the run's stage records (ADR-0017): the recorder reads them.
     for (const stage of stages) this.auditSink.grantReadStageRecords(recorderRole, stage.stageId);
+    for (const step of chunked) this.auditSink.grantReadStageRecords(recorderRole, step.stepName);
 
     const recordPayload = (action: string) => sfn.TaskInput.fromObject({
       action,

@@ -193,6 +193,8 @@ export const Env = {
   AUDIT_REDACT_FIELDS: 'AUDIT_REDACT_FIELDS',
   /** Recorder: the pipeline's human review steps, comma-separated. Decision API: its review's name. */
   REVIEW_STEPS: 'REVIEW_STEPS',
+  /** Recorder: every prefix with a per-run record to chain (stages and chunked steps), in order, comma-separated. */
+  CHAIN_ORDER: 'CHAIN_ORDER',
 } as const;
 
 /** Key layout in the working and audit buckets; every stage owns the prefix `stages/<stage>/`. */

@@ -59,6 +59,7 @@ afterAll(() => {
 const BOUNDARIES = [
   'Extract.input', 'Extract.output', 'Language.input', 'Language.output', 'ToEnglish.input', 'ToEnglish.output',
   'Classify.input', 'Classify.output', 'Summarize.input', 'Summarize.output', 'Summarize.model',
+  'Clauses.input', 'Clauses.output', 'Clauses.model',
   'run input (document)', 'audit record',
 ];
 

@@ -61,7 +61,7 @@ const SCENARIOS: Row[] = [
   ['legal', 'Bedrock invalid JSON (after its repair attempt)', 'Summarize', 'invalid-json', failed('Model.InvalidOutput')],
   ['legal', 'Bedrock truncated JSON (after its repair attempt)', 'Summarize', 'truncated-json', failed('Model.InvalidOutput')],
   ['legal', 'Bedrock oversized reply (cut at maxTokens)', 'Summarize', 'oversized', failed('Model.InvalidOutput')],
-  ['legal', 'audit bucket unavailable from the Bedrock stage on', 'Summarize', 'audit-unavailable', backstop('ServiceUnavailable', { Summarize: 4 })],
+  ['legal', 'audit bucket unavailable from the Bedrock stage on', 'Summarize', 'audit-unavailable', backstop('ServiceUnavailable', { Summarize: 4, Clauses: 4 })],
   ['legal', 'recorder failing after the route was taken', 'Summarize', 'recorder-fails', backstop('Lambda.ServiceException', { RecordRun: 4, RecordFailure: 4 })],
   // Lambda
   ['lambda', 'Lambda throttling that clears', 'Check', { throttle: 2 }, ok('none', { Check: 2 })],

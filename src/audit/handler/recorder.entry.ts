@@ -14,6 +14,7 @@ const deps: RecorderDeps = {
   auditBus: requireEnv(Env.AUDIT_BUS),
   stageOrder: parseStageOrder(process.env[Env.STAGE_ORDER]),
   reviewSteps: parseStageOrder(process.env[Env.REVIEW_STEPS]),
+  chainOrder: parseStageOrder(process.env[Env.CHAIN_ORDER]),
   logger: createLogger('audit-recorder'),
 };
 

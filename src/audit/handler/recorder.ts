@@ -39,6 +39,12 @@ export interface RecorderDeps {
   readonly auditBus: string;
   /** STAGE_ORDER: the pipeline's stage ids, in order. */
   readonly stageOrder: readonly string[];
+  /**
+   * CHAIN_ORDER: the names whose per-run records the run record chains, in order (the stages and
+   * the chunked steps, whose split and reduce keep a record of their own).
+   * @default - stageOrder
+   */
+  readonly chainOrder?: readonly string[];
   /** REVIEW_STEPS: the pipeline's human reviews (their decisions are at `results.<review>`). */
   readonly reviewSteps?: readonly string[];
   readonly logger: LogPort;
@@ -291,7 +297,8 @@ function base(deps: RecorderDeps, runId: string, document: DocumentRef, startedA
  */
 export async function chainOf(deps: RecorderDeps, runId: string): Promise<ChainLink[]> {
   const links: ChainLink[] = [];
-  for (const stage of deps.stageOrder) {
+  const order = deps.chainOrder && deps.chainOrder.length > 0 ? deps.chainOrder : deps.stageOrder;
+  for (const stage of order) {
     const key = Keys.stageAudit(stage, runId);
     const bytes = await readIfExists(deps, key);
     if (bytes === undefined) continue;

@@ -252,6 +252,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     auditBus: envOf.env[Env.AUDIT_BUS],
     stageOrder: recorderFn ? parseStageOrder(recorderFn.env[Env.STAGE_ORDER]) : pipeline.meta.stages.map((st) => st.id),
     reviewSteps: parseStageOrder(recorderFn?.env[Env.REVIEW_STEPS]),
+    chainOrder: parseStageOrder(recorderFn?.env[Env.CHAIN_ORDER]),
     logger: handlerLogger,
   };
   const auditBucket = recorderDeps.auditBucket;

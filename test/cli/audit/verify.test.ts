@@ -66,8 +66,9 @@ describe('verify-audit on a local run', () => {
     expect(verdicts.map((v) => v.runId).sort()).toEqual(SAMPLES.map((s) => runIdOf(path.basename(s))).sort());
     for (const v of verdicts) expect(v).toMatchObject({ ok: true, notes: [] });
     const nda = verdicts.find((v) => v.runId === runIdOf('nda-short.pdf'))!;
-    // Extract, Language, Classify, Summarize: four records; input and output each, prompt and reply for the model stages.
-    expect(nda.records).toBe(4);
+    // Extract, Language, Classify; the two chunked steps (split and reduce) and their stages Summarize
+    // and Clauses: seven records; input and output each, prompt and reply for the model stages.
+    expect(nda.records).toBe(7);
     expect(nda.objects).toBeGreaterThanOrEqual(8);
     // The encrypted document failed at its first stage: its FAILED record is chained too.
     expect(verdicts.find((v) => v.runId === runIdOf('encrypted.pdf'))!.records).toBe(1);

@@ -52,6 +52,7 @@ describe('pinned fields steer the route', () => {
     const { outcomes } = await run([
       { documents: 'msa-*.pdf', stage: 'Classify', fields: { documentType: 'NDA' } },
       { documents: 'msa-*.pdf', stage: 'Summarize', fields: { riskScore: 0.1 } },
+      { documents: 'msa-*.pdf', stage: 'Clauses', fields: { clauses: [], highSeverityCount: 0 } },
       { documents: 'zzz-*.pdf', stage: 'Summarize', fields: { riskScore: 0.95 } },
     ], [NDA, MSA]);
     // The MSA (legal without a scenario) matched its rules; the NDA matched none.

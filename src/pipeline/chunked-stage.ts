@@ -16,7 +16,7 @@ import { handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-f
 import { invalid, outOfRange, STAGE_ID } from '../private/validation';
 import { Env, Keys, TRANSIENT_ERRORS } from '../shared';
 import { ChunkActions, ChunkEnv, ChunksConfig, ReducerName } from '../shared/chunks-config';
-import { IInferenceStage, StageKind } from '../stages/inference-stage-base';
+import { IInferenceStage, InferenceStageBase, StageKind } from '../stages/inference-stage-base';
 
 /** How a ChunkedStage cuts a text: `ChunkBy.pages(10)` or `ChunkBy.tokens(8000)`. */
 export class ChunkBy {
@@ -266,6 +266,8 @@ export class ChunkedStage extends Construct implements IPipelineStep {
       invalid(this, `\`stateName\` '${name}' is the id of its own stage. State names must be unique: rename the step, e.g. '${name}Chunks'.`);
     }
     const reducers = checkReducers(this, stage, props.reducers);
+    // The stage's records are kept one per chunk (the chunks run at once).
+    if (stage instanceof InferenceStageBase) stage._runPerChunk(name);
     this.name = name;
     this.stage = stage;
     this.reducers = [...props.reducers];

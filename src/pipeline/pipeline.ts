@@ -182,10 +182,7 @@ export class Pipeline extends Construct {
       auditSink: this.auditSink,
       upstreamStages: plan.upstream.get(stage.stageId) ?? [],
     }));
-    const chunked = [
-      ...steps.filter((s): s is ChunkedStage => s instanceof ChunkedStage),
-      ...steps.filter((s): s is ParallelStages => s instanceof ParallelStages).flatMap((p) => p.chunkedSteps),
-    ];
+    const chunked = chunkedSteps(steps);
     for (const step of chunked) {
       const sourceStage = plan.chunkSources.get(step)!;
       step._attach({ scope: this, pipelineName: this.pipelineName, workingBucket: this.workingBucket, auditSink: this.auditSink, sourceStage });
@@ -205,7 +202,10 @@ export class Pipeline extends Construct {
         ...(reviews.length > 0 ? { [Env.REVIEW_STEPS]: reviews.map((r) => r.stepName).join(',') } : {}),
         // A chunked step's split and reduce keep a record of their own, chained before its stage's.
         ...(chunked.length > 0 ? {
-          [Env.CHAIN_ORDER]: stages.flatMap((s) => [...chunked.filter((c) => c.stage === s).map((c) => c.stepName), s.stageId]).join(','),
+          [Env.CHAIN_ORDER]: stages.flatMap((s) => {
+            const steps = chunked.filter((c) => c.stage === s).map((c) => c.stepName);
+            return [...steps, steps.length > 0 ? `${s.stageId}*` : s.stageId];
+          }).join(','),
         } : {}),
       },
     });
@@ -395,6 +395,10 @@ export class Pipeline extends Construct {
         matches: (f) => stages.some((st) => f.endsWith(`/${Keys.stagePrefix(st.stageId)}*`)),
         reason: 'The recorder reads the stage records it chains into the run record, under each stage\'s own \'stages/<id>/\' prefix; their keys carry the run id.',
       },
+      {
+        matches: (f) => chunkedSteps(steps).some((c) => f.endsWith(`/${Keys.stagePrefix(c.stepName)}*`)),
+        reason: 'The recorder reads the records of each chunked step\'s split and reduce, which it chains into the run record, under the step\'s own \'stages/<step>/\' prefix; their keys carry the run id.',
+      },
     ]);
   }
 
@@ -422,6 +426,11 @@ interface StepPlan {
   readonly optionalPaths: Map<IPipelineStep, Set<string>>;
   /** The stage whose text each chunked step cuts. */
   readonly chunkSources: Map<ChunkedStage, string>;
+}
+
+/** The chunked steps, top-level or as a branch of a parallel step. */
+function chunkedSteps(steps: IPipelineStep[]): ChunkedStage[] {
+  return steps.flatMap((s) => (s instanceof ChunkedStage ? [s] : s instanceof ParallelStages ? s.chunkedSteps : []));
 }
 
 /** Every inference stage of the steps, in order. */

@@ -43,6 +43,7 @@ export function stageContextFromEnv(
     workBucket: requireEnv(Env.WORK_BUCKET, env),
     auditBucket: requireEnv(Env.AUDIT_BUCKET, env),
     auditBus: requireEnv(Env.AUDIT_BUS, env),
+    ...(env[Env.CHUNK_STEP] ? { chunkStep: env[Env.CHUNK_STEP] } : {}),
     redactFields: parseRedactFields(env[Env.AUDIT_REDACT_FIELDS]),
     capacity: capacityFromEnv(config.stage, env, undefined, options.capacity),
     ...extra,

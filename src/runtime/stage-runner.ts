@@ -19,6 +19,8 @@ export interface StageContext {
   readonly workBucket: string;
   readonly auditBucket: string;
   readonly auditBus: string;
+  /** CHUNK_STEP: when the stage runs once per chunk, the chunked step (its chunk is at `results.<step>`). */
+  readonly chunkStep?: string;
   /** Clock, injectable for tests. */
   readonly now?: () => Date;
   /** The model the stage calls, when known up front: audit records carry it even when the call fails. */
@@ -69,6 +71,7 @@ export async function runStage(
     stage: ctx.stage,
     stageKind: ctx.stageKind,
     document: invocation.state.document,
+    ...chunkOf(ctx, invocation.state),
     inputSha256,
     startedAt,
   };
@@ -111,4 +114,12 @@ export async function runStage(
     }
     throw err;
   }
+}
+
+/** The chunk a stage run per chunk is working on, from its input (`results.<step>`); none otherwise. */
+function chunkOf(ctx: StageContext, state: { results?: { [id: string]: any } }): { chunk?: { step: string; index: number; count: number } } {
+  if (!ctx.chunkStep) return {};
+  const ref = state.results?.[ctx.chunkStep];
+  if (!Number.isInteger(ref?.index) || !Number.isInteger(ref?.count)) return {};
+  return { chunk: { step: ctx.chunkStep, index: ref.index, count: ref.count } };
 }

@@ -94,6 +94,8 @@ export interface AuditRecord {
   readonly spotCheck?: SpotCheck;
   /** For run records: the stages whose results the run holds, with the sha256 of each result. */
   readonly stages?: ReadonlyArray<{ readonly name: string; readonly outputSha256: string }>;
+  /** For stage records of a stage run per chunk: which chunk (the step, the chunk's index, how many). */
+  readonly chunk?: { readonly step: string; readonly index: number; readonly count: number };
   /** For stage records: the content kept in the audit bucket (input view, output, prompt, raw replies). */
   readonly content?: AuditContentRefs;
   /** For stage records: the paths replaced by `[REDACTED sha256:<hex>]` in the kept input view and output. */
@@ -193,8 +195,13 @@ export const Env = {
   AUDIT_REDACT_FIELDS: 'AUDIT_REDACT_FIELDS',
   /** Recorder: the pipeline's human review steps, comma-separated. Decision API: its review's name. */
   REVIEW_STEPS: 'REVIEW_STEPS',
-  /** Recorder: every prefix with a per-run record to chain (stages and chunked steps), in order, comma-separated. */
+  /**
+   * Recorder: every name with per-run records to chain (stages and chunked steps), in order,
+   * comma-separated; a stage run per chunk ends with '*' (one record per chunk).
+   */
   CHAIN_ORDER: 'CHAIN_ORDER',
+  /** A stage run per chunk: the chunked step whose chunk reference is at `results.<step>` of its input. */
+  CHUNK_STEP: 'CHUNK_STEP',
 } as const;
 
 /** Key layout in the working and audit buckets; every stage owns the prefix `stages/<stage>/`. */
@@ -203,6 +210,10 @@ export const Keys = {
   stageAudit: (stage: string, runId: string) => `stages/${stage}/${runId}.json`,
   /** A content object kept beside a stage record in the audit bucket (input view, output, prompt, reply). */
   stageAuditContent: (stage: string, runId: string, name: string) => `stages/${stage}/${runId}/${name}`,
+  /** A stage run once per chunk keeps one record per chunk (they run at once: one key each). */
+  stageChunkPrefix: (stage: string, runId: string) => `stages/${stage}/${runId}/chunks/`,
+  stageChunkAudit: (stage: string, runId: string, index: number) => `stages/${stage}/${runId}/chunks/${String(index).padStart(5, '0')}.json`,
+  stageChunkAuditContent: (stage: string, runId: string, index: number, name: string) => `stages/${stage}/${runId}/chunks/${String(index).padStart(5, '0')}/${name}`,
   stageWork: (stage: string, runId: string, name: string) => `stages/${stage}/${runId}/${name}`,
   textractJob: (stage: string, jobId: string) => `stages/${stage}/jobs/${jobId}.json`,
   runAudit: (runId: string) => `runs/${runId}.json`,

@@ -439,6 +439,14 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
     this.fn.addEnvironment(key, value);
   }
 
+  /**
+   * Marks the stage as run once per chunk of `step`: its audit records are kept one per chunk.
+   * @internal
+   */
+  public _runPerChunk(step: string): void {
+    this.addHandlerEnvironment(Env.CHUNK_STEP, step);
+  }
+
   /** @internal what the pipeline's metadata says about this stage for capacity tools */
   public _capacityMetadata(): { [key: string]: unknown } {
     const q = this.quota;

@@ -8,7 +8,7 @@
  *   backstop for failures the workflow could not catch; writes a FAILED record unless one exists.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { AuditWriter } from '../../runtime/audit';
 import { LogPort } from '../../runtime/logger';
@@ -298,15 +298,41 @@ function base(deps: RecorderDeps, runId: string, document: DocumentRef, startedA
 export async function chainOf(deps: RecorderDeps, runId: string): Promise<ChainLink[]> {
   const links: ChainLink[] = [];
   const order = deps.chainOrder && deps.chainOrder.length > 0 ? deps.chainOrder : deps.stageOrder;
-  for (const stage of order) {
-    const key = Keys.stageAudit(stage, runId);
-    const bytes = await readIfExists(deps, key);
-    if (bytes === undefined) continue;
+  const link = (stage: string, key: string, bytes: Uint8Array) => {
     const previous = links.length > 0 ? links[links.length - 1].sha256 : undefined;
     links.push({ stage, key, sha256: sha256(bytes), ...(previous ? { previous } : {}) });
+  };
+  for (const name of order) {
+    if (name.endsWith('*')) {
+      // A stage run per chunk: one record per chunk, in chunk order.
+      const stage = name.slice(0, -1);
+      for (const key of await chunkRecordKeys(deps, stage, runId)) {
+        const bytes = await readIfExists(deps, key);
+        if (bytes !== undefined) link(stage, key, bytes);
+      }
+      continue;
+    }
+    const key = Keys.stageAudit(name, runId);
+    const bytes = await readIfExists(deps, key);
+    if (bytes !== undefined) link(name, key, bytes);
   }
   return links;
 }
+
+/** The per-chunk records of a stage in one run (`stages/<stage>/<runId>/chunks/<index>.json`), in key order. */
+async function chunkRecordKeys(deps: RecorderDeps, stage: string, runId: string): Promise<string[]> {
+  const prefix = Keys.stageChunkPrefix(stage, runId);
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: deps.auditBucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key && CHUNK_RECORD.test(o.Key.slice(prefix.length))) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort();
+}
+
+const CHUNK_RECORD = /^\d{5}\.json$/;
 
 /** The sha256 a run record carries of itself: of its JSON without `recordSha256`, keys in written order. */
 export function runRecordSha256(record: AuditRecord): string {

@@ -39,6 +39,15 @@ export interface VerifyOptions {
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 const RUN_KEY = /^runs\/([^/]+)\.json$/;
 const STAGE_KEY = /^stages\/([^/]+)\/([^/]+)\.json$/;
+/** A per-chunk stage record: `stages/<stage>/<runId>/chunks/<index>.json`. */
+const CHUNK_KEY = /^stages\/([^/]+)\/([^/]+)\/chunks\/\d{5}\.json$/;
+
+/** True when `key` is a record of `stage` in `runId`: its one record, or one of its per-chunk records. */
+function isRecordOf(key: string, stage: string, runId: string): boolean {
+  if (key === Keys.stageAudit(stage, runId)) return true;
+  const m = CHUNK_KEY.exec(key);
+  return m !== null && m[1] === stage && m[2] === runId;
+}
 
 /** Checks every run of the trail (or one); runs in key order. */
 export async function verifyAudit(reader: AuditReader, options: VerifyOptions = {}): Promise<RunVerdict[]> {
@@ -50,7 +59,7 @@ export async function verifyAudit(reader: AuditReader, options: VerifyOptions = 
   // Stage records by run: a run with stage records and no run record is reported too.
   const stageRecords = new Map<string, string[]>();
   for (const key of await reader.list('stages/')) {
-    const m = STAGE_KEY.exec(key);
+    const m = STAGE_KEY.exec(key) ?? CHUNK_KEY.exec(key);
     if (!m) continue;
     stageRecords.set(m[2], [...(stageRecords.get(m[2]) ?? []), key]);
   }
@@ -99,7 +108,7 @@ export async function verifyRun(reader: AuditReader, runId: string, listedStageR
     if (link?.previous !== expected) {
       return fail(`run record ${runKey}: link ${i} (${link?.key}) does not follow ${i > 0 ? `link ${i - 1} (${chain[i - 1].key})` : 'the start of the chain'}: links were removed or reordered`);
     }
-    if (link.key !== Keys.stageAudit(link.stage, runId)) {
+    if (!isRecordOf(link.key, link.stage, runId)) {
       return fail(`run record ${runKey}: link ${i} names ${link.key}, not the record of stage ${link.stage} (${Keys.stageAudit(link.stage, runId)})`);
     }
   }

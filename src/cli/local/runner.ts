@@ -724,7 +724,12 @@ function deliver(outDir: string, destination: string, record: any) {
 
 /** The audit records of one run (each stage's record and the run record), relative to the output folder. */
 function listAudit(s3: LocalS3, auditBucket: string, stages: readonly string[], runId: string, outDir: string): string[] {
-  return [...stages.map((stage) => Keys.stageAudit(stage, runId)), Keys.runAudit(runId)]
+  // A stage run per chunk keeps one record per chunk.
+  const chunkRecords = stages.flatMap((stage) => {
+    const dir = s3.localPath(auditBucket, Keys.stageChunkPrefix(stage, runId));
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^\d{5}\.json$/.test(f)).map((f) => `${Keys.stageChunkPrefix(stage, runId)}${f}`) : [];
+  });
+  return [...stages.map((stage) => Keys.stageAudit(stage, runId)), ...chunkRecords, Keys.runAudit(runId)]
     .filter((key) => s3.exists(auditBucket, key))
     .map((key) => path.relative(outDir, s3.localPath(auditBucket, key)))
     .sort();

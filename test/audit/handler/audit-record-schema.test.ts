@@ -63,6 +63,7 @@ test('the schema is draft 2020-12 and has exactly the properties of AuditRecord'
     pipeline: true,
     stage: true,
     stageKind: true,
+    chunk: true,
     document: true,
     inputSha256: true,
     outputSha256: true,

@@ -85,7 +85,8 @@ describe('verify-audit on a local run', () => {
   test('one changed byte in a stage\'s output object is found and named, and the command exits 1', async () => {
     const { dir, trail } = copy();
     const runId = runIdOf('nda-short.pdf');
-    const file = path.join(trail, 'stages', 'Summarize', runId, 'output.json');
+    // Summarize runs per chunk (the flagship's SummaryChunks): its one chunk's record and content.
+    const file = path.join(trail, 'stages', 'Summarize', runId, 'chunks', '00000', 'output.json');
     const bytes = fs.readFileSync(file);
     const at = bytes.indexOf('riskScore') + 'riskScore":'.length;
     bytes[at] = bytes[at] === 0x30 ? 0x31 : 0x30; // one digit of the score
@@ -93,8 +94,8 @@ describe('verify-audit on a local run', () => {
 
     const v = await verdictOf(trail, runId);
     expect(v.ok).toBe(false);
-    expect(v.problem).toBe(`output object stages/Summarize/${runId}/output.json of stage record stages/Summarize/${runId}.json changed: `
-      + `sha256 ${sha(bytes)}, the record says ${readJson(path.join(trail, 'stages', 'Summarize', `${runId}.json`)).content.output.sha256}`);
+    expect(v.problem).toBe(`output object stages/Summarize/${runId}/chunks/00000/output.json of stage record stages/Summarize/${runId}/chunks/00000.json changed: `
+      + `sha256 ${sha(bytes)}, the record says ${readJson(path.join(trail, 'stages', 'Summarize', runId, 'chunks', '00000.json')).content.output.sha256}`);
 
     const lines: string[] = [];
     expect(await runVerifyCommand({ location: dir }, (l) => lines.push(l), readerFor(dir, '/'))).toBe(1);
@@ -105,9 +106,9 @@ describe('verify-audit on a local run', () => {
   test('a changed byte in the rendered prompt is found and named', async () => {
     const { trail } = copy();
     const runId = runIdOf('msa-high-risk.pdf');
-    const file = path.join(trail, 'stages', 'Summarize', runId, 'prompt.txt');
+    const file = path.join(trail, 'stages', 'Summarize', runId, 'chunks', '00000', 'prompt.txt');
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/a/, 'A'));
-    expect((await verdictOf(trail, runId)).problem).toMatch(new RegExp(`^prompt object stages/Summarize/${runId}/prompt.txt of stage record stages/Summarize/${runId}.json changed: `));
+    expect((await verdictOf(trail, runId)).problem).toMatch(new RegExp(`^prompt object stages/Summarize/${runId}/chunks/00000/prompt.txt of stage record stages/Summarize/${runId}/chunks/00000.json changed: `));
   });
 
   test('a changed byte in a stage record is found: the run record chains its sha256', async () => {

@@ -12,6 +12,8 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { ChunkBy } from '../../../src';
 import { runLocalCommand } from '../../../src/cli/local/command';
 import { DocumentOutcome } from '../../../src/cli/local/runner';
+import { DirectoryReader, findTrailFolder } from '../../../src/cli/audit/readers';
+import { verifyAudit } from '../../../src/cli/audit/verify';
 import { chunkedStack } from '../../helpers/chunked-app';
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -102,6 +104,29 @@ describe('a chunked step through the local runner', () => {
   test('the routing reads the reduced score: the risky page 23 sends the whole document to legal', () => {
     expect(outcome.route).toBe('legal');
     expect(outcome.rule).toBe('high-risk');
+  });
+
+  test('one audit record per chunk (the chunks run at once: none overwrites another), all in the run\'s chain', async () => {
+    const trail = findTrailFolder(out)!;
+    const runId = path.basename(outcome.audit.find((p) => p.includes('runs/'))!, '.json');
+    const chunkDir = path.join(trail, 'stages', 'Summarize', runId, 'chunks');
+    const records = fs.readdirSync(chunkDir).filter((f) => /^\d{5}\.json$/.test(f)).sort();
+    expect(records).toHaveLength(PAGES / 5);
+    records.forEach((f, i) => {
+      const record = JSON.parse(fs.readFileSync(path.join(chunkDir, f), 'utf8'));
+      expect(record).toMatchObject({ kind: 'stage', stage: 'Summarize', chunk: { step: 'SummarizeChunks', index: i, count: PAGES / 5 }, outcome: 'SUCCEEDED' });
+      // its kept content sits beside it, under the chunk's own folder
+      expect(record.content.input.key).toBe(`stages/Summarize/${runId}/chunks/${f.slice(0, 5)}/input.json`);
+    });
+    expect(fs.existsSync(path.join(trail, 'stages', 'Summarize', `${runId}.json`))).toBe(false);
+    const run = JSON.parse(fs.readFileSync(path.join(trail, 'runs', `${runId}.json`), 'utf8'));
+    expect(run.chain.map((l: any) => l.key)).toEqual([
+      `stages/Extract/${runId}.json`,
+      `stages/SummarizeChunks/${runId}.json`,
+      ...records.map((f) => `stages/Summarize/${runId}/chunks/${f}`),
+    ]);
+    const [verdict] = await verifyAudit(new DirectoryReader(trail), { runId });
+    expect(verdict).toMatchObject({ ok: true, notes: [], records: 2 + PAGES / 5 });
   });
 });
 

@@ -268,7 +268,9 @@ export async function runLocalCommand(options: LocalCommandOptions, log: (line: 
 
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });
-  if (!options.quiet) log(`Pipeline ${pipeline.meta.pipeline} (${pipeline.stackName}): ${stageIds.join(' -> ')}; ${documents.length} documents\n`);
+  // The pipeline's steps as its definition's comment names them (composite steps included); else its stages.
+  const steps = /^cdk-ai-pipeline [^:]+: (.+)$/.exec(String(pipeline.definition?.Comment ?? ''))?.[1] ?? stageIds.join(' -> ');
+  if (!options.quiet) log(`Pipeline ${pipeline.meta.pipeline} (${pipeline.stackName}): ${steps}; ${documents.length} documents\n`);
 
   const started = Date.now();
   let line: string[] = [];

@@ -726,7 +726,7 @@ function deliver(outDir: string, destination: string, record: any) {
 function listAudit(s3: LocalS3, auditBucket: string, stages: readonly string[], runId: string, outDir: string): string[] {
   // A stage run per chunk keeps one record per chunk.
   const chunkRecords = stages.flatMap((stage) => {
-    const dir = s3.localPath(auditBucket, Keys.stageChunkPrefix(stage, runId));
+    const dir = s3.localPath(auditBucket, Keys.stageChunkPrefix(stage, runId).replace(/\/$/, ''));
     return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^\d{5}\.json$/.test(f)).map((f) => `${Keys.stageChunkPrefix(stage, runId)}${f}`) : [];
   });
   return [...stages.map((stage) => Keys.stageAudit(stage, runId)), ...chunkRecords, Keys.runAudit(runId)]

@@ -10,8 +10,8 @@ import { Construct, IConstruct } from 'constructs';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantKey, grantListPrefix, grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { invalid } from '../private/validation';
-import { REDACT_PATH } from '../runtime/redact';
 import { Keys } from '../shared';
+import { REDACT_PATH } from '../shared/paths';
 
 /** S3 Object Lock on the audit records: every record version is locked for `retention`. */
 export interface AuditObjectLock {

@@ -5,7 +5,6 @@ import * as aoss from 'aws-cdk-lib/aws-opensearchserverless';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import { Construct } from 'constructs';
 import { EmbeddingModel } from './embedding-model';
-import { OutputConfig, OutputEnv } from './handler/output';
 import { ResultOutputBase, ResultOutputKind } from './result-output-base';
 import { acknowledgeWildcards } from '../private/acknowledge';
 import { lookupPath } from '../private/contract-check';
@@ -14,6 +13,7 @@ import { indexBody } from '../private/index-mapping';
 import { OutputAttachContext } from '../private/output-context';
 import { invalid, STAGE_ID } from '../private/validation';
 import { Keys } from '../shared';
+import { OutputConfig, OutputEnv } from '../shared/outputs-config';
 
 /** An embedding of the document's text, stored beside the indexed fields. */
 export interface ResultEmbeddingOptions {

@@ -4,12 +4,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OutputConfig, OutputEnv } from './handler/output';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
 import { OutputAttachContext } from '../private/output-context';
 import { invalid, STAGE_ID, whereOf } from '../private/validation';
+import { OutputConfig, OutputEnv } from '../shared/outputs-config';
 
 /** The kinds of output step. */
 export enum ResultOutputKind {

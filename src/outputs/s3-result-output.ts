@@ -2,13 +2,13 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { OutputConfig, OutputEnv } from './handler/output';
 import { ResultOutputBase, ResultOutputKind } from './result-output-base';
 import { acknowledgeWildcards } from '../private/acknowledge';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantWritePrefix } from '../private/grants';
 import { OutputAttachContext } from '../private/output-context';
 import { invalid } from '../private/validation';
+import { OutputConfig, OutputEnv } from '../shared/outputs-config';
 
 /** Props of the S3 result output. */
 export interface S3ResultOutputProps {

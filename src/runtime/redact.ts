@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { REDACT_PATH } from '../shared/paths';
 
 /**
  * Redaction of the content kept for audit. A path is dotted over the run state a stage sees
@@ -7,8 +8,6 @@ import { createHash } from 'crypto';
  * `[REDACTED sha256:<hex>]`, the sha256 of its JSON, so two records can still be matched on it.
  */
 
-/** The grammar of a redaction path: dotted steps of letters, digits, `_` and `-`, or `*`. */
-export const REDACT_PATH = /^(document|results)(\.([A-Za-z0-9_-]+|\*))+$/;
 
 /** The marker a redacted value is replaced by. */
 export function redactedMarker(value: unknown): string {

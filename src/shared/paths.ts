@@ -30,3 +30,6 @@ export function renderTemplate(template: string, values: { [path: string]: unkno
     return typeof v === 'string' ? v : JSON.stringify(v ?? null);
   });
 }
+
+/** The grammar of a redaction path: dotted steps of letters, digits, `_` and `-`, or `*`. */
+export const REDACT_PATH = /^(document|results)(\.([A-Za-z0-9_-]+|\*))+$/;

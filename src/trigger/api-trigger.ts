@@ -9,7 +9,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { IDocumentTrigger } from './document-trigger';
-import { ApiEnv } from './handler/api';
 import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantListPrefix, grantReadPrefix, grantWritePrefix } from '../private/grants';
@@ -17,6 +16,7 @@ import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction } from '../private/handler-function';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
+import { ApiEnv } from '../shared/trigger-env';
 
 /** Props of an API trigger. */
 export interface ApiTriggerProps {

@@ -10,7 +10,6 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { IDocumentTrigger } from './document-trigger';
-import { BatchEnv } from './handler/batch-starter';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantListPrefix, grantReadPrefix } from '../private/grants';
@@ -18,6 +17,7 @@ import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction, taskRetry } from '../private/handler-function';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
+import { BatchEnv } from '../shared/trigger-env';
 
 /** Props of a schedule trigger. */
 export interface ScheduleTriggerProps {

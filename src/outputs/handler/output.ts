@@ -8,40 +8,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { LogPort } from '../../runtime/logger';
 import { dereference, writeJson } from '../../runtime/s3';
 import { DocumentRef, Keys, S3Pointer } from '../../shared';
+import { OutputConfig, OutputEnv } from '../../shared/outputs-config';
 
 /** Version of the result document's schema; bumped on an incompatible change. */
 export const RESULT_DOCUMENT_VERSION = '1';
 
-/** Environment variables of the output handler. */
-export const OutputEnv = {
-  /** JSON `OutputConfig` (no tokens). */
-  CONFIG: 'OUTPUT_CONFIG',
-  RESULTS_BUCKET: 'RESULTS_BUCKET',
-  AUDIT_BUCKET: 'AUDIT_BUCKET',
-  /** `https://...` endpoint of the collection or domain. */
-  OPENSEARCH_ENDPOINT: 'OPENSEARCH_ENDPOINT',
-} as const;
-
-/** What the construct tells its handler (synth-time values only). */
-export interface OutputConfig {
-  readonly kind: 's3' | 'opensearch';
-  /** The output's id: its state name and its key under `$.outputs`. */
-  readonly output: string;
-  readonly pipeline: string;
-  /** Stage ids, in order (for the audit pointers). */
-  readonly stages: string[];
-  /** S3: results go under `<prefix><pipeline>/<runId>.json`. */
-  readonly prefix?: string;
-  /** OpenSearch: the index, the fields (dotted paths under results), the create-index body. */
-  readonly index?: string;
-  readonly fields?: string[];
-  readonly indexBody?: object;
-  /** SigV4 service name: 'aoss' (Serverless) or 'es' (a domain). */
-  readonly service?: 'aoss' | 'es';
-  /** Index under the run id (PUT /_doc/<runId>, idempotent); false where the store refuses custom ids. */
-  readonly customIds?: boolean;
-  readonly embedding?: { readonly modelId: string; readonly dimension: number; readonly textFrom: string; readonly maxChars: number };
-}
+export { OutputEnv };
+export type { OutputConfig };
 
 /** What the output task receives: the run state and the execution's name and start. */
 export interface OutputInvocation {

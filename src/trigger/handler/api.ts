@@ -18,14 +18,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { executionArnOf, headDocument, idempotentName, keyAccepted, startRun, StartRunDeps } from './start-run';
 import { DocumentRef } from '../../shared';
 
-/** Environment variables of the API trigger's handler. */
-export const ApiEnv = {
-  DOCUMENT_BUCKET: 'DOCUMENT_BUCKET',
-  DOCUMENT_PREFIX: 'DOCUMENT_PREFIX',
-  /** JSON array of key suffixes. */
-  DOCUMENT_SUFFIXES: 'DOCUMENT_SUFFIXES',
-  UPLOAD_URL_SECONDS: 'UPLOAD_URL_SECONDS',
-} as const;
+import { ApiEnv } from '../../shared/trigger-env';
+
+export { ApiEnv };
 
 export interface ApiDeps extends StartRunDeps {
   readonly s3: S3Client;

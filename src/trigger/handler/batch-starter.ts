@@ -11,13 +11,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { headDocument, keyAccepted, startRun, StartRunDeps } from './start-run';
 
-/** Environment variables of the batch starter. */
-export const BatchEnv = {
-  DOCUMENT_BUCKET: 'DOCUMENT_BUCKET',
-  DOCUMENT_PREFIX: 'DOCUMENT_PREFIX',
-  /** JSON array of key suffixes. */
-  DOCUMENT_SUFFIXES: 'DOCUMENT_SUFFIXES',
-} as const;
+import { BatchEnv } from '../../shared/trigger-env';
+
+export { BatchEnv };
 
 export interface BatchStarterDeps extends StartRunDeps {
   readonly s3: S3Client;

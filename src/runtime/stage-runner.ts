@@ -1,6 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import { AuditWriter, newTrace, StageTrace } from './audit';
+import { AuditWriter, newTrace, StageContent, StageTrace } from './audit';
 import { CapacityControl } from './capacity';
 import { assertValid, StageValidators } from './contracts';
 import { LogPort } from './logger';
@@ -46,72 +46,137 @@ export function stageView(invocation: StageInvocation): StageView {
 }
 
 /**
- * Runs one stage: validates its input, runs the body, validates and size-checks its output, and
- * writes the stage's audit record whatever the outcome, with its input view, its output and (for
- * model stages) the trace the body filled kept beside it in the audit bucket. Errors are re-thrown with their names so
- * the state machine's Retry and Catch can match them.
+ * A stage run that has begun: what its audit record needs from the start. Plain data, so a stage that
+ * ends later in another invocation (an asynchronous job resumed by a task token) keeps it until then.
+ */
+export interface StageStart {
+  readonly runId: string;
+  readonly document: StageView['document'];
+  /** sha256 of the stage's input view. */
+  readonly inputSha256: string;
+  /** When the stage started (ISO 8601). */
+  readonly startedAt: string;
+  /** Which chunk, for a stage run once per chunk. */
+  readonly chunk?: { readonly step: string; readonly index: number; readonly count: number };
+}
+
+/** Begins a stage run: its input view, the view's hash, the start time and the chunk it works on. */
+export function beginStage(ctx: StageContext, invocation: StageInvocation): { start: StageStart; view: StageView } {
+  const now = ctx.now ?? (() => new Date());
+  const view = stageView(invocation);
+  return {
+    view,
+    start: {
+      runId: invocation.runId,
+      document: invocation.state.document,
+      inputSha256: sha256(JSON.stringify(view)),
+      startedAt: now().toISOString(),
+      ...chunkOf(ctx, invocation.state),
+    },
+  };
+}
+
+/** Checks the input view against the stage's input contract (`Contract.InputViolation`). */
+export function checkInput(ctx: StageContext, view: StageView): void {
+  assertValid(ctx.validators.input, view, ErrorNames.CONTRACT_INPUT_VIOLATION, `the input of stage ${ctx.stage}`);
+}
+
+function recordBase(ctx: StageContext, start: StageStart) {
+  return {
+    schemaVersion: '1' as const,
+    kind: 'stage' as const,
+    runId: start.runId,
+    pipeline: ctx.pipeline,
+    stage: ctx.stage,
+    stageKind: ctx.stageKind,
+    document: start.document,
+    ...(start.chunk ? { chunk: start.chunk } : {}),
+    inputSha256: start.inputSha256,
+    startedAt: start.startedAt,
+  };
+}
+
+function auditWriter(ctx: StageContext): AuditWriter {
+  return new AuditWriter(ctx.s3, ctx.events, { bucket: ctx.auditBucket, busName: ctx.auditBus, redactFields: ctx.redactFields });
+}
+
+/**
+ * Finishes a stage run that produced `result`: validates and size-checks the output, then writes the
+ * SUCCEEDED record with `content` (and the output) kept beside it. Throws the named error of a bad
+ * output, or the audit bucket's error (the caller fails the stage, or retries).
+ */
+export async function finishStage(ctx: StageContext, start: StageStart, result: StageResult, content: StageContent = {}): Promise<{ [key: string]: unknown }> {
+  const now = ctx.now ?? (() => new Date());
+  assertValid(ctx.validators.output, result.output, ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${ctx.stage}`);
+  const serialized = JSON.stringify(result.output);
+  if (Buffer.byteLength(serialized) > MAX_INLINE_OUTPUT_BYTES) {
+    throw new PipelineError(ErrorNames.CONTRACT_OUTPUT_VIOLATION,
+      `the output of stage ${ctx.stage} is ${Buffer.byteLength(serialized)} bytes inline, over the ${MAX_INLINE_OUTPUT_BYTES}-byte limit: move large fields to S3 and return pointers`);
+  }
+  await auditWriter(ctx).stage({
+    ...recordBase(ctx, start),
+    outputSha256: sha256(serialized),
+    modelId: result.modelId ?? ctx.modelId,
+    promptVersion: result.promptVersion ?? ctx.promptVersion,
+    endedAt: now().toISOString(),
+    outcome: 'SUCCEEDED',
+  }, { ...content, output: result.output });
+  ctx.logger.info('stage succeeded', { runId: start.runId, stage: ctx.stage, outputBytes: serialized.length });
+  return result.output;
+}
+
+/**
+ * Records a failed stage run: the FAILED record with the error's name and `content` kept beside it.
+ * Never throws (the original error is what matters); waiting for capacity is not an outcome and
+ * writes nothing.
+ */
+export async function failStage(
+  ctx: StageContext,
+  start: StageStart,
+  err: unknown,
+  content: StageContent = {},
+  facts: { modelId?: string; promptVersion?: string } = {},
+): Promise<void> {
+  const now = ctx.now ?? (() => new Date());
+  const errorName = (err as any)?.name ?? 'Error';
+  if (errorName === CAPACITY_WAIT) return;
+  ctx.logger.error('stage failed', { runId: start.runId, stage: ctx.stage, errorName });
+  try {
+    await auditWriter(ctx).stage({
+      ...recordBase(ctx, start),
+      modelId: facts.modelId ?? ctx.modelId,
+      promptVersion: facts.promptVersion ?? ctx.promptVersion,
+      endedAt: now().toISOString(),
+      outcome: 'FAILED',
+      errorName,
+    }, content);
+  } catch (auditErr: any) {
+    ctx.logger.error('audit record not written', { runId: start.runId, stage: ctx.stage, errorName: auditErr?.name });
+  }
+}
+
+/**
+ * Runs one stage in one invocation: begins it, checks its input, runs the body, then finishes it
+ * (output checked, SUCCEEDED record) or fails it (FAILED record), with its input view, its output and
+ * (for model stages) the trace the body filled kept beside the record. Errors are re-thrown with their
+ * names so the state machine's Retry and Catch can match them.
  */
 export async function runStage(
   ctx: StageContext,
   invocation: StageInvocation,
   body: (view: StageView, trace: StageTrace) => Promise<StageResult>,
 ): Promise<{ [key: string]: unknown }> {
-  const now = ctx.now ?? (() => new Date());
-  const startedAt = now().toISOString();
-  const view = stageView(invocation);
-  const inputSha256 = sha256(JSON.stringify(view));
-  const audit = new AuditWriter(ctx.s3, ctx.events, { bucket: ctx.auditBucket, busName: ctx.auditBus, redactFields: ctx.redactFields });
+  const { start, view } = beginStage(ctx, invocation);
   // Model stages fill the trace as they call: it is kept whatever the outcome.
   const trace = newTrace();
-  const base = {
-    schemaVersion: '1' as const,
-    kind: 'stage' as const,
-    runId: invocation.runId,
-    pipeline: ctx.pipeline,
-    stage: ctx.stage,
-    stageKind: ctx.stageKind,
-    document: invocation.state.document,
-    ...chunkOf(ctx, invocation.state),
-    inputSha256,
-    startedAt,
-  };
   let result: StageResult | undefined;
   try {
-    assertValid(ctx.validators.input, view, ErrorNames.CONTRACT_INPUT_VIOLATION, `the input of stage ${ctx.stage}`);
+    checkInput(ctx, view);
     result = await body(view, trace);
-    assertValid(ctx.validators.output, result.output, ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${ctx.stage}`);
-    const serialized = JSON.stringify(result.output);
-    if (Buffer.byteLength(serialized) > MAX_INLINE_OUTPUT_BYTES) {
-      throw new PipelineError(ErrorNames.CONTRACT_OUTPUT_VIOLATION,
-        `the output of stage ${ctx.stage} is ${Buffer.byteLength(serialized)} bytes inline, over the ${MAX_INLINE_OUTPUT_BYTES}-byte limit: move large fields to S3 and return pointers`);
-    }
-    await audit.stage({
-      ...base,
-      outputSha256: sha256(serialized),
-      modelId: result.modelId ?? ctx.modelId,
-      promptVersion: result.promptVersion ?? ctx.promptVersion,
-      endedAt: now().toISOString(),
-      outcome: 'SUCCEEDED',
-    }, { input: view, output: result.output, trace });
-    ctx.logger.info('stage succeeded', { runId: invocation.runId, stage: ctx.stage, outputBytes: serialized.length });
-    return result.output;
+    return await finishStage(ctx, start, result, { input: view, trace });
   } catch (err: any) {
-    const errorName = err?.name ?? 'Error';
     // Waiting for capacity is not an outcome of the stage: no record, the state machine retries.
-    if (errorName === CAPACITY_WAIT) throw err;
-    ctx.logger.error('stage failed', { runId: invocation.runId, stage: ctx.stage, errorName });
-    try {
-      await audit.stage({
-        ...base,
-        modelId: result?.modelId ?? ctx.modelId,
-        promptVersion: result?.promptVersion ?? ctx.promptVersion,
-        endedAt: now().toISOString(),
-        outcome: 'FAILED',
-        errorName,
-      }, { input: view, trace });
-    } catch (auditErr: any) {
-      ctx.logger.error('audit record not written', { runId: invocation.runId, stage: ctx.stage, errorName: auditErr?.name });
-    }
+    await failStage(ctx, start, err, { input: view, trace }, { modelId: result?.modelId, promptVersion: result?.promptVersion });
     throw err;
   }
 }

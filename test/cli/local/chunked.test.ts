@@ -10,10 +10,10 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { ChunkBy } from '../../../src';
-import { runLocalCommand } from '../../../src/cli/local/command';
-import { DocumentOutcome } from '../../../src/cli/local/runner';
 import { DirectoryReader, findTrailFolder } from '../../../src/cli/audit/readers';
 import { verifyAudit } from '../../../src/cli/audit/verify';
+import { runLocalCommand } from '../../../src/cli/local/command';
+import { DocumentOutcome } from '../../../src/cli/local/runner';
 import { chunkedStack } from '../../helpers/chunked-app';
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));

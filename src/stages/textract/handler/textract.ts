@@ -23,19 +23,15 @@ import {
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { inspectDocument, MAGIC_BYTES, needsFullRead, PreflightReport, checkSize, sniffType } from './preflight';
 import { blocksToText, lineCount } from './text';
-import { AuditWriter, StageContent } from '../../../runtime/audit';
 import { CapacityControl } from '../../../runtime/capacity';
-import { assertValid, StageValidators } from '../../../runtime/contracts';
+import { StageValidators } from '../../../runtime/contracts';
 import { LogPort } from '../../../runtime/logger';
-import { headObject, readObject, sha256, writeJson } from '../../../runtime/s3';
-import { runStage, StageContext, stageView } from '../../../runtime/stage-runner';
+import { headObject, readObject, writeJson } from '../../../runtime/s3';
+import { beginStage, checkInput, failStage, finishStage, StageContext, StageStart } from '../../../runtime/stage-runner';
 import {
-  AuditRecord,
-  CAPACITY_WAIT,
   DocumentRef,
   ErrorNames,
   Keys,
-  MAX_INLINE_OUTPUT_BYTES,
   PipelineError,
   S3Pointer,
   StageInvocation,
@@ -162,20 +158,35 @@ export function jobTag(stage: string): string {
 // Invocation: preflight, then sync extraction or async start
 // -------------------------------------------------------------------------------------------------
 
+/** The common stage context of this stage: the same begin, finish and fail as every other kind. */
+function stageContext(deps: TextractHandlerDeps): StageContext {
+  return {
+    s3: deps.s3,
+    events: deps.events,
+    validators: deps.validators,
+    logger: deps.logger,
+    pipeline: deps.env.pipeline,
+    stage: deps.config.stage,
+    stageKind: STAGE_KIND,
+    workBucket: deps.env.workBucket,
+    auditBucket: deps.env.auditBucket,
+    auditBus: deps.env.auditBus,
+    now: deps.now,
+  };
+}
+
 async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation): Promise<TextractStageOutput | TextractJobStarted> {
   const { config, logger } = deps;
-  const now = deps.now ?? (() => new Date());
-  const startedAt = now().toISOString();
-  const view = stageView(invocation);
-  const inputSha256 = sha256(JSON.stringify(view));
+  const ctx = stageContext(deps);
+  const { start, view } = beginStage(ctx, invocation);
   const ids = { runId: invocation.runId, stage: config.stage };
 
-  // Input contract and preflight: a failure here is audited and re-thrown with its name. The
-  // SUCCEEDED record of an async job is written on completion; the sync path goes through runStage.
-  let report: PreflightReport;
+  // Input contract and preflight, then either the text now (one page) or a job whose completion
+  // finishes the stage later (from the job record: the same start). A failure is recorded and re-thrown.
+  let output: TextractStageOutput;
   try {
-    assertValid(deps.validators.input, view, ErrorNames.CONTRACT_INPUT_VIOLATION, `the input of stage ${config.stage}`);
-    report = await preflightObject(deps, view.document);
+    checkInput(ctx, view);
+    const report = await preflightObject(deps, view.document);
     logger.info('preflight passed', { ...ids, type: report.type, size: report.size, pages: report.pages, mode: report.mode });
     if (report.activeContent.length > 0) {
       // Recorded, not rejected: the kinds go in the stage's output (and so its audit hash) for routing and people.
@@ -186,49 +197,21 @@ async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation
         throw new PipelineError(ErrorNames.CONTRACT_INPUT_VIOLATION,
           `stage ${config.stage} needs a task token (lambda:invoke.waitForTaskToken) to extract a multi-page document`);
       }
-      const jobId = await startJob(deps, invocation, report, { startedAt, inputSha256 });
+      const jobId = await startJob(deps, invocation, report, start);
       logger.info('textract job started', { ...ids, jobId });
       return { status: 'STARTED', jobId };
     }
+    const extracted = await extractSync(deps, invocation.runId, view.document, report.activeContent, invocation.enteredAt);
+    output = await finishStage(ctx, start, { output: extracted }, { input: view }) as TextractStageOutput;
   } catch (err: any) {
-    // Waiting for capacity is not an outcome of the stage: no record, the state machine retries.
-    if (err?.name === CAPACITY_WAIT) throw err;
-    logger.error('stage failed', { ...ids, errorName: err?.name ?? 'Error' });
-    await writeStageRecord(deps, {
-      ...recordBase(deps, invocation.runId, view.document, inputSha256, startedAt),
-      endedAt: now().toISOString(),
-      outcome: 'FAILED',
-      errorName: err?.name ?? 'Error',
-    }, false, { input: view });
+    // Waiting for capacity is not an outcome of the stage: no record (failStage writes none), the state machine retries.
+    await failStage(ctx, start, err, { input: view });
     throw err;
   }
-
-  const ctx: StageContext = {
-    s3: deps.s3,
-    events: deps.events,
-    validators: deps.validators,
-    logger,
-    pipeline: deps.env.pipeline,
-    stage: config.stage,
-    stageKind: STAGE_KIND,
-    workBucket: deps.env.workBucket,
-    auditBucket: deps.env.auditBucket,
-    auditBus: deps.env.auditBus,
-    now: deps.now,
-  };
-  // runStage takes its startedAt from the first call of its clock: make that the stage's real start.
-  let first = true;
-  const stageClock = () => {
-    if (!first) return now();
-    first = false;
-    return new Date(startedAt);
-  };
-  const output = await runStage({ ...ctx, now: stageClock }, invocation,
-    async (v) => ({ output: await extractSync(deps, invocation.runId, v.document, report.activeContent, invocation.enteredAt) }));
   if (invocation.taskToken) {
     await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: invocation.taskToken, output: JSON.stringify(output) }));
   }
-  return output as TextractStageOutput;
+  return output;
 }
 
 /**
@@ -274,7 +257,7 @@ async function startJob(
   deps: TextractHandlerDeps,
   invocation: StageInvocation,
   report: PreflightReport,
-  audit: { startedAt: string; inputSha256: string },
+  start: StageStart,
 ): Promise<string> {
   const { config, env } = deps;
   const document = invocation.state.document;
@@ -295,8 +278,8 @@ async function startJob(
     taskToken: invocation.taskToken!,
     runId: invocation.runId,
     document,
-    startedAt: audit.startedAt,
-    inputSha256: audit.inputSha256,
+    startedAt: start.startedAt,
+    inputSha256: start.inputSha256,
     ...(report.pages !== undefined ? { pages: report.pages } : {}),
     ...(report.activeContent.length > 0 ? { activeContent: report.activeContent } : {}),
   };
@@ -324,7 +307,6 @@ async function completeJobs(deps: TextractHandlerDeps, event: SNSEvent): Promise
 
 async function completeJob(deps: TextractHandlerDeps, record: SNSEventRecord): Promise<void> {
   const { config, logger } = deps;
-  const now = deps.now ?? (() => new Date());
   let message: TextractNotification;
   try {
     message = JSON.parse(record.Sns.Message);
@@ -351,7 +333,9 @@ async function completeJob(deps: TextractHandlerDeps, record: SNSEventRecord): P
     throw err;
   }
   const ids = { runId: job.runId, stage: config.stage, jobId };
-  const base = recordBase(deps, job.runId, job.document, job.inputSha256, job.startedAt);
+  const ctx = stageContext(deps);
+  // The stage began when the task started the job: its record's start and input hash come from the job record.
+  const start: StageStart = { runId: job.runId, document: job.document, inputSha256: job.inputSha256, startedAt: job.startedAt };
 
   let output: TextractStageOutput;
   try {
@@ -363,22 +347,15 @@ async function completeJob(deps: TextractHandlerDeps, record: SNSEventRecord): P
     if (pages > config.maxPages) {
       throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE, `the document has ${pages} pages, over the stage's limit of ${config.maxPages} pages`);
     }
-    output = await writeText(deps, job.runId, blocks, pages, 'async', job.activeContent ?? []);
-    assertValid(deps.validators.output, output, ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${config.stage}`);
-    const serialized = JSON.stringify(output);
-    if (Buffer.byteLength(serialized) > MAX_INLINE_OUTPUT_BYTES) {
-      throw new PipelineError(ErrorNames.CONTRACT_OUTPUT_VIOLATION,
-        `the output of stage ${config.stage} is ${Buffer.byteLength(serialized)} bytes inline, over the ${MAX_INLINE_OUTPUT_BYTES}-byte limit`);
-    }
-    await writeStageRecord(deps, { ...base, outputSha256: sha256(serialized), endedAt: now().toISOString(), outcome: 'SUCCEEDED' }, true, { output });
+    const extracted = await writeText(deps, job.runId, blocks, pages, 'async', job.activeContent ?? []);
+    output = await finishStage(ctx, start, { output: extracted }) as TextractStageOutput;
   } catch (err: any) {
     if (isTransient(err)) {
       logger.warn('transient error on completion, retrying', { ...ids, errorName: err?.name });
       throw err;
     }
     const errorName: string = err?.name ?? 'Error';
-    logger.error('stage failed', { ...ids, errorName });
-    await writeStageRecord(deps, { ...base, endedAt: now().toISOString(), outcome: 'FAILED', errorName });
+    await failStage(ctx, start, err);
     await answerTask(deps, ids, new SendTaskFailureCommand({
       taskToken: job.taskToken,
       error: errorName.slice(0, 256),
@@ -387,7 +364,6 @@ async function completeJob(deps: TextractHandlerDeps, record: SNSEventRecord): P
     return;
   }
   await answerTask(deps, ids, new SendTaskSuccessCommand({ taskToken: job.taskToken, output: JSON.stringify(output) }));
-  logger.info('stage succeeded', { ...ids, pages: output.pages });
 }
 
 /** All blocks of a finished job (pages of at most 1000 blocks) and the document's page count. */
@@ -442,31 +418,6 @@ async function writeText(
 
 function s3Object(document: DocumentRef) {
   return { Bucket: document.bucket, Name: document.key, ...(document.versionId ? { Version: document.versionId } : {}) };
-}
-
-function recordBase(deps: TextractHandlerDeps, runId: string, document: DocumentRef, inputSha256: string, startedAt: string) {
-  return {
-    schemaVersion: '1' as const,
-    kind: 'stage' as const,
-    runId,
-    pipeline: deps.env.pipeline,
-    stage: deps.config.stage,
-    stageKind: STAGE_KIND,
-    document,
-    inputSha256,
-    startedAt,
-  };
-}
-
-/** Writes the stage's audit record; a failure to write a FAILED record is logged, not thrown (the original error matters). */
-async function writeStageRecord(deps: TextractHandlerDeps, record: AuditRecord, mustSucceed = false, content: StageContent = {}): Promise<void> {
-  const audit = new AuditWriter(deps.s3, deps.events, { bucket: deps.env.auditBucket, busName: deps.env.auditBus });
-  try {
-    await audit.stage(record, content);
-  } catch (err: any) {
-    if (mustSucceed) throw err;
-    deps.logger.error('audit record not written', { runId: record.runId, stage: record.stage, errorName: err?.name });
-  }
 }
 
 /** Maps Textract's verdicts on the document to named errors; anything else passes through. */

@@ -203,8 +203,8 @@ export class Pipeline extends Construct {
         // A chunked step's split and reduce keep a record of their own, chained before its stage's.
         ...(chunked.length > 0 ? {
           [Env.CHAIN_ORDER]: stages.flatMap((s) => {
-            const steps = chunked.filter((c) => c.stage === s).map((c) => c.stepName);
-            return [...steps, steps.length > 0 ? `${s.stageId}*` : s.stageId];
+            const splits = chunked.filter((c) => c.stage === s).map((c) => c.stepName);
+            return [...splits, splits.length > 0 ? `${s.stageId}*` : s.stageId];
           }).join(','),
         } : {}),
       },

@@ -105,7 +105,12 @@ function auditWriter(ctx: StageContext): AuditWriter {
  * SUCCEEDED record with `content` (and the output) kept beside it. Throws the named error of a bad
  * output, or the audit bucket's error (the caller fails the stage, or retries).
  */
-export async function finishStage(ctx: StageContext, start: StageStart, result: StageResult, content: StageContent = {}): Promise<{ [key: string]: unknown }> {
+export async function finishStage(
+  ctx: StageContext,
+  start: StageStart,
+  result: StageResult,
+  content: StageContent = {},
+): Promise<{ [key: string]: unknown }> {
   const now = ctx.now ?? (() => new Date());
   assertValid(ctx.validators.output, result.output, ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${ctx.stage}`);
   const serialized = JSON.stringify(result.output);

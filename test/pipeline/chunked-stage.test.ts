@@ -3,7 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
-  BedrockModel, ChunkBy, ChunkedStage, ChunkReducer, ConditionalStage, InferenceStage, ParallelBranch, ParallelStages, Pipeline, PromptTemplate, RuleCondition, StageContract,
+  BedrockModel, ChunkBy, ChunkedStage, ChunkReducer, ConditionalStage, InferenceStage, ParallelBranch, ParallelStages, Pipeline,
+  PromptTemplate, RuleCondition, StageContract,
 } from '../../src';
 import { chunkedStack, SUMMARY_OUTPUT } from '../helpers/chunked-app';
 import { definitionFromTemplate } from '../helpers/local-sfn';

@@ -49,7 +49,7 @@ export class LegalContractsStack extends Stack {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    const queue = (id: string) => new sqs.Queue(this, id, {
+    const queue = (queueId: string) => new sqs.Queue(this, queueId, {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: key,
       enforceSSL: true,

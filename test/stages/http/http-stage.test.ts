@@ -72,7 +72,7 @@ describe('HttpStage', () => {
     // The call's failures take the failure path like the stage's own.
     expect(call.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'] })]);
     expect(asl.States.Parse.Next).toBe('Lookup-Call');
-    expect(asl.States.Lookup.Resource).toBe('arn:aws:states:::lambda:invoke');
+    expect(JSON.stringify(asl.States.Lookup.Resource)).toContain('LookupCBC0CEEC');
   });
 
   test('the connection reads the API key from Secrets Manager by dynamic reference: no secret in the template', () => {

@@ -63,7 +63,7 @@ describe('HttpStage', () => {
     });
     // A literal URL, or States.Format over root and path (aws-cdk-lib's dynamic-endpoint feature flag).
     const endpoint = call.Parameters.ApiEndpoint ?? call.Parameters['ApiEndpoint.$'];
-    expect([`https://api.example.com/v1/bins`, "States.Format('{}/{}', 'https://api.example.com/v1', 'bins')"]).toContain(endpoint);
+    expect(['https://api.example.com/v1/bins', "States.Format('{}/{}', 'https://api.example.com/v1', 'bins')"]).toContain(endpoint);
     expect(call.Retry).toEqual([expect.objectContaining({
       ErrorEquals: ['States.Http.StatusCode.429', 'States.Http.StatusCode.500', 'States.Http.StatusCode.502', 'States.Http.StatusCode.503', 'States.Http.StatusCode.504', 'States.Http.Socket'],
       MaxAttempts: 4,

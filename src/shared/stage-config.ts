@@ -114,7 +114,8 @@ export function httpCallState(stageId: string): string {
 }
 
 export type StageConfig =
-  | TextractStageConfig | BedrockStageConfig | SageMakerStageConfig | LambdaStageConfig | ComprehendStageConfig | TranslateStageConfig | HttpStageConfig;
+  | TextractStageConfig | BedrockStageConfig | SageMakerStageConfig | LambdaStageConfig | ComprehendStageConfig | TranslateStageConfig
+  | HttpStageConfig;
 
 /** The text a text-producing stage writes to S3 (`results.<stage>.text` points at it). */
 export interface ExtractedText {

@@ -477,8 +477,8 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
   /**
    * The HTTP task of an http stage, answered locally: the user's module (`--model <stage>=<module>`,
    * called with the request and `{ stage, document, kind, method, url }`, returning the response body)
-   * or a deterministic instance of the stage's output contract; pinned fields and the throttle and
-   * error faults of a scenario apply as they do to model stages.
+   * or a deterministic instance of the stage's output contract; pinned fields and the throttle, error,
+   * invalid-json and truncated-json faults of a scenario apply as they do to model stages.
    */
   function localHttpCall(stage: string, fn: LocalFunction, validate: Validator | undefined): (input: any) => Promise<any> {
     const throttled = new Map<string, number>();
@@ -495,6 +495,10 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
           throttled.set(`${key}:error`, n + 1);
           throw named(fault.error, `stage ${stage}: ${fault.error} (scenario)`);
         }
+      }
+      if (fault === 'invalid-json' || fault === 'truncated-json') {
+        // What an API in trouble sends: a body the stage's check must refuse.
+        return { StatusCode: 200, StatusText: 'OK', Headers: { 'content-type': ['text/html'] }, ResponseBody: fault === 'invalid-json' ? '<html>maintenance</html>' : '{"listed": tr' };
       }
       const model = options.models?.[stage];
       const url: string = request?.ApiEndpoint ?? '';

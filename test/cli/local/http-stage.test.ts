@@ -97,4 +97,13 @@ describe('HTTP stage in the local runner', () => {
     expect(clean.path.find((s) => s.state === 'Lookup-Call')?.retries).toBe(2);
     expect(clean).toMatchObject({ rule: 'clear', route: 'auto-approve' });
   }, 60_000);
+
+  test('an API that answers a body that is not JSON (scenario invalid-json) fails the check, not the call', async () => {
+    const scenario = path.join(docs, 'broken.json');
+    fs.writeFileSync(scenario, JSON.stringify({ rules: [{ documents: 'listed.json', stage: 'Lookup', fault: 'invalid-json' }] }));
+    const listed = (await run({ scenario })).get('listed.json')!;
+    expect(listed.status).toBe('FAILED');
+    expect(listed.path.find((s) => s.state === 'Lookup-Call')?.error).toBeUndefined();
+    expect(listed.path.find((s) => s.state === 'Lookup')?.error).toBe('Contract.OutputViolation');
+  }, 60_000);
 });

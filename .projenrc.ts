@@ -110,6 +110,7 @@ const HANDLERS = [
   'src/stages/lambda/handler/lambda-proxy.entry.ts',
   'src/stages/comprehend/handler/comprehend.entry.ts',
   'src/stages/translate/handler/translate.entry.ts',
+  'src/stages/http/handler/http.entry.ts',
   'src/trigger/handler/starter.entry.ts',
   'src/trigger/handler/api.entry.ts',
   'src/trigger/handler/batch-starter.entry.ts',

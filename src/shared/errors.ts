@@ -61,6 +61,18 @@ export const TRANSIENT_ERRORS = {
   s3: ['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout'],
   comprehend: ['ThrottlingException', 'InternalServerException', 'TooManyRequestsException'],
   translate: ['ThrottlingException', 'InternalServerException', 'ServiceUnavailableException', 'TooManyRequestsException', 'LimitExceededException'],
+  /**
+   * The Step Functions HTTP task: a 429 or 5xx answer fails the task with `States.Http.StatusCode.<code>`;
+   * a connection that does not answer within the task's 60 s with `States.Http.Socket`.
+   */
+  http: [
+    'States.Http.StatusCode.429',
+    'States.Http.StatusCode.500',
+    'States.Http.StatusCode.502',
+    'States.Http.StatusCode.503',
+    'States.Http.StatusCode.504',
+    'States.Http.Socket',
+  ],
 } as const;
 
 /** A named error a handler raises on purpose. `name` becomes the Lambda errorType Step Functions sees. */

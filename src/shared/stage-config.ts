@@ -6,7 +6,7 @@
 export interface StageConfigBase {
   /** The stage id: its state name and its key under `results`. */
   readonly stage: string;
-  readonly kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda' | 'comprehend' | 'translate';
+  readonly kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda' | 'comprehend' | 'translate' | 'http';
 }
 
 export interface TextractStageConfig extends StageConfigBase {
@@ -97,8 +97,25 @@ export interface TranslateStageConfig extends StageConfigBase {
   readonly sourceLanguagePath?: string;
 }
 
+export interface HttpStageConfig extends StageConfigBase {
+  readonly kind: 'http';
+  /** The HTTP method of the call (for the audit record). */
+  readonly method: string;
+  /** The URL called, without query (for the audit record). */
+  readonly url: string;
+}
+
+/**
+ * The state that calls the API of an HTTP stage (the stage's own state, named by its id, checks the
+ * response against the output contract).
+ */
+export function httpCallState(stageId: string): string {
+  return `${stageId}-Call`;
+}
+
 export type StageConfig =
-  | TextractStageConfig | BedrockStageConfig | SageMakerStageConfig | LambdaStageConfig | ComprehendStageConfig | TranslateStageConfig;
+  | TextractStageConfig | BedrockStageConfig | SageMakerStageConfig | LambdaStageConfig | ComprehendStageConfig | TranslateStageConfig
+  | HttpStageConfig;
 
 /** The text a text-producing stage writes to S3 (`results.<stage>.text` points at it). */
 export interface ExtractedText {

@@ -30,6 +30,8 @@ export enum StageKind {
   COMPREHEND = 'comprehend',
   /** Amazon Translate: a text pointer in, a translated text pointer out. */
   TRANSLATE = 'translate',
+  /** An external HTTP API through the Step Functions HTTP task. */
+  HTTP = 'http',
 }
 
 /** How a stage retries the throttling and transient errors of the service it calls. */
@@ -279,6 +281,8 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
   private readonly shared?: StandaloneResources;
   private readonly waitsForCallback: boolean;
   private attachedStandalone = false;
+  /** Tasks of the kind that run before `task` (see `startWith`). */
+  private readonly leadingStates: sfn.TaskStateBase[] = [];
   /** The quota the stage's calls count against, if any. */
   public readonly quota?: IServiceQuota;
   /** @internal what capacity tools read from the pipeline's metadata (model, tokens per call, ...) */
@@ -416,8 +420,20 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
   }
 
   public addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): IInferenceStage {
+    for (const state of this.leadingStates) state.addCatch(handler, props);
     this.task.addCatch(handler, props);
     return this;
+  }
+
+  /**
+   * Puts a task of the kind before the stage's own task (an HTTP stage's call): the fragment starts with
+   * it, it goes on to the stage's task, and `addCatch` covers it too. For implementers of stage kinds.
+   * @param state the task that runs first
+   */
+  protected startWith(state: sfn.TaskStateBase): void {
+    state.next(this.startState);
+    (this as unknown as { startState: sfn.State }).startState = state;
+    this.leadingStates.unshift(state);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { BedrockStage, BedrockStageProps } from './bedrock/bedrock-stage';
 import { ComprehendStage, ComprehendStageProps } from './comprehend/comprehend-stage';
+import { HttpStage, HttpStageProps } from './http/http-stage';
 import { LambdaStage, LambdaStageProps } from './lambda/lambda-stage';
 import { SageMakerEndpointStage, SageMakerEndpointStageProps } from './sagemaker/sagemaker-stage';
 import { TextractStage, TextractStageProps } from './textract/textract-stage';
@@ -11,7 +12,7 @@ export * from './inference-stage-base';
 /**
  * Makes stages, one factory per kind: `InferenceStage.textract(...)`, `InferenceStage.bedrock(...)`,
  * `InferenceStage.sagemakerEndpoint(...)`, `InferenceStage.lambda(...)`, `InferenceStage.comprehend(...)`,
- * `InferenceStage.translate(...)`. No stage kind inherits these
+ * `InferenceStage.translate(...)`, `InferenceStage.http(...)`. No stage kind inherits these
  * (the kinds extend `InferenceStageBase`), so each factory appears once in every language.
  */
 export class InferenceStage {
@@ -50,6 +51,14 @@ export class InferenceStage {
   /** Amazon Translate: an earlier stage's text in, a translated text pointer out. */
   public static translate(scope: Construct, id: string, props: TranslateStageProps): TranslateStage {
     return new TranslateStage(scope, id, props);
+  }
+
+  /**
+   * An external HTTP API through the Step Functions HTTP task and an EventBridge connection (the
+   * credentials stay in Secrets Manager); the JSON answer is checked against `output`.
+   */
+  public static http(scope: Construct, id: string, props: HttpStageProps): HttpStage {
+    return new HttpStage(scope, id, props);
   }
 
   private constructor() {}

@@ -24,7 +24,7 @@ satisfies the stage's own output contract, unless you plug in a model of your ow
   --out <dir>                  where results, audit records, summary.json and report.html are written
   --app "<command>"            the CDK app command (default: "app" of ./cdk.json)
   --pipeline <id>              the pipeline name or construct id, when the app has several
-  --model <stage>=<file>[#fn]  answer a Bedrock or SageMaker stage with your module (.js or .ts; default
+  --model <stage>=<file>[#fn]  answer a Bedrock, SageMaker or HTTP stage with your module (.js or .ts; default
                                export: handler): it gets the stage's real request and returns the reply
   --function <id>=<file>[#fn]  run your Lambda stage's function from a module instead of its asset
   --scenario <file>            pin reply fields or inject faults per document and stage, and give human

@@ -15,9 +15,10 @@ import { loadInterpreter } from './interpreter';
 import { Client, faultyClient, ModelKind, pinnedClient, recordingClient, replayClient, RunContext, STATE_PAYLOAD_LIMIT, userModelClient } from './model-sources';
 import { localOutputs, OutputFiles } from './outputs';
 import { LocalReviewOutcome, ReviewDecider, reviewHandlers } from './review';
-import { Fault, Scenario, planFor, reviewPlanFor, StagePlan } from './scenario';
+import { applyFields, Fault, Scenario, planFor, reviewPlanFor, StagePlan } from './scenario';
 import { ContractBedrock } from './stand-ins/contract-bedrock';
 import { ContractSageMaker } from './stand-ins/contract-sagemaker';
+import { instanceOf } from './stand-ins/instance';
 import { LocalGuardrail } from './stand-ins/local-guardrail';
 import { LocalComprehend, LocalTranslate } from './stand-ins/local-language';
 import { ErrorDetail, UserFunctions } from './user-functions';
@@ -27,17 +28,18 @@ import { MemoryQuotaStore } from '../../runtime/capacity';
 import { Validator } from '../../runtime/contracts';
 import { loadStageConfig, stageContextFromEnv } from '../../runtime/environment';
 import { LogPort, SILENT_LOGGER } from '../../runtime/logger';
-import { Env, Keys, PROMPT_ATTACK_GUARDRAIL_ENV, StageAssetFiles } from '../../shared';
+import { Env, httpCallState, Keys, PROMPT_ATTACK_GUARDRAIL_ENV, StageAssetFiles } from '../../shared';
 import { ChunkEnv, chunkStageConfig } from '../../shared/chunks-config';
 import { runBedrockStage, withGuardrailFromEnv } from '../../stages/bedrock/handler/bedrock-stage';
 import { runComprehendStage } from '../../stages/comprehend/handler/comprehend-stage';
+import { runHttpStage } from '../../stages/http/handler/http-stage';
 import { runLambdaProxyStage } from '../../stages/lambda/handler/lambda-proxy-stage';
 import { runSageMakerStage } from '../../stages/sagemaker/handler/sagemaker-stage';
 import { handleTextractEvent } from '../../stages/textract/handler/textract';
 import { runTranslateStage } from '../../stages/translate/handler/translate-stage';
 import { executionName } from '../../trigger/handler/starter';
 
-const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda', 'comprehend', 'translate'];
+const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda', 'comprehend', 'translate', 'http'];
 /** Why --live and --model do not apply to a kind, and what the runner does instead. */
 const HINTS: { readonly [kind: string]: string } = {
   lambda: ' (run your own function with --function)',
@@ -223,8 +225,11 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     const stage = pipeline.meta.stages.find((s) => s.id === id);
     const flag = options.models?.[id] ? '--model' : '--live';
     if (!stage) throw new RunnerError(`${flag} ${id}: the pipeline has no stage '${id}'; its stages are ${stageIds.join(', ')}`);
-    if (stage.kind !== 'bedrock' && stage.kind !== 'sagemaker') {
-      throw new RunnerError(`${flag} ${id}: stage ${id} is a ${stage.kind} stage; ${flag} applies to bedrock and sagemaker stages${HINTS[stage.kind] ?? ''}`);
+    if (stage.kind === 'http' && flag === '--live') {
+      throw new RunnerError(`--live ${id}: stage ${id} is an http stage, whose call needs the EventBridge connection of a deployed state machine; answer it with --model ${id}=<module> or its contract stand-in`);
+    }
+    if (stage.kind !== 'bedrock' && stage.kind !== 'sagemaker' && stage.kind !== 'http') {
+      throw new RunnerError(`${flag} ${id}: stage ${id} is a ${stage.kind} stage; ${flag} applies to bedrock, sagemaker and http stages${HINTS[stage.kind] ?? ''}`);
     }
   }
 
@@ -347,6 +352,12 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
         handler = (input) => runTranslateStage({ translate: translate as any, config, ctx }, input);
         break;
       }
+      case 'http': {
+        // The HTTP task is answered in process: the user's module (--model) or the contract stand-in.
+        stageHandlers[httpCallState(stage.id)] = taskHandler(stage.id, localHttpCall(stage.id, fn, validators.output));
+        handler = (input) => runHttpStage({ config, ctx }, input);
+        break;
+      }
       default:
         throw new RunnerError(`stage ${(stage as any).id}: the local runner does not know the stage kind '${(stage as any).kind}'; upgrade cdk-ai-pipeline so the CLI matches the library that synthesized the app`);
     }
@@ -461,6 +472,61 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
     if (options.record && !options.replay) source = recordingClient(source, kind, stage, options.record, run);
     source = checked(pinnedClient(source, kind, stage, run), kind, stage, validate, `--scenario: the fields pinned for stage ${stage} make its reply fail the contract`, true);
     return faultyClient(source, kind, stage, run);
+  }
+
+  /**
+   * The HTTP task of an http stage, answered locally: the user's module (`--model <stage>=<module>`,
+   * called with the request and `{ stage, document, kind, method, url }`, returning the response body)
+   * or a deterministic instance of the stage's output contract; pinned fields and the throttle, error,
+   * invalid-json and truncated-json faults of a scenario apply as they do to model stages.
+   */
+  function localHttpCall(stage: string, fn: LocalFunction, validate: Validator | undefined): (input: any) => Promise<any> {
+    const throttled = new Map<string, number>();
+    return async (request: any) => {
+      const fault = current.plan(stage).fault;
+      const key = `${current.document}\u0000${current.sha256}`;
+      if (typeof fault === 'object' && 'throttle' in fault && (throttled.get(key) ?? 0) < fault.throttle) {
+        throttled.set(key, (throttled.get(key) ?? 0) + 1);
+        throw named('States.Http.StatusCode.429', `stage ${stage}: Too Many Requests (scenario)`);
+      }
+      if (typeof fault === 'object' && 'error' in fault) {
+        const n = (throttled.get(`${key}:error`) ?? 0);
+        if (fault.times === undefined || n < fault.times) {
+          throttled.set(`${key}:error`, n + 1);
+          throw named(fault.error, `stage ${stage}: ${fault.error} (scenario)`);
+        }
+      }
+      if (fault === 'invalid-json' || fault === 'truncated-json') {
+        // What an API in trouble sends: a body the stage's check must refuse.
+        return { StatusCode: 200, StatusText: 'OK', Headers: { 'content-type': ['text/html'] }, ResponseBody: fault === 'invalid-json' ? '<html>maintenance</html>' : '{"listed": tr' };
+      }
+      const model = options.models?.[stage];
+      const url: string = request?.ApiEndpoint ?? '';
+      const method: string = request?.Method ?? 'GET';
+      let body: unknown;
+      if (model) {
+        try {
+          body = await model.fn({ method, url, query: request?.QueryParameters ?? {}, body: request?.RequestBody, headers: request?.Headers ?? {} },
+            { stage, document: current.document, kind: 'http', method, url });
+        } catch (err: any) {
+          throw new RunnerError(`--model ${stage}: ${path.basename(model.file)} threw ${err?.name ?? 'Error'}: ${err?.message ?? err} (document ${current.document}); fix the module`);
+        }
+        if (body === undefined || body === null) {
+          throw new RunnerError(`--model ${stage}: ${path.basename(model.file)} returned ${body} for document ${current.document}; return the response body as an object`);
+        }
+      } else {
+        const schema = readContracts(fn.assetDir!)?.output;
+        if (!schema || !validate) throw new RunnerError(`stage ${stage}: its asset has no ${StageAssetFiles.CONTRACTS}; synthesize the app with this version of cdk-ai-pipeline, or give the stage a local module with --model ${stage}=<module>`);
+        try {
+          body = instanceOf(schema, { seed: `${current.sha256}:${stage}`, validate });
+        } catch (err: any) {
+          throw new RunnerError(`stage ${stage}: the contract stand-in cannot answer: ${err?.message ?? err}; fix the stage's output contract or give it a local module with --model ${stage}=<module>`);
+        }
+      }
+      const fields = current.plan(stage).fields;
+      if (fields && body && typeof body === 'object' && !Array.isArray(body)) body = applyFields(body as { [key: string]: unknown }, fields);
+      return { StatusCode: 200, StatusText: 'OK', Headers: { 'content-type': ['application/json'] }, ResponseBody: body };
+    };
   }
 
   /** Turns a stand-in's generation error into a runner error naming the stage. */

@@ -74,8 +74,9 @@ export class UserFunctions {
         s3Url: endpoints.s3.url,
         unservedUrl: endpoints.unserved.url,
         memoryMb: fn.memorySize,
-        // Lambda provides the AWS SDK v3 on NODE_PATH; locally it comes from the app's node_modules.
-        nodePath: [path.join(this.cwd, 'node_modules')],
+        // Lambda provides the AWS SDK v3 on NODE_PATH; locally it comes from the app's node_modules
+        // (the app folder's or, as Node resolves, a parent's: an app inside a workspace).
+        nodePath: nodeModulesUp(this.cwd),
         taskRoot: fn.assetDir,
       }),
     });
@@ -121,4 +122,14 @@ export class UserFunctions {
       this.endpoints = undefined;
     }
   }
+}
+
+/** `<dir>/node_modules` and each parent's, nearest first; the app folder's own is always listed. */
+function nodeModulesUp(dir: string): string[] {
+  const found = [path.join(dir, 'node_modules')];
+  for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
+    const candidate = path.join(d, 'node_modules');
+    if (fs.existsSync(candidate)) found.push(candidate);
+  }
+  return found;
 }

@@ -204,8 +204,37 @@ export function compilePattern(source: string, joined: boolean): RegExp {
   return new RegExp(body, 'u');
 }
 
-const SPACED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: compilePattern(p.source, false) }));
-const JOINED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: compilePattern(p.source, true) }));
+/**
+ * A pattern that costs nothing until a text may match it. V8 compiles a regular expression on its
+ * first use, and bounded gaps (`{0,N}`: the `~N` words, `[^.]{0,40}`) are what make that compile
+ * slow (tens of ms each on a cold start). So each pattern is first tried as a prefilter with its
+ * bounds dropped (`{0,N}` as `*`), which compiles in about a millisecond and matches a superset of
+ * what the exact pattern matches; the exact pattern is compiled and tried only when the prefilter
+ * matched. Results are those of the exact pattern alone. Both are compiled once, on first need.
+ */
+export class LazyPattern {
+  private prefilter?: RegExp;
+  private exact?: RegExp;
+
+  /** @param source the pattern in the token syntax; @param joined for text whose word gaps were lost */
+  constructor(private readonly source: string, private readonly joined: boolean) {}
+
+  /** True when the exact pattern matches the text. */
+  public test(text: string): boolean {
+    this.prefilter ??= unbounded(compilePattern(this.source, this.joined));
+    if (!this.prefilter.test(text)) return false;
+    this.exact ??= compilePattern(this.source, this.joined);
+    return this.exact.test(text);
+  }
+}
+
+/** The same pattern with every `{0,N}` bound dropped: matches wherever the bounded one does. */
+export function unbounded(re: RegExp): RegExp {
+  return new RegExp(re.source.replace(/\{0,\d+\}/g, '*'), re.flags);
+}
+
+const SPACED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: new LazyPattern(p.source, false) }));
+const JOINED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: new LazyPattern(p.source, true) }));
 
 /**
  * Names of the phrase patterns found in a normalized text. `joined` screens text whose word gaps

@@ -151,7 +151,8 @@ export class Pipeline extends Construct {
     if (known && timeout.toSeconds() < longest) {
       invalid(this, `\`timeout\` (${timeout.toHumanString()}) is shorter than the stages' timeouts added up (${Duration.seconds(longest).toHumanString()}). Raise \`timeout\` or lower the stages' timeouts.`);
     }
-    const waits = known && stages.every((s) => !quotaOf(s)?.maxWait.isUnresolved()) ? steps.reduce((sum, step) => sum + longestSeconds(step, true), 0) : 0;
+    const waitsKnown = known && stages.every((s) => !quotaOf(s)?.maxWait.isUnresolved());
+    const waits = waitsKnown ? steps.reduce((sum, step) => sum + longestSeconds(step, true), 0) : 0;
     if (waits > longest && timeout.toSeconds() < waits) {
       const quotas = stages.filter((s) => quotaOf(s)).map((s) => `${s.stageId} (quota '${quotaOf(s)!.quotaId}', maxWait ${quotaOf(s)!.maxWait.toHumanString()})`);
       invalid(this, `\`timeout\` (${timeout.toHumanString()}) is shorter than the stages' timeouts plus their quotas' \`maxWait\` added up (${Duration.seconds(waits).toHumanString()}): ${quotas.join(', ')}. `
@@ -483,7 +484,9 @@ function quotaOf(stage: IInferenceStage): IServiceQuota | undefined {
 function longestSeconds(step: IPipelineStep, waits = false): number {
   const one = (s: IInferenceStage) => s.timeout.toSeconds() + (waits ? quotaOf(s)?.maxWait.toSeconds() ?? 0 : 0);
   const sum = (stages: IInferenceStage[]) => stages.reduce((t, s) => t + one(s), 0);
-  if (step instanceof ParallelStages) return Math.max(...step.branches.map((b) => b.chunkedStep ? longestSeconds(b.chunkedStep, waits) : sum(b.stages)));
+  if (step instanceof ParallelStages) {
+    return Math.max(...step.branches.map((b) => b.chunkedStep ? longestSeconds(b.chunkedStep, waits) : sum(b.stages)));
+  }
   if (step instanceof ConditionalStage) return one(step.stage);
   if (step instanceof PipelineGate) return 0;
   if (step instanceof HumanReview) return step.deadline.isUnresolved() ? 0 : step.deadline.toSeconds();

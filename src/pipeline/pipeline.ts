@@ -15,6 +15,7 @@ import { ParallelStages } from './parallel-stages';
 import { PipelineGate } from './pipeline-gate';
 import { IPipelineStep } from './pipeline-step';
 import { AuditSink, IAuditSink } from '../audit/audit-sink';
+import { IServiceQuota } from '../capacity/service-quota';
 import { DOCUMENT_SCHEMA } from '../contracts/schemas';
 import { ResultOutputBase } from '../outputs/result-output-base';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
@@ -149,6 +150,13 @@ export class Pipeline extends Construct {
     const longest = known ? steps.reduce((sum, step) => sum + longestSeconds(step), 0) : 0;
     if (known && timeout.toSeconds() < longest) {
       invalid(this, `\`timeout\` (${timeout.toHumanString()}) is shorter than the stages' timeouts added up (${Duration.seconds(longest).toHumanString()}). Raise \`timeout\` or lower the stages' timeouts.`);
+    }
+    const waitsKnown = known && stages.every((s) => !quotaOf(s)?.maxWait.isUnresolved());
+    const waits = waitsKnown ? steps.reduce((sum, step) => sum + longestSeconds(step, true), 0) : 0;
+    if (waits > longest && timeout.toSeconds() < waits) {
+      const quotas = stages.filter((s) => quotaOf(s)).map((s) => `${s.stageId} (quota '${quotaOf(s)!.quotaId}', maxWait ${quotaOf(s)!.maxWait.toHumanString()})`);
+      invalid(this, `\`timeout\` (${timeout.toHumanString()}) is shorter than the stages' timeouts plus their quotas' \`maxWait\` added up (${Duration.seconds(waits).toHumanString()}): ${quotas.join(', ')}. `
+        + 'A run waiting for capacity would time out instead of waiting. Raise `timeout`, or lower the quotas\' `maxWait`.');
     }
     this.steps = steps;
     this.stages = stages;
@@ -467,16 +475,24 @@ function checkDestinationNames(pipeline: Pipeline, steps: IPipelineStep[], routi
 /** The chunk function's task timeout (split, reduce). */
 const CHUNK_TASK_SECONDS = 300;
 
+/** The quota a stage's calls count against (stages built on InferenceStageBase). */
+function quotaOf(stage: IInferenceStage): IServiceQuota | undefined {
+  return stage instanceof InferenceStageBase ? stage.quota : undefined;
+}
+
 /** The longest a step can take, in seconds (a parallel step: its longest branch). */
-function longestSeconds(step: IPipelineStep): number {
-  const sum = (stages: IInferenceStage[]) => stages.reduce((t, s) => t + s.timeout.toSeconds(), 0);
-  if (step instanceof ParallelStages) return Math.max(...step.branches.map((b) => b.chunkedStep ? longestSeconds(b.chunkedStep) : sum(b.stages)));
-  if (step instanceof ConditionalStage) return step.stage.timeout.toSeconds();
+function longestSeconds(step: IPipelineStep, waits = false): number {
+  const one = (s: IInferenceStage) => s.timeout.toSeconds() + (waits ? quotaOf(s)?.maxWait.toSeconds() ?? 0 : 0);
+  const sum = (stages: IInferenceStage[]) => stages.reduce((t, s) => t + one(s), 0);
+  if (step instanceof ParallelStages) {
+    return Math.max(...step.branches.map((b) => b.chunkedStep ? longestSeconds(b.chunkedStep, waits) : sum(b.stages)));
+  }
+  if (step instanceof ConditionalStage) return one(step.stage);
   if (step instanceof PipelineGate) return 0;
   if (step instanceof HumanReview) return step.deadline.isUnresolved() ? 0 : step.deadline.toSeconds();
   // A lower bound: the chunks' waves are known only at run time (split, one wave, reduce).
-  if (step instanceof ChunkedStage) return step.stage.timeout.toSeconds() + 2 * CHUNK_TASK_SECONDS;
-  return (step as IInferenceStage).timeout.toSeconds();
+  if (step instanceof ChunkedStage) return one(step.stage) + 2 * CHUNK_TASK_SECONDS;
+  return one(step as IInferenceStage);
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   RoutingPolicy,
   RoutingRule,
   RuleCondition,
+  ServiceQuota,
   StageContract,
 } from '../../src';
 import { allStates, Definition, definitionFromTemplate } from '../helpers/local-sfn';
@@ -317,6 +318,20 @@ describe('Pipeline validation', () => {
     const b = InferenceStage.sagemakerEndpoint(new Construct(stack, 'B'), 'Classify', { endpointName: 'other' });
     expect(() => new Pipeline(stack, 'P', { trigger: uploadTrigger(stack), stages: [extractStage(stack), a, b] }))
       .toThrow(/`stages` holds two stages with the id 'Classify'\. Each stage id is a key under \$\.results/);
+  });
+
+  test('the run timeout must cover the quotas\' maxWait too: a run waiting for capacity would time out', () => {
+    const { stack } = newStack();
+    const quota = ServiceQuota.sagemakerEndpoint(stack, 'ClassifierQuota', { endpointName: 'contract-classifier', invocationsPerSecond: 5, maxWait: Duration.hours(1) });
+    const classify = () => InferenceStage.sagemakerEndpoint(new Construct(stack, 'C'), 'Classify', { endpointName: 'contract-classifier', quota });
+    // Classify 2 min + its quota's 1 h wait > 45 min, although 45 min covers the stage timeout alone.
+    expect(() => new Pipeline(stack, 'P', { trigger: uploadTrigger(stack), stages: [classify()], timeout: Duration.minutes(45) }))
+      .toThrow(/`timeout` \(45 minutes\) is shorter than the stages' timeouts plus their quotas' `maxWait` added up \(1 hour 2 minutes\): Classify \(quota '\S+', maxWait 1 hour\)\. A run waiting for capacity would time out instead of waiting\. Raise `timeout`, or lower the quotas' `maxWait`\./);
+    const { stack: ok } = newStack();
+    // Extract 30 min + Classify 2 min + a 30 min wait fit in 65 min.
+    const okQuota = ServiceQuota.sagemakerEndpoint(ok, 'ClassifierQuota', { endpointName: 'contract-classifier', invocationsPerSecond: 5, maxWait: Duration.minutes(30) });
+    const okStage = InferenceStage.sagemakerEndpoint(ok, 'Classify', { endpointName: 'contract-classifier', quota: okQuota });
+    expect(() => new Pipeline(ok, 'P', { trigger: uploadTrigger(ok), stages: [extractStage(ok), okStage], timeout: Duration.minutes(65) })).not.toThrow();
   });
 
   test('the run timeout must cover the stages\' timeouts added up', () => {

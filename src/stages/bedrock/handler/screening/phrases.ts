@@ -204,8 +204,38 @@ export function compilePattern(source: string, joined: boolean): RegExp {
   return new RegExp(body, 'u');
 }
 
-const SPACED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: compilePattern(p.source, false) }));
-const JOINED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: compilePattern(p.source, true) }));
+/**
+ * A pattern that costs nothing until a text may match it. V8 compiles a regular expression on its
+ * first use, and bounded gaps (`{0,N}`: the `~N` words, `[^.]{0,40}`) and word boundaries (`\b`,
+ * under the `u` flag) are what make that compile slow (tens of ms per pattern on a cold start). So
+ * each pattern is first tried as a prefilter without them (`{0,N}` as `*`, `\b` dropped), which
+ * compiles in about a millisecond and matches a superset of what the exact pattern matches (a
+ * dropped bound or assertion only widens a pattern); the exact pattern is compiled and tried only
+ * when the prefilter matched. Results are those of the exact pattern alone. Both compile once, on first need.
+ */
+export class LazyPattern {
+  private prefilter?: RegExp;
+  private exact?: RegExp;
+
+  /** @param source the pattern in the token syntax; @param joined for text whose word gaps were lost */
+  constructor(private readonly source: string, private readonly joined: boolean) {}
+
+  /** True when the exact pattern matches the text. */
+  public test(text: string): boolean {
+    this.prefilter ??= unbounded(compilePattern(this.source, this.joined));
+    if (!this.prefilter.test(text)) return false;
+    this.exact ??= compilePattern(this.source, this.joined);
+    return this.exact.test(text);
+  }
+}
+
+/** The same pattern without its `{0,N}` bounds and `\b` assertions: matches wherever the exact one does. */
+export function unbounded(re: RegExp): RegExp {
+  return new RegExp(re.source.replace(/\{0,\d+\}/g, '*').replace(/\\b/g, ''), re.flags);
+}
+
+const SPACED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: new LazyPattern(p.source, false) }));
+const JOINED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: new LazyPattern(p.source, true) }));
 
 /**
  * Names of the phrase patterns found in a normalized text. `joined` screens text whose word gaps

@@ -4,7 +4,7 @@
  * object shaped like the stage's output contract, and sentences addressed to an AI, a model, an
  * assistant or an automated reviewer. Matched against the normalized forms of the text.
  */
-import { alt, compilePattern } from './phrases';
+import { alt, LazyPattern } from './phrases';
 
 /** What the structure layer needs to know about the prompt and the output contract. */
 export interface StructureContext {
@@ -67,8 +67,8 @@ const ADDRESSED = [
   `\\b${alt(['beste', 'lieve', 'hallo', 'hoi'])}[ ,]+${alt(['ai', 'assistent', 'model', 'bot', 'beoordelaar', 'reviewer'])}\\b`,
   `\\bals_(?:je|jij|u)_(?:een_|de_)?${alt(['ai', 'ki', 'kunstmatige_intelligentie', 'model', 'assistent', 'bot'])}\\b~2(?:bent|is)\\b`,
 ];
-const ADDRESSED_SPACED = compilePattern(alt(ADDRESSED), false);
-const ADDRESSED_JOINED = compilePattern(alt(ADDRESSED), true);
+const ADDRESSED_SPACED = new LazyPattern(alt(ADDRESSED), false);
+const ADDRESSED_JOINED = new LazyPattern(alt(ADDRESSED), true);
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -83,7 +83,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Snapshots are checked, never rewritten by the test task.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
-      testTimeout: 60_000,
+      testTimeout: 300_000,
       // Generated and vendored code is not ours to cover.
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       // The example imports the package by name, as a user would; in tests that is this source tree.

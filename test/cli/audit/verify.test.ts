@@ -35,7 +35,7 @@ beforeAll(async () => {
   app.synth();
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-out-'));
   outcomes = await runLocalCommand({ documents: SAMPLES, out, assembly, quiet: true, cwd: EXAMPLE }, () => undefined);
-}, 120_000);
+}, 400_000);
 
 /** A fresh copy of the run's output to tamper with, and its trail folder. */
 function copy(): { dir: string; trail: string } {

@@ -38,7 +38,7 @@ describe('legal-contracts samples through the local runner', () => {
     const assembly = synthExample();
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'legal-out-'));
     outcomes = await runLocalCommand({ documents: [SAMPLES], out, assembly, quiet: true, cwd: EXAMPLE }, () => undefined);
-  }, 120_000);
+  }, 400_000);
 
   test('every sample document with an expected route was run', () => {
     const run = outcomes.map((o) => o.document).sort();
@@ -139,7 +139,7 @@ describe('legal-contracts samples through the local runner', () => {
     expect(o.path.map((p) => p.state).slice(-4)).toEqual(['LegalReview', 'LegalReview-decision', 'LegalReview-approved', 'RecordRun']);
     const run = JSON.parse(fs.readFileSync(path.join(demoOut, o.audit.find((p) => p.includes('/runs/'))!), 'utf8'));
     expect(JSON.stringify(run)).toContain('legal-dana');
-  }, 120_000);
+  }, 400_000);
 
   test('the source documents are untouched', () => {
     for (const [f, digest] of before) expect(sha(path.join(SAMPLES, f))).toBe(digest);

@@ -60,6 +60,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Not every client is published with every SDK release: the newest of each at the time of writing.
     '@aws-sdk/client-comprehend@^3.1138.0',
     '@aws-sdk/client-translate@^3.1141.0',
+    '@aws-sdk/client-transcribe@^3.1141.0',
+    // The SQS result output sends the result document (or one approved field of it) to a queue.
+    `@aws-sdk/client-sqs@${AWS_SDK}`,
     // The local runner's stand-in for Comprehend's dominant-language detection (bundled into the CLI).
     'tinyld@^1.3.4',
     // Triggers and outputs: presigned upload URLs (the API trigger) and SigV4-signed OpenSearch requests (the index output).
@@ -110,6 +113,7 @@ const HANDLERS = [
   'src/stages/lambda/handler/lambda-proxy.entry.ts',
   'src/stages/comprehend/handler/comprehend.entry.ts',
   'src/stages/translate/handler/translate.entry.ts',
+  'src/stages/transcribe/handler/transcribe.entry.ts',
   'src/trigger/handler/starter.entry.ts',
   'src/trigger/handler/api.entry.ts',
   'src/trigger/handler/batch-starter.entry.ts',

@@ -8,6 +8,7 @@ export * from './stages/sagemaker/sagemaker-stage';
 export * from './stages/lambda/lambda-stage';
 export * from './stages/comprehend/comprehend-stage';
 export * from './stages/translate/translate-stage';
+export * from './stages/transcribe/transcribe-stage';
 export * from './routing/rule-condition';
 export * from './routing/route-destination';
 export * from './routing/routing-rule';

@@ -17,6 +17,7 @@ export const Bundles = {
   LAMBDA_PROXY: 'stages/lambda/handler/lambda-proxy.entry',
   COMPREHEND: 'stages/comprehend/handler/comprehend.entry',
   TRANSLATE: 'stages/translate/handler/translate.entry',
+  TRANSCRIBE: 'stages/transcribe/handler/transcribe.entry',
   STARTER: 'trigger/handler/starter.entry',
   API_TRIGGER: 'trigger/handler/api.entry',
   BATCH_STARTER: 'trigger/handler/batch-starter.entry',

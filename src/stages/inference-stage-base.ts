@@ -30,6 +30,8 @@ export enum StageKind {
   COMPREHEND = 'comprehend',
   /** Amazon Translate: a text pointer in, a translated text pointer out. */
   TRANSLATE = 'translate',
+  /** Amazon Transcribe: a recording in, its transcript as a text pointer out (an asynchronous job). */
+  TRANSCRIBE = 'transcribe',
 }
 
 /** How a stage retries the throttling and transient errors of the service it calls. */

@@ -21,6 +21,7 @@ export * from './outputs/result-output';
 export * from './outputs/result-output-base';
 export * from './outputs/s3-result-output';
 export * from './outputs/opensearch-result-output';
+export * from './outputs/sqs-result-output';
 export * from './outputs/embedding-model';
 export * from './pipeline/pipeline';
 export * from './pipeline/pipeline-step';

@@ -132,4 +132,4 @@ function main(): void {
   process.stdout.write(`wrote ${CALLS.length} recordings to ${path.relative(process.cwd(), outDir) || '.'}\n`);
 }
 
-main();
+if (require.main === module) main();

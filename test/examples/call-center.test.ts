@@ -65,6 +65,14 @@ describe('call-center samples through the local runner', () => {
     expect(result.Draft.intent).toBe('BILLING');
   });
 
+  test('an answered call takes 10 transitions, each accounted for', () => {
+    const billing = outcomes.find((o) => o.document === 'billing-question.wav')!;
+    expect(billing.path.map((p) => p.state)).toEqual([
+      'Transcribe', 'Analyse', 'Sentiment', 'Entities', 'Escalate', 'Draft', 'AgentReview', 'AgentReview-decision', 'Replies', 'RecordRun',
+    ]);
+    expect(billing.transitions).toBe(10);
+  });
+
   test('the angry caller stops at the gate: no reply is drafted', () => {
     const angry = outcomes.find((o) => o.document === 'angry-outage.wav')!;
     const states = angry.path.map((p) => p.state);

@@ -32,8 +32,12 @@ describe('the call-center example\'s replies output (a queue passed in, one fiel
     expect(asl.States['Escalate-angry-caller'].Next).toBe('Replies');
     const config = JSON.parse(template.toJSON().Resources[logicalIdOf(stack, output.handler)].Properties.Environment.Variables[OutputEnv.CONFIG]);
     expect(config).toEqual({
-      kind: 'sqs', output: 'Replies', pipeline: 'Calls', stages: expect.arrayContaining(['Transcribe', 'Draft']),
-      field: 'Draft.reply', approvedBy: { review: 'AgentReview', stage: 'Draft' },
+      kind: 'sqs',
+      output: 'Replies',
+      pipeline: 'Calls',
+      stages: expect.arrayContaining(['Transcribe', 'Draft']),
+      field: 'Draft.reply',
+      approvedBy: { review: 'AgentReview', stage: 'Draft' },
     });
   });
 
@@ -83,7 +87,8 @@ describe('defaults and validation', () => {
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    const config = JSON.parse(template.toJSON().Resources[logicalIdOf(parts.stack, output.handler)].Properties.Environment.Variables[OutputEnv.CONFIG]);
+    const env = template.toJSON().Resources[logicalIdOf(parts.stack, output.handler)].Properties.Environment.Variables;
+    const config = JSON.parse(env[OutputEnv.CONFIG]);
     expect(config.field).toBeUndefined();
     expect(config.approvedBy).toBeUndefined();
   });

@@ -71,7 +71,13 @@ export interface FieldMessage {
   readonly field: string;
   readonly value: unknown;
   /** The review that approved the run: its decision, reviewer and time; `corrected` when the value is the reviewer's. */
-  readonly approval?: { readonly review: string; readonly decision: string; readonly reviewer?: string; readonly decidedAt?: string; readonly corrected: boolean };
+  readonly approval?: {
+    readonly review: string;
+    readonly decision: string;
+    readonly reviewer?: string;
+    readonly decidedAt?: string;
+    readonly corrected: boolean;
+  };
 }
 
 /** What the output task receives: the run state and the execution's name and start. */

@@ -16,7 +16,10 @@ const RUN_ID = 'd'.repeat(64);
 
 const DRAFT = { intent: 'BILLING', reply: 'Dear customer, we are checking your invoice. Customer Care', followUp: true };
 const review = (decision: string, corrections?: object) => ({
-  decision, reviewer: 'arn:aws:sts::111111111111:assumed-role/agents/sam', decidedAt: '2026-01-01T01:00:00.000Z', taskTokenSha256: 'a'.repeat(64),
+  decision,
+  reviewer: 'arn:aws:sts::111111111111:assumed-role/agents/sam',
+  decidedAt: '2026-01-01T01:00:00.000Z',
+  taskTokenSha256: 'a'.repeat(64),
   ...(corrections ? { corrections } : {}),
 });
 function invocation(results: { [stage: string]: unknown }, route?: { rule: string; destination: string }): OutputInvocation {
@@ -47,8 +50,13 @@ test('an approved run sends the field, with the run, the document and who approv
   expect(out).toEqual({ sent: true, messageId: 'm-1' });
   expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: QUEUE_URL });
   expect(sentBody()).toEqual({
-    schemaVersion: '1', pipeline: 'Calls', runId: RUN_ID, document: { bucket: 'calls', key: 'calls/billing.wav', versionId: 'v1' }, route: null,
-    field: 'Draft.reply', value: DRAFT.reply,
+    schemaVersion: '1',
+    pipeline: 'Calls',
+    runId: RUN_ID,
+    document: { bucket: 'calls', key: 'calls/billing.wav', versionId: 'v1' },
+    route: null,
+    field: 'Draft.reply',
+    value: DRAFT.reply,
     approval: { review: 'AgentReview', decision: 'approve', reviewer: expect.stringContaining('agents/sam'), decidedAt: '2026-01-01T01:00:00.000Z', corrected: false },
   });
 });

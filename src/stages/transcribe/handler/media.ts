@@ -21,7 +21,8 @@ export function sniffMedia(bytes: Uint8Array): MediaFormat | undefined {
   if (ascii(4, 8) === 'ftyp') return /^M4A/.test(ascii(8, 12)) ? 'm4a' : 'mp4';
   if (ascii(0, 3) === 'ID3') return 'mp3';
   // An MPEG audio frame header: 11 set sync bits, then a layer other than "reserved".
-  if (bytes.length >= 2 && bytes[0] === 0xff && (bytes[1] & 0xe0) === 0xe0 && (bytes[1] & 0x06) !== 0) return 'mp3';
+  // (Arithmetic, not bitwise: the top three bits set is >= 0xe0; the layer bits 2-1 are not 00.)
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] >= 0xe0 && Math.floor(bytes[1] / 2) % 4 !== 0) return 'mp3';
   return undefined;
 }
 

@@ -46,7 +46,8 @@ function completed(fx: ReturnType<typeof setup>, transcript: string | null, stat
   const record = workObject(fx.s3Mock, Keys.stageJob('Transcribe', NAME)) as TranscribeJobRecord;
   fx.s3Mock.on(GetObjectCommand, { Key: Keys.stageJob('Transcribe', NAME) }).resolves({ Body: s3Body(record) } as any);
   if (transcript !== null) {
-    fx.s3Mock.on(GetObjectCommand, { Key: RESULT_KEY }).resolves({ Body: s3Body({ jobName: NAME, results: { transcripts: [{ transcript }], items: [] } }) } as any);
+    const result = { jobName: NAME, results: { transcripts: [{ transcript }], items: [] } };
+    fx.s3Mock.on(GetObjectCommand, { Key: RESULT_KEY }).resolves({ Body: s3Body(result) } as any);
   }
   fx.transcribeMock.on(GetTranscriptionJobCommand).resolves({
     TranscriptionJob: { TranscriptionJobName: NAME, TranscriptionJobStatus: status as any, LanguageCode: 'en-US', ...(status === 'FAILED' ? { FailureReason: 'The media format is not valid.' } : {}) },

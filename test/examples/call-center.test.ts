@@ -98,3 +98,38 @@ describe('call-center samples through the local runner', () => {
     expect(approved.outputs).toEqual({ Replies: path.join('queues', 'Replies.jsonl') });
   });
 });
+
+describe('call-center faults at the Transcribe stage (the real definition\'s Retry and Catch)', () => {
+  let outcomes: DocumentOutcome[];
+
+  beforeAll(async () => {
+    const assembly = fs.mkdtempSync(path.join(os.tmpdir(), 'calls-cdkout-'));
+    const app = new App({ outdir: assembly, context: { 'aws:cdk:enable-asset-metadata': true } });
+    new CallCenterStack(app, 'CallCenter', { env: { account: '111111111111', region: 'us-east-1' } });
+    app.synth();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calls-faults-'));
+    const scenario = path.join(dir, 'faults.json');
+    fs.writeFileSync(scenario, JSON.stringify({
+      rules: [
+        { documents: 'billing-question.wav', stage: 'Transcribe', fault: { throttle: 2 } },
+        { documents: 'billing-question.wav', review: 'AgentReview', decision: { decision: 'approve', reviewer: 'agent-sam' } },
+        { documents: 'address-change.wav', stage: 'Transcribe', fault: 'timeout' },
+      ],
+    }));
+    const documents = ['billing-question.wav', 'address-change.wav'].map((f) => path.join(SAMPLES, f));
+    outcomes = await runLocalCommand({ documents, out: path.join(dir, 'out'), assembly, quiet: true, cwd: EXAMPLE, scenario }, () => undefined);
+  }, 120_000);
+
+  test('Transcribe throttling (LimitExceededException) is retried and clears: the reply is still queued', () => {
+    const o = outcomes.find((x) => x.document === 'billing-question.wav')!;
+    expect(o.status).toBe('SUCCEEDED');
+    expect(o.path.find((p) => p.state === 'Transcribe')!.retries).toBe(2);
+    expect(o.outputs).toEqual({ Replies: path.join('queues', 'Replies.jsonl') });
+  });
+
+  test('a job that never ends times the task out: the failure path, audited', () => {
+    const o = outcomes.find((x) => x.document === 'address-change.wav')!;
+    expect({ status: o.status, error: o.error }).toEqual({ status: 'FAILED', error: 'States.Timeout' });
+    expect(o.path.map((p) => p.state)).toEqual(['Transcribe', 'Transcribe-failed', 'RecordFailure', 'Failed']);
+  });
+});

@@ -60,6 +60,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Not every client is published with every SDK release: the newest of each at the time of writing.
     '@aws-sdk/client-comprehend@^3.1138.0',
     '@aws-sdk/client-translate@^3.1141.0',
+    '@aws-sdk/client-transcribe@^3.1141.0',
+    // The SQS result output sends the result document (or one approved field of it) to a queue.
+    `@aws-sdk/client-sqs@${AWS_SDK}`,
     // The local runner's stand-in for Comprehend's dominant-language detection (bundled into the CLI).
     'tinyld@^1.3.4',
     // Triggers and outputs: presigned upload URLs (the API trigger) and SigV4-signed OpenSearch requests (the index output).
@@ -111,6 +114,7 @@ const HANDLERS = [
   'src/stages/comprehend/handler/comprehend.entry.ts',
   'src/stages/translate/handler/translate.entry.ts',
   'src/stages/http/handler/http.entry.ts',
+  'src/stages/transcribe/handler/transcribe.entry.ts',
   'src/trigger/handler/starter.entry.ts',
   'src/trigger/handler/api.entry.ts',
   'src/trigger/handler/batch-starter.entry.ts',
@@ -210,13 +214,28 @@ demo.spawn(project.compileTask);
 demo.exec('ln -sfn .. node_modules/cdk-ai-pipeline');
 demo.exec('node ../../bin/cdk-ai-pipeline local --documents samples --scenario scenarios/demo.json --out ../../.demo/legal-contracts', { cwd: 'examples/legal-contracts' });
 
-// The example's sample documents, made by a deterministic script (committed; regenerate with this task).
-project.addTask('samples', {
-  description: 'Regenerate the legal-contracts sample documents (deterministic)',
+// The examples' sample documents, made by deterministic scripts (committed; regenerate with these tasks).
+const samples = project.addTask('samples', {
+  description: 'Regenerate the sample documents of every example (deterministic)',
   exec: 'ts-node --transpile-only projenrc/make-samples.ts',
 });
+const callCenterSamples = project.addTask('samples:call-center', {
+  description: 'Regenerate the call-center sample recordings (WAV files carrying their transcripts) and expected outcomes',
+  exec: 'ts-node --transpile-only projenrc/make-call-center-samples.ts',
+});
+samples.spawn(callCenterSamples);
+
+// `npm run demo:call-center`: the call-center example on its recordings, with the agents' decisions of its scenario.
+const callCenterDemo = project.addTask('demo:call-center', {
+  description: 'Run the call-center example on its sample recordings, locally, with no AWS account',
+});
+callCenterDemo.spawn(project.tasks.tryFind('bundle')!);
+callCenterDemo.spawn(project.compileTask);
+callCenterDemo.exec('ln -sfn .. node_modules/cdk-ai-pipeline');
+callCenterDemo.exec('node ../../bin/cdk-ai-pipeline local --documents samples --scenario scenarios/demo.json --out ../../.demo/call-center', { cwd: 'examples/call-center' });
 // Sample PDFs include deliberately broken ones that look like text: never convert their line endings.
 project.gitattributes.addAttributes('*.pdf', 'binary');
+project.gitattributes.addAttributes('*.wav', 'binary');
 
 // The construct code must compile against the peer minimum of aws-cdk-lib, not only the newest.
 project.addTask('check:cdk-min', {

@@ -40,6 +40,19 @@ export const TEXTRACT_OUTPUT_SCHEMA = {
   },
 } as const;
 
+/** The output contract of a Transcribe stage: the transcript by pointer (the `text` alias reads it). */
+export const TRANSCRIBE_OUTPUT_SCHEMA = {
+  type: 'object',
+  required: ['text', 'transcript', 'languageCode', 'mediaFormat'],
+  additionalProperties: false,
+  properties: {
+    text: POINTER_SCHEMA,
+    transcript: POINTER_SCHEMA,
+    languageCode: { type: 'string', minLength: 2 },
+    mediaFormat: { enum: ['wav', 'mp3', 'flac', 'ogg', 'webm', 'amr', 'mp4', 'm4a'] },
+  },
+} as const;
+
 /** Any object: the default contract where a stage declares nothing. */
 export const ANY_OBJECT_SCHEMA = { type: 'object' } as const;
 

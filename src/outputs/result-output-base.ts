@@ -17,10 +17,13 @@ export enum ResultOutputKind {
   S3 = 's3',
   /** The result, indexed in OpenSearch. */
   OPENSEARCH = 'opensearch',
+  /** The result (or one approved field of it), sent to an SQS queue. */
+  SQS = 'sqs',
 }
 
 /** Errors of an output step worth retrying (their service's throttling and transient errors). */
-const OUTPUT_TRANSIENT = ['OpenSearch.Throttled', 'OpenSearch.Unavailable', 'ThrottlingException', 'ServiceUnavailableException', 'InternalError', 'SlowDown'];
+const OUTPUT_TRANSIENT = ['OpenSearch.Throttled', 'OpenSearch.Unavailable', 'ThrottlingException', 'ServiceUnavailableException', 'InternalError', 'SlowDown',
+  'RequestThrottled', 'KmsThrottled', 'AWS.SimpleQueueService.RequestThrottled'];
 
 /**
  * An output step: runs after routing and before the run record, writing the run's result somewhere.

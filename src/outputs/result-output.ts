@@ -2,6 +2,7 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import { OpenSearchResultOutput, OpenSearchResultOutputProps } from './opensearch-result-output';
 import { S3ResultOutput, S3ResultOutputProps } from './s3-result-output';
+import { SqsResultOutput, SqsResultOutputProps } from './sqs-result-output';
 
 /**
  * Makes output steps, which run after routing and before the run record (pass them as a Pipeline's
@@ -20,6 +21,11 @@ export class ResultOutput {
   /** Indexes each run's result in OpenSearch (a new Serverless collection, or a domain you pass). */
   public static openSearch(scope: Construct, id: string, props: OpenSearchResultOutputProps): OpenSearchResultOutput {
     return new OpenSearchResultOutput(scope, id, props);
+  }
+
+  /** Sends each run's result document, or one (approved) field of it, to an SQS queue. */
+  public static sqs(scope: Construct, id: string, props: SqsResultOutputProps = {}): SqsResultOutput {
+    return new SqsResultOutput(scope, id, props);
   }
 
   private constructor() {}

@@ -18,6 +18,7 @@ export const Bundles = {
   COMPREHEND: 'stages/comprehend/handler/comprehend.entry',
   TRANSLATE: 'stages/translate/handler/translate.entry',
   HTTP: 'stages/http/handler/http.entry',
+  TRANSCRIBE: 'stages/transcribe/handler/transcribe.entry',
   STARTER: 'trigger/handler/starter.entry',
   API_TRIGGER: 'trigger/handler/api.entry',
   BATCH_STARTER: 'trigger/handler/batch-starter.entry',

@@ -15,6 +15,8 @@ export const ErrorNames = {
   CONTRACT_INPUT_VIOLATION: 'Contract.InputViolation',
   CONTRACT_OUTPUT_VIOLATION: 'Contract.OutputViolation',
   TEXTRACT_JOB_FAILED: 'Textract.JobFailed',
+  /** A transcription job ended FAILED (Transcribe's reason is in the message). */
+  TRANSCRIBE_JOB_FAILED: 'Transcribe.JobFailed',
   /** A text pointer's object no longer has the sha256 the pointer carries. */
   TEXT_INTEGRITY_VIOLATION: 'Text.IntegrityViolation',
 } as const;
@@ -60,6 +62,7 @@ export const TRANSIENT_ERRORS = {
   lambda: ['TooManyRequestsException', 'ServiceException', 'EC2ThrottledException', 'ResourceNotReadyException'],
   s3: ['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout'],
   comprehend: ['ThrottlingException', 'InternalServerException', 'TooManyRequestsException'],
+  transcribe: ['LimitExceededException', 'InternalFailureException', 'ThrottlingException'],
   translate: ['ThrottlingException', 'InternalServerException', 'ServiceUnavailableException', 'TooManyRequestsException', 'LimitExceededException'],
   /**
    * The Step Functions HTTP task: a 429 or 5xx answer fails the task with `States.Http.StatusCode.<code>`;

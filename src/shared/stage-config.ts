@@ -6,7 +6,7 @@
 export interface StageConfigBase {
   /** The stage id: its state name and its key under `results`. */
   readonly stage: string;
-  readonly kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda' | 'comprehend' | 'translate' | 'http';
+  readonly kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda' | 'comprehend' | 'translate' | 'http' | 'transcribe';
 }
 
 export interface TextractStageConfig extends StageConfigBase {
@@ -113,9 +113,19 @@ export function httpCallState(stageId: string): string {
   return `${stageId}-Call`;
 }
 
+export interface TranscribeStageConfig extends StageConfigBase {
+  readonly kind: 'transcribe';
+  /** Language of the recordings (a Transcribe language code such as 'en-US'). */
+  readonly languageCode: string;
+  /** Largest recording accepted, in bytes (Document.TooLarge above). */
+  readonly maxMediaBytes: number;
+  /** Transcription job names start with this (the completion rule matches it): `cdkaip-<hash>-`. */
+  readonly jobPrefix: string;
+}
+
 export type StageConfig =
   | TextractStageConfig | BedrockStageConfig | SageMakerStageConfig | LambdaStageConfig | ComprehendStageConfig | TranslateStageConfig
-  | HttpStageConfig;
+  | HttpStageConfig | TranscribeStageConfig;
 
 /** The text a text-producing stage writes to S3 (`results.<stage>.text` points at it). */
 export interface ExtractedText {

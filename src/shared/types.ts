@@ -183,6 +183,8 @@ export const Env = {
   /** Textract: the SNS topic and the role Textract publishes job completion with. */
   TEXTRACT_TOPIC_ARN: 'TEXTRACT_TOPIC_ARN',
   TEXTRACT_ROLE_ARN: 'TEXTRACT_ROLE_ARN',
+  /** Transcribe: the KMS key Transcribe encrypts its transcript with (the working bucket's key), when it has one. */
+  TRANSCRIBE_OUTPUT_KEY: 'TRANSCRIBE_OUTPUT_KEY',
   /** SageMaker: the endpoint. */
   ENDPOINT_NAME: 'ENDPOINT_NAME',
   /** Lambda stage: the user's function. */
@@ -216,6 +218,8 @@ export const Keys = {
   stageChunkAuditContent: (stage: string, runId: string, index: number, name: string) => `stages/${stage}/${runId}/chunks/${String(index).padStart(5, '0')}/${name}`,
   stageWork: (stage: string, runId: string, name: string) => `stages/${stage}/${runId}/${name}`,
   textractJob: (stage: string, jobId: string) => `stages/${stage}/jobs/${jobId}.json`,
+  /** The record of an asynchronous job a stage started (task token, run id), read when the job ends. */
+  stageJob: (stage: string, jobId: string) => `stages/${stage}/jobs/${jobId}.json`,
   runAudit: (runId: string) => `runs/${runId}.json`,
   runsPrefix: 'runs/',
   /** One decision attempt on a review task, keyed by the token's hash (the API never sees the run id). */

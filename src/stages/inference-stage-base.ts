@@ -32,6 +32,8 @@ export enum StageKind {
   TRANSLATE = 'translate',
   /** An external HTTP API through the Step Functions HTTP task. */
   HTTP = 'http',
+  /** Amazon Transcribe: a recording in, its transcript as a text pointer out (an asynchronous job). */
+  TRANSCRIBE = 'transcribe',
 }
 
 /** How a stage retries the throttling and transient errors of the service it calls. */

@@ -5,6 +5,7 @@ import { HttpStage, HttpStageProps } from './http/http-stage';
 import { LambdaStage, LambdaStageProps } from './lambda/lambda-stage';
 import { SageMakerEndpointStage, SageMakerEndpointStageProps } from './sagemaker/sagemaker-stage';
 import { TextractStage, TextractStageProps } from './textract/textract-stage';
+import { TranscribeStage, TranscribeStageProps } from './transcribe/transcribe-stage';
 import { TranslateStage, TranslateStageProps } from './translate/translate-stage';
 
 export * from './inference-stage-base';
@@ -12,7 +13,7 @@ export * from './inference-stage-base';
 /**
  * Makes stages, one factory per kind: `InferenceStage.textract(...)`, `InferenceStage.bedrock(...)`,
  * `InferenceStage.sagemakerEndpoint(...)`, `InferenceStage.lambda(...)`, `InferenceStage.comprehend(...)`,
- * `InferenceStage.translate(...)`, `InferenceStage.http(...)`. No stage kind inherits these
+ * `InferenceStage.translate(...)`, `InferenceStage.http(...)`, `InferenceStage.transcribe(...)`. No stage kind inherits these
  * (the kinds extend `InferenceStageBase`), so each factory appears once in every language.
  */
 export class InferenceStage {
@@ -46,6 +47,14 @@ export class InferenceStage {
    */
   public static comprehend(scope: Construct, id: string, props: ComprehendStageProps = {}): ComprehendStage {
     return new ComprehendStage(scope, id, props);
+  }
+
+  /**
+   * Speech to text with Amazon Transcribe: the uploaded recording in, its transcript as a text pointer
+   * out (an asynchronous job whose completion event resumes the run through a task token).
+   */
+  public static transcribe(scope: Construct, id: string, props: TranscribeStageProps = {}): TranscribeStage {
+    return new TranscribeStage(scope, id, props);
   }
 
   /** Amazon Translate: an earlier stage's text in, a translated text pointer out. */

@@ -220,6 +220,7 @@ const THROTTLING: { readonly [kind: string]: [string, number] } = {
   sagemaker: ['ThrottlingException', 429],
   lambda: ['TooManyRequestsException', 429],
   textract: ['ProvisionedThroughputExceededException', 400],
+  transcribe: ['LimitExceededException', 400],
 };
 
 /** Largest payload a state may pass on (256 KiB). */

@@ -3,13 +3,14 @@
  * buckets under the run's out folder; the OpenSearch output writes an on-disk index
  * (`<out>/index/<index>.jsonl`, one document per line, and `<index>.mapping.json`, the index body
  * derived from the contracts); an embedding is a deterministic unit vector of the text's hash, of the
- * model's dimension (no model is called).
+ * model's dimension (no model is called); the SQS output appends each message to an on-disk queue
+ * (`<out>/queues/<output id>.jsonl`, one `{ messageId, runId, body }` per line).
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { LocalPipeline, RunnerError } from './cloud-assembly';
-import { IndexPort, OutputConfig, OutputEnv, runOutput } from '../../outputs/handler/output';
+import { IndexPort, OutputConfig, OutputEnv, QueuePort, runOutput } from '../../outputs/handler/output';
 import { SILENT_LOGGER } from '../../runtime/logger';
 
 /** An index kept as files: what the run report links to. */
@@ -35,6 +36,23 @@ export class LocalIndex implements IndexPort {
     kept.push(JSON.stringify({ _id: docId, _source: doc }));
     fs.writeFileSync(file, kept.join('\n') + '\n');
     return { id: docId };
+  }
+}
+
+/** A queue kept as a file of JSON lines: what the run report links to. */
+export class LocalQueue implements QueuePort {
+  constructor(public readonly file: string) {}
+
+  public async send(body: string, fifo?: { readonly groupId: string; readonly deduplicationId: string }): Promise<{ messageId: string }> {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const lines = fs.existsSync(this.file) ? fs.readFileSync(this.file, 'utf8').split('\n').filter((l) => l.length > 0) : [];
+    // Like a FIFO queue within its deduplication window: the same deduplication id is sent once.
+    const previous = fifo ? lines.map((l) => JSON.parse(l)).find((m) => m.deduplicationId === fifo.deduplicationId) : undefined;
+    if (previous) return { messageId: previous.messageId };
+    const messageId = createHash('sha256').update(`${lines.length}:${body}`).digest('hex').slice(0, 32);
+    const message = { messageId, ...(fifo ? { groupId: fifo.groupId, deduplicationId: fifo.deduplicationId } : {}), body: JSON.parse(body) };
+    fs.appendFileSync(this.file, JSON.stringify(message) + '\n');
+    return { messageId };
   }
 }
 
@@ -70,6 +88,7 @@ export function localOutputs(pipeline: LocalPipeline, s3: any, outDir: string): 
     const raw = fn?.env[OutputEnv.CONFIG];
     if (!raw) throw new RunnerError(`output ${o.state}: its function has no ${OutputEnv.CONFIG}; upgrade cdk-ai-pipeline so the CLI matches the library that synthesized the app`);
     const config: OutputConfig = JSON.parse(raw);
+    const queueFile = path.join('queues', `${config.output}.jsonl`);
     const deps = {
       s3,
       config,
@@ -77,12 +96,13 @@ export function localOutputs(pipeline: LocalPipeline, s3: any, outDir: string): 
       auditBucket: fn.env[OutputEnv.AUDIT_BUCKET],
       index,
       embed: config.embedding ? async (text: string) => localEmbedding(text, config.embedding!.dimension) : undefined,
+      queue: config.kind === 'sqs' ? new LocalQueue(path.join(outDir, queueFile)) : undefined,
       logger: SILENT_LOGGER,
     };
     handlers[o.state] = (input) => runOutput(deps, input);
     fileOf.push((runId) => config.kind === 's3'
       ? [o.state, path.join('buckets', deps.resultsBucket ?? '', `${config.prefix ?? ''}${config.pipeline}`, `${runId}.json`)]
-      : [o.state, path.join('index', `${config.index}.jsonl`)]);
+      : config.kind === 'sqs' ? [o.state, queueFile] : [o.state, path.join('index', `${config.index}.jsonl`)]);
   }
   return { handlers, files: (runId) => Object.fromEntries(fileOf.map((f) => f(runId))) };
 }

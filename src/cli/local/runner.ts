@@ -21,6 +21,7 @@ import { ContractSageMaker } from './stand-ins/contract-sagemaker';
 import { instanceOf } from './stand-ins/instance';
 import { LocalGuardrail } from './stand-ins/local-guardrail';
 import { LocalComprehend, LocalTranslate } from './stand-ins/local-language';
+import { LocalTranscribe } from './stand-ins/local-transcribe';
 import { ErrorDetail, UserFunctions } from './user-functions';
 import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
 import { ChunksDeps, handleChunks } from '../../pipeline/handler/chunks';
@@ -36,16 +37,18 @@ import { runHttpStage } from '../../stages/http/handler/http-stage';
 import { runLambdaProxyStage } from '../../stages/lambda/handler/lambda-proxy-stage';
 import { runSageMakerStage } from '../../stages/sagemaker/handler/sagemaker-stage';
 import { handleTextractEvent } from '../../stages/textract/handler/textract';
+import { handleTranscribeEvent } from '../../stages/transcribe/handler/transcribe-stage';
 import { runTranslateStage } from '../../stages/translate/handler/translate-stage';
 import { executionName } from '../../trigger/handler/starter';
 
-const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda', 'comprehend', 'translate', 'http'];
+const KNOWN_KINDS: readonly string[] = ['textract', 'bedrock', 'sagemaker', 'lambda', 'comprehend', 'translate', 'http', 'transcribe'];
 /** Why --live and --model do not apply to a kind, and what the runner does instead. */
 const HINTS: { readonly [kind: string]: string } = {
   lambda: ' (run your own function with --function)',
   textract: ' (its text is read from the document locally)',
   comprehend: ' (a local stand-in answers it; pin language or sentiment with a scenario)',
   translate: ' (a local stand-in passes the text through)',
+  transcribe: ' (the transcript is read from the WAV recording\'s INFO/ICMT chunk locally)',
 };
 
 /** One state a document went through. */
@@ -213,6 +216,7 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
   fs.mkdirSync(bucketsDir, { recursive: true });
   const s3 = new LocalS3(bucketsDir);
   const textract = new LocalTextract(s3);
+  const transcribe = new LocalTranscribe(s3);
   const sfn = new LocalSfn();
   const events = new LocalEvents();
   const stageIds = pipeline.meta.stages.map((s) => s.id);
@@ -345,6 +349,33 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       case 'comprehend': {
         const comprehend = faultyClient(new LocalComprehend(() => run().plan(stage.id).fields), 'comprehend', stage.id, run);
         handler = (input) => runComprehendStage({ comprehend: comprehend as any, config, ctx }, input);
+        break;
+      }
+      case 'transcribe': {
+        const deps = {
+          ctx,
+          transcribe: faultyClient(transcribe, 'transcribe', stage.id, run) as any,
+          sfn: sfn as any,
+          config,
+          outputKey: typeof fn.env[Env.TRANSCRIBE_OUTPUT_KEY] === 'string' ? fn.env[Env.TRANSCRIBE_OUTPUT_KEY] : undefined,
+        };
+        handler = async (input) => {
+          // A waitForTaskToken task hands the handler { FunctionName, Payload }.
+          const invocation = input?.Payload ?? input;
+          const taskToken = `local-task-${++tokens}`;
+          await handleTranscribeEvent(deps, { ...invocation, taskToken });
+          let answer = sfn.take(taskToken);
+          // The job's end: deliver Transcribe's job events, as the EventBridge rule would.
+          for (let i = 0; !answer && i < 10; i++) {
+            const pending = transcribe.takeEvents();
+            if (pending.length === 0) break;
+            for (const event of pending) await handleTranscribeEvent(deps, event);
+            answer = sfn.take(taskToken);
+          }
+          if (!answer) throw named('States.Timeout', `stage ${stage.id} never answered its task token`);
+          if (answer.status === 'FAILURE') throw named(answer.error ?? 'States.TaskFailed', answer.cause ?? '');
+          return answer.output;
+        };
         break;
       }
       case 'translate': {

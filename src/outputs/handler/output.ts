@@ -16,6 +16,32 @@ export const RESULT_DOCUMENT_VERSION = '1';
 export { OutputEnv };
 export type { OutputConfig };
 
+/** A queue the SQS output sends to (SQS in Lambda, a file in the local runner). */
+export interface QueuePort {
+  /** Sends one message; FIFO queues get a group and a deduplication id. */
+  send(body: string, fifo?: { readonly groupId: string; readonly deduplicationId: string }): Promise<{ messageId: string }>;
+}
+
+/** The message the SQS output sends when it names a `field`. */
+export interface FieldMessage {
+  readonly schemaVersion: string;
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly document: DocumentRef;
+  readonly route: { rule: string; destination: string } | null;
+  /** The dotted path under results the value comes from. */
+  readonly field: string;
+  readonly value: unknown;
+  /** The review that approved the run: its decision, reviewer and time; `corrected` when the value is the reviewer's. */
+  readonly approval?: {
+    readonly review: string;
+    readonly decision: string;
+    readonly reviewer?: string;
+    readonly decidedAt?: string;
+    readonly corrected: boolean;
+  };
+}
+
 /** What the output task receives: the run state and the execution's name and start. */
 export interface OutputInvocation {
   readonly state: {
@@ -56,6 +82,8 @@ export interface OutputDeps {
   readonly index?: IndexPort;
   /** Embeds a text with the configured model. */
   readonly embed?: (text: string) => Promise<number[]>;
+  /** The SQS output's queue. */
+  readonly queue?: QueuePort;
   readonly logger: LogPort;
 }
 
@@ -67,6 +95,10 @@ export interface OutputResult {
   readonly sha256?: string;
   readonly index?: string;
   readonly id?: string;
+  /** SQS: whether a message was sent, its id, or why none was (`not-approved`, `field-absent`). */
+  readonly sent?: boolean;
+  readonly messageId?: string;
+  readonly reason?: string;
 }
 
 export function resultDocument(config: OutputConfig, auditBucket: string, input: OutputInvocation): ResultDocument {
@@ -150,10 +182,57 @@ export async function runOutput(deps: OutputDeps, input: OutputInvocation): Prom
     deps.logger.info('result written', { runId: input.runId, output: config.output });
     return pointer;
   }
+  if (config.kind === 'sqs') return sendToQueue(deps, result);
   if (!deps.index || !config.index) throw new Error('the OpenSearch output has no index');
   await deps.index.ensureIndex(config.index, config.indexBody ?? {});
   const doc = await indexDocument(deps, result);
   const out = await deps.index.put(config.index, config.customIds === false ? undefined : input.runId, doc);
   deps.logger.info('result indexed', { runId: input.runId, output: config.output, index: config.index });
   return { index: config.index, id: out.id };
+}
+
+/** The SQS output's message for a run, or why it sends none (a run not approved, a field the run does not have). */
+export function queueMessage(config: OutputConfig, result: ResultDocument): { body?: object; reason?: string } {
+  const approvedBy = config.approvedBy;
+  const review = approvedBy ? result.results[approvedBy.review] : undefined;
+  if (approvedBy && !(review && (review.decision === 'approve' || review.decision === 'correct'))) return { reason: 'not-approved' };
+  if (!config.field) return { body: result };
+  let value = valueAt(result.results, config.field);
+  let corrected = false;
+  const [stage, ...rest] = config.field.split('.');
+  if (approvedBy && review?.decision === 'correct' && stage === approvedBy.stage && rest.length > 0) {
+    const correction = valueAt(review.corrections ?? {}, rest.join('.'));
+    if (correction !== undefined) {
+      value = correction;
+      corrected = true;
+    }
+  }
+  if (value === undefined) return { reason: 'field-absent' };
+  const message: FieldMessage = {
+    schemaVersion: RESULT_DOCUMENT_VERSION,
+    pipeline: result.pipeline,
+    runId: result.runId,
+    document: result.document,
+    route: result.route,
+    field: config.field,
+    value,
+    ...(approvedBy ? {
+      approval: { review: approvedBy.review, decision: review.decision, reviewer: review.reviewer, decidedAt: review.decidedAt, corrected },
+    } : {}),
+  };
+  return { body: message };
+}
+
+async function sendToQueue(deps: OutputDeps, result: ResultDocument): Promise<OutputResult> {
+  const { config } = deps;
+  if (!deps.queue) throw new Error(`environment variable ${OutputEnv.QUEUE_URL} is not set`);
+  const { body, reason } = queueMessage(config, result);
+  if (!body) {
+    deps.logger.info('no message sent', { runId: result.runId, output: config.output, reason });
+    return { sent: false, reason };
+  }
+  const out = await deps.queue.send(JSON.stringify(body),
+    config.fifo ? { groupId: config.pipeline, deduplicationId: result.runId } : undefined);
+  deps.logger.info('result sent', { runId: result.runId, output: config.output });
+  return { sent: true, messageId: out.messageId };
 }

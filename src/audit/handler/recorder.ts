@@ -127,6 +127,8 @@ export async function recordRun(deps: RecorderDeps, event: RecorderEvent): Promi
 
 /** The SUCCEEDED run record, with the sha256 of each stage's result. */
 export async function recordSuccess(deps: RecorderDeps, request: RunRecordRequest): Promise<{ record: S3Pointer }> {
+  const existing = await existingRunRecord(deps, request.runId);
+  if (existing) return { record: existing.pointer };
   const results = request.state.results ?? {};
   const stages = deps.stageOrder
     .filter((id) => Object.prototype.hasOwnProperty.call(results, id))
@@ -148,6 +150,18 @@ export async function recordSuccess(deps: RecorderDeps, request: RunRecordReques
 export async function recordFailure(deps: RecorderDeps, request: FailureRecordRequest): Promise<FailureRecorded> {
   const results = request.state.results ?? {};
   const errorName = request.state.error?.Error || 'States.Unknown';
+  const existing = await existingRunRecord(deps, request.runId);
+  if (existing) {
+    // The run is already recorded (its record task failed after writing, e.g. on the event): that
+    // record stands; the workflow still fails with the error, and the route is the recorded one.
+    const recorded = existing.record;
+    return {
+      error: errorName,
+      cause: `run ${request.runId} failed with ${errorName} after it was already recorded as ${recorded.outcome}; audit record s3://${existing.pointer.bucket}/${existing.pointer.key}`,
+      record: existing.pointer,
+      route: recorded.route ?? { rule: 'failure', destination: failureDestination(errorName) },
+    };
+  }
   // The catch names the stage that failed; without it (an error outside a stage), no stage is named.
   const stage = failedStageOf(request.state, deps.stageOrder);
   const route: RouteTaken = { rule: 'failure', destination: failureDestination(errorName) };
@@ -244,6 +258,28 @@ function reviewsOf(deps: RecorderDeps, results: { [key: string]: any }): { revie
     });
   }
   return reviews.length > 0 ? { reviews } : {};
+}
+
+/**
+ * The run's record when one is already written, announced again (its event may be what failed):
+ * the run record and the catch-all's record are written at most once per run, however often their
+ * task is retried or follows a half-failed record task. The event is at least once; the record, once.
+ */
+async function existingRunRecord(deps: RecorderDeps, runId: string): Promise<{ pointer: S3Pointer; record: AuditRecord } | undefined> {
+  const key = Keys.runAudit(runId);
+  let out;
+  try {
+    out = await deps.s3.send(new GetObjectCommand({ Bucket: deps.auditBucket, Key: key }));
+  } catch (err: any) {
+    if (err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404) return undefined;
+    throw err;
+  }
+  const text = out.Body ? await out.Body.transformToString() : '';
+  const record = JSON.parse(text) as AuditRecord;
+  const pointer: S3Pointer = { bucket: deps.auditBucket, key, ...(out.VersionId ? { versionId: out.VersionId } : {}), sha256: sha256(text) };
+  deps.logger.warn('run already recorded: announcing the existing record, writing none', { runId, outcome: record.outcome });
+  await writer(deps).announceRun(pointer, record);
+  return { pointer, record };
 }
 
 async function runRecordExists(deps: RecorderDeps, runId: string): Promise<boolean> {

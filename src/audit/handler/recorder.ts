@@ -18,6 +18,7 @@ import {
   ChainLink,
   failedStageOf,
   DocumentRef,
+  ErrorNames,
   Keys,
   QUARANTINE_ERRORS,
   REVIEW_ERRORS,
@@ -81,6 +82,10 @@ export interface ExecutionStatusDetail {
   readonly stopDate?: number | null;
   /** The execution's input, as a JSON string. */
   readonly input?: string | null;
+  /** The error a FAILED execution ended with. */
+  readonly error?: string | null;
+  /** Its cause: for `Audit.RecorderUnavailable`, the delivered route as JSON. */
+  readonly cause?: string | null;
 }
 
 export type ExecutionStatusEvent = EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusDetail>;
@@ -114,6 +119,8 @@ export function parseStageOrder(value: string | undefined): string[] {
 /** What the backstop returns: the record it wrote, or why it wrote none. */
 export interface BackstopResult {
   readonly record?: S3Pointer;
+  /** The delivered route the record names, when the execution's cause carried one (`Audit.RecorderUnavailable`). */
+  readonly route?: RouteTaken;
   readonly skipped?: 'status' | 'exists';
 }
 
@@ -207,17 +214,33 @@ export async function recordBackstop(deps: RecorderDeps, event: ExecutionStatusE
   const now = deps.now ?? (() => new Date());
   const startedAt = typeof detail.startDate === 'number' ? new Date(detail.startDate).toISOString() : now().toISOString();
   const endedAt = typeof detail.stopDate === 'number' ? new Date(detail.stopDate).toISOString() : undefined;
-  const errorName = `Execution.${detail.status}`;
+  // The route was delivered before the recorder went down: the record tells that truth (the
+  // document reached its destination) and names the gap (no run record at the time, no stage hashes).
+  const delivered = detail.status === 'FAILED' && detail.error === ErrorNames.AUDIT_RECORDER_UNAVAILABLE ? routeFromCause(detail.cause) : undefined;
+  const errorName = delivered ? ErrorNames.AUDIT_RECORDER_UNAVAILABLE : `Execution.${detail.status}`;
+  const route: RouteTaken = delivered ?? { rule: 'backstop', destination: 'quarantine' };
+  const outcome = delivered ? 'SUCCEEDED' : 'FAILED';
   const record: AuditRecord = {
     ...base(deps, runId, document ?? { bucket: '', key: '' }, startedAt),
     ...(endedAt ? { endedAt } : {}),
-    outcome: 'FAILED',
+    outcome,
     errorName,
-    route: { rule: 'backstop', destination: 'quarantine' },
+    route,
   };
   const pointer = await writer(deps).run(await sealed(deps, record));
-  deps.logger.info('run recorded by backstop', { runId, outcome: 'FAILED', errorName });
-  return { record: pointer };
+  deps.logger.info('run recorded by backstop', { runId, outcome, errorName, destination: route.destination });
+  return { record: pointer, ...(delivered ? { route } : {}) };
+}
+
+/** The delivered route a `RecordingFailedAfterDelivery` cause carries (`{ rule, destination, messageId? }` as JSON). */
+function routeFromCause(cause: string | null | undefined): RouteTaken | undefined {
+  try {
+    const r = JSON.parse(cause ?? '');
+    if (r && typeof r.rule === 'string' && typeof r.destination === 'string') return routeOf(r);
+  } catch {
+    // not a route: recorded as a failed execution
+  }
+  return undefined;
 }
 
 /**

@@ -408,3 +408,29 @@ describe('exactly one run record when a write half-succeeds', () => {
     expect(versions).toHaveLength(1);
   });
 });
+
+describe('backstop after a delivered route (ADR-0026)', () => {
+  const event = (error: string, cause: string): ExecutionStatusEvent => ({
+    'detail-type': 'Step Functions Execution Status Change',
+    'detail': { name: 'run-9', status: 'FAILED', input: JSON.stringify({ document: docRef() }), startDate: Date.parse('2025-01-01T00:00:00.000Z'), stopDate: Date.parse('2025-01-01T00:04:00.000Z'), error, cause },
+  } as any);
+
+  beforeEach(() => {
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 404));
+  });
+
+  test('Audit.RecorderUnavailable with the route as its cause: recorded as delivered, the gap named', async () => {
+    const out = await recordRun(deps(), event('Audit.RecorderUnavailable', JSON.stringify({ rule: 'low-risk-nda', destination: 'auto-approve', messageId: 'm-7', extra: 1 })));
+    expect(out).toMatchObject({ route: { rule: 'low-risk-nda', destination: 'auto-approve', messageId: 'm-7' } });
+    expect(putBody()).toMatchObject({ runId: 'run-9', outcome: 'SUCCEEDED', errorName: 'Audit.RecorderUnavailable', route: { rule: 'low-risk-nda', destination: 'auto-approve', messageId: 'm-7' } });
+    expect(putBody().route).not.toHaveProperty('extra');
+  });
+
+  test.each([
+    ['another error', 'Lambda.ServiceException', JSON.stringify({ rule: 'x', destination: 'y' })],
+    ['a cause that is no route', 'Audit.RecorderUnavailable', 'not json'],
+  ])('%s: a failed execution, quarantined, as before', async (_what, error, cause) => {
+    await recordRun(deps(), event(error, cause));
+    expect(putBody()).toMatchObject({ outcome: 'FAILED', errorName: 'Execution.FAILED', route: { rule: 'backstop', destination: 'quarantine' } });
+  });
+});

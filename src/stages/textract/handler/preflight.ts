@@ -5,10 +5,10 @@
  * Every rejection is a named, non-retryable `Document.*` error; messages name sizes and limits,
  * never the document's content.
  */
+import { Inflate } from 'zlib';
 import type PDFParserType from 'pdf-lib/cjs/core/parser/PDFParser';
 import type PDFCatalog from 'pdf-lib/cjs/core/structures/PDFCatalog';
 import type PDFPageLeafType from 'pdf-lib/cjs/core/structures/PDFPageLeaf';
-import { Inflate } from 'zlib';
 import { ErrorNames, PipelineError } from '../../../shared/errors';
 
 /** The document types Textract reads. */
@@ -104,7 +104,9 @@ export function needsFullRead(type: DocumentType | undefined): boolean {
  * for other types its first `HEADER_BYTES` are enough, and `read` fetches what else the structure
  * check needs (a TIFF's first image file directory). `size` is the object's size (from HeadObject).
  */
-export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits, size: number = bytes.length, read?: ByteReader): Promise<PreflightReport> {
+export async function inspectDocument(
+  bytes: Uint8Array, limits: PreflightLimits, size: number = bytes.length, read?: ByteReader,
+): Promise<PreflightReport> {
   checkSize(size, limits);
   const type = sniffType(bytes);
   // What the first bytes already hold is not read again.
@@ -146,6 +148,7 @@ async function headerOf(bytes: Uint8Array, size: number, read: ByteReader): Prom
 
 const corrupt = (message: string) => new PipelineError(ErrorNames.DOCUMENT_CORRUPT, message);
 
+/* eslint-disable no-bitwise -- binary formats: CRC-32 and byte fields */
 /** CRC-32 (as PNG chunks use it). */
 function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
@@ -181,6 +184,8 @@ function checkJpeg(head: Uint8Array): void {
     throw corrupt('the JPEG has no valid marker segment after its start-of-image marker');
   }
 }
+
+/* eslint-enable no-bitwise */
 
 /** TIFF tag numbers the first image file directory must hold (width, length, and strip or tile offsets). */
 const TIFF_WIDTH = 256;
@@ -278,6 +283,7 @@ export async function checkInflatedSize(pdf: Uint8Array, limit: number): Promise
 /** Bytes `data` inflates to (0 when it is not zlib data), stopping once past `budget`. */
 function inflatedBytes(data: Buffer, budget: number): Promise<number> {
   // A zlib stream starts with a CMF byte of method 8 and a header that is a multiple of 31.
+  // eslint-disable-next-line no-bitwise
   if (data.length < 2 || (data[0] & 0x0f) !== 8 || ((data[0] << 8) | data[1]) % 31 !== 0) return Promise.resolve(0);
   return new Promise((resolve) => {
     let count = 0;

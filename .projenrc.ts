@@ -40,7 +40,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   integrationTestAutoDiscover: false,
 
   // Synth-time code generation of contract validators (ajv standalone); shipped inside the package.
-  bundledDeps: ['ajv@^8.17.1'],
+  bundledDeps: ['ajv@^8.17.1', 'ajv-formats@3.0.1'],
   devDeps: [
     'aws-cdk-lib@^2.276.0',
     'constructs@^10.5.1',

@@ -29,7 +29,7 @@ import { invalid } from '../private/validation';
 import { HumanReview } from '../review/human-review';
 import { RouteDestination } from '../routing/route-destination';
 import { RoutingPolicy } from '../routing/routing-policy';
-import { Env, Keys } from '../shared';
+import { Env, ErrorNames, Keys } from '../shared';
 import { CHUNK_REF_SCHEMA } from '../shared/chunks-config';
 import { IInferenceStage, InferenceStageBase, StageKind } from '../stages/inference-stage-base';
 import { IDocumentTrigger } from '../trigger/document-trigger';
@@ -241,6 +241,27 @@ export class Pipeline extends Construct {
       comment: 'failure path: audit the error; the document stays where it is',
     });
     recordFailure.addRetry(lambdaRetry);
+    // The recorder (or the audit bucket) is down for good: the execution fails and the backstop writes
+    // the run record later. When the route was already delivered, the execution's cause carries it
+    // (`Audit.RecorderUnavailable`), so that record can say where the document went (ADR-0026).
+    const recorderDown = new sfn.Choice(this, 'RecorderUnavailable', { comment: 'no run record could be written: was the route delivered?' });
+    const carryRoute = new sfn.Pass(this, 'RecorderUnavailable-Route', {
+      comment: 'the route was delivered: carry it in the execution\'s cause for the backstop',
+      parameters: { 'route.$': 'States.JsonToString($.route)' },
+      resultPath: '$.recorderGap',
+    });
+    carryRoute.next(new sfn.Fail(this, 'RecordingFailedAfterDelivery', {
+      error: ErrorNames.AUDIT_RECORDER_UNAVAILABLE,
+      causePath: '$.recorderGap.route',
+      comment: 'delivered, not recorded: the backstop records the delivered route and the audit gap',
+    }));
+    recorderDown.when(sfn.Condition.isPresent('$.route.destination'), carryRoute);
+    recorderDown.otherwise(new sfn.Fail(this, 'RecordingFailed', {
+      errorPath: '$.recorderError.Error',
+      causePath: '$.recorderError.Cause',
+      comment: 'not recorded: the backstop records the run',
+    }));
+    recordFailure.addCatch(recorderDown, { errors: ['States.ALL'], resultPath: '$.recorderError' });
     recordFailure.next(new sfn.Fail(this, 'Failed', {
       errorPath: '$.failure.error',
       causePath: '$.failure.cause',

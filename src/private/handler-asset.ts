@@ -56,7 +56,7 @@ export function stageCode(bundle: string, config: object, schemas: { [name: stri
     validators = generateValidators(schemas);
   } catch (err: any) {
     const stage = (config as { stage?: string }).stage ?? bundle;
-    throw new Error(`stage ${stage}: its contracts cannot be compiled into validators: ${err?.message}. Fix the schema (a $ref must point inside the schema).`);
+    throw new Error(`stage ${stage}: its contracts cannot be compiled into validators: ${err?.message}. Fix the schema (a $ref must point inside the schema, a format must be a known one).`);
   }
   const contractsJson = JSON.stringify(schemas);
   const hash = createHash('sha256').update(index).update(configJson).update(validators).update(contractsJson).digest('hex').slice(0, 32);

@@ -162,6 +162,14 @@ export class RoutingPolicy extends Construct {
         sfn.Condition.and(...flags.flatMap((f) => [sfn.Condition.isPresent(f), sfn.Condition.booleanEquals(f, false)])),
       ));
     }
+    // Active content (scripts, launch actions, attached files) never auto-approves: any stage whose
+    // output contract declares `activeContent` (the Textract stage's preflight) blocks it when the
+    // field is present; the run takes the default route, which always reaches a person or a queue.
+    for (const stage of Object.keys(ctx.resultsSchema?.properties ?? {}).sort()) {
+      if (lookupPath(ctx.resultsSchema, `${stage}.activeContent`).schema) {
+        guards.push(sfn.Condition.not(sfn.Condition.isPresent(`$.results.${stage}.activeContent`)));
+      }
+    }
     for (const extra of this.autoApproveRequires) guards.push(extra._toCondition(() => false));
     return guards;
   }

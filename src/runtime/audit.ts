@@ -120,8 +120,22 @@ export class AuditWriter {
     return { key, sha256: sha256(body), ...(out.VersionId ? { versionId: out.VersionId } : {}) };
   }
 
+  /**
+   * Announces a run record that is already written (its write succeeded, its event did not): the
+   * event only, so a retried recorder adds no second version of the record.
+   */
+  public async announceRun(pointer: S3Pointer, record: AuditRecord): Promise<S3Pointer> {
+    await this.announce(pointer, record, record.outcome === 'SUCCEEDED' ? AuditEventTypes.RUN_SUCCEEDED : AuditEventTypes.RUN_FAILED);
+    return pointer;
+  }
+
   private async write(key: string, record: AuditRecord, detailType: string): Promise<S3Pointer> {
     const pointer = await writeJson(this.s3, this.target.bucket, key, record);
+    await this.announce(pointer, record, detailType);
+    return pointer;
+  }
+
+  private async announce(pointer: S3Pointer, record: AuditRecord, detailType: string): Promise<void> {
     await this.events.send(new PutEventsCommand({
       Entries: [{
         Source: AUDIT_EVENT_SOURCE,
@@ -130,7 +144,6 @@ export class AuditWriter {
         Detail: JSON.stringify({ record: pointer, ...summary(record) }),
       }],
     }));
-    return pointer;
   }
 }
 

@@ -4,6 +4,7 @@ import * as equal from 'ajv/dist/runtime/equal';
 import * as ucs2length from 'ajv/dist/runtime/ucs2length';
 import * as uri from 'ajv/dist/runtime/uri';
 import * as validationError from 'ajv/dist/runtime/validation_error';
+import * as formats from 'ajv-formats/dist/formats';
 import { PipelineError } from '../shared/errors';
 import { StageAssetFiles } from '../shared/types';
 
@@ -26,11 +27,13 @@ const AJV_RUNTIME: { [id: string]: unknown } = {
   'ajv/dist/runtime/ucs2length': ucs2length,
   'ajv/dist/runtime/uri': uri,
   'ajv/dist/runtime/validation_error': validationError,
+  // `format` checks (date-time, date, email, uri, uuid, ...): the code generated at synth requires ajv-formats' full formats.
+  'ajv-formats/dist/formats': formats,
 };
 
 /**
  * Loads the validators module generated at synth time (plain CommonJS, no schema compilation).
- * The module's only imports are ajv's runtime helpers, which the handler bundle carries.
+ * The module's only imports are ajv's runtime helpers and ajv-formats' formats, which the handler bundle carries.
  */
 export function loadValidatorsSource(source: string): StageValidators {
   const mod: { exports: any } = { exports: {} };

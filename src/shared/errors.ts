@@ -19,6 +19,11 @@ export const ErrorNames = {
   TRANSCRIBE_JOB_FAILED: 'Transcribe.JobFailed',
   /** A text pointer's object no longer has the sha256 the pointer carries. */
   TEXT_INTEGRITY_VIOLATION: 'Text.IntegrityViolation',
+  /**
+   * The run's route was delivered but no run record could be written (recorder or audit bucket down):
+   * the execution fails with it, its cause carrying the route, and the backstop records both.
+   */
+  AUDIT_RECORDER_UNAVAILABLE: 'Audit.RecorderUnavailable',
 } as const;
 
 /** Errors after which the document is quarantined: it is kept where it is and never reaches a model. */

@@ -15,6 +15,8 @@ export interface TextractStageConfig extends StageConfigBase {
   readonly maxDocumentBytes: number;
   /** Most pages accepted (Document.TooLarge above). */
   readonly maxPages: number;
+  /** Most bytes a PDF's streams may inflate to, all together (Document.TooLarge above); absent: the preflight's default. */
+  readonly maxDecompressedBytes?: number;
 }
 
 export interface BedrockStageConfig extends StageConfigBase {

@@ -79,6 +79,9 @@ describe('through the local runner (the legal example\'s real definition)', () =
     } else {
       expect({ document: doc.file, status: o.status }).toEqual({ document: doc.file, status: 'SUCCEEDED' });
       expect((o.results as any).Extract.activeContent).toEqual(doc.expect.activeContent);
+      // Active content never auto-approves: the same NDA text without it does; with it, the default route (a person).
+      if (doc.expect.route) expect({ document: doc.file, route: o.route }).toEqual({ document: doc.file, route: doc.expect.route });
+      if (doc.expect.activeContent) expect(o.route).not.toBe('auto-approve');
       if (doc.file.includes('two-pages')) expect((o.results as any).Extract.mode).toBe('async');
       tally.processed++;
     }

@@ -195,7 +195,7 @@ export interface BadDocument {
   readonly what: string;
   readonly bytes: Uint8Array;
   /** FAILED with this error (and its failure route), or SUCCEEDED (processed safely). */
-  readonly expect: { readonly status: 'FAILED'; readonly error: string; readonly route: string } | { readonly status: 'SUCCEEDED'; readonly activeContent?: string[] };
+  readonly expect: { readonly status: 'FAILED'; readonly error: string; readonly route: string } | { readonly status: 'SUCCEEDED'; readonly activeContent?: string[]; readonly route?: string };
 }
 
 const failsWith = (error: string, route = 'quarantine') => ({ status: 'FAILED' as const, error, route });
@@ -219,15 +219,15 @@ export async function badDocuments(dir: string): Promise<{ documents: BadDocumen
     { file: 'no-pages.pdf', what: 'an empty page tree', bytes: noPages(), expect: failsWith('Document.Corrupt') },
     { file: 'deeply-nested.pdf', what: 'arrays nested 20,000 deep', bytes: deeplyNested(), expect: failsWith('Document.Corrupt') },
     { file: 'image-only.pdf', what: 'a scan: one image, no text layer', bytes: await imageOnly(), expect: failsWith('Document.NoText', 'review') },
-    { file: 'flate-bomb.pdf', what: 'a content stream that inflates to 110 MiB', bytes: await flateBomb(110), expect: failsWith('Document.NoText', 'review') },
-    { file: 'javascript.pdf', what: 'JavaScript on open (obfuscated name)', bytes: await withJavaScript(), expect: { status: 'SUCCEEDED', activeContent: ['JavaScript'] } },
-    { file: 'javascript-two-pages.pdf', what: 'JavaScript on open, 2 pages (the asynchronous job path)', bytes: await withJavaScript(2), expect: { status: 'SUCCEEDED', activeContent: ['JavaScript'] } },
-    { file: 'embedded-file.pdf', what: 'an attached .exe', bytes: await withEmbeddedFile(), expect: { status: 'SUCCEEDED', activeContent: ['EmbeddedFiles'] } },
-    { file: 'launch.pdf', what: 'a Launch action on page open', bytes: await withLaunch(), expect: { status: 'SUCCEEDED', activeContent: ['Launch'] } },
+    { file: 'flate-bomb.pdf', what: 'a content stream that inflates to 300 MiB (over the 256 MiB default on decompressed bytes)', bytes: await flateBomb(300), expect: failsWith('Document.TooLarge') },
+    { file: 'javascript.pdf', what: 'JavaScript on open (obfuscated name)', bytes: await withJavaScript(), expect: { status: 'SUCCEEDED', activeContent: ['JavaScript'], route: 'review' } },
+    { file: 'javascript-two-pages.pdf', what: 'JavaScript on open, 2 pages (the asynchronous job path)', bytes: await withJavaScript(2), expect: { status: 'SUCCEEDED', activeContent: ['JavaScript'], route: 'review' } },
+    { file: 'embedded-file.pdf', what: 'an attached .exe', bytes: await withEmbeddedFile(), expect: { status: 'SUCCEEDED', activeContent: ['EmbeddedFiles'], route: 'review' } },
+    { file: 'launch.pdf', what: 'a Launch action on page open', bytes: await withLaunch(), expect: { status: 'SUCCEEDED', activeContent: ['Launch'], route: 'review' } },
     { file: 'too-many-pages.pdf', what: '3,001 pages (the limit is 3,000)', bytes: await textPdf(['page'], 3001), expect: failsWith('Document.TooLarge') },
-    { file: 'Vertrag für Ünïcode #1 – a b  c ✓.pdf', what: 'unicode, spaces and # in the key', bytes: nda, expect: { status: 'SUCCEEDED' } },
+    { file: 'Vertrag für Ünïcode #1 – a b  c ✓.pdf', what: 'unicode, spaces and # in the key', bytes: nda, expect: { status: 'SUCCEEDED', route: 'auto-approve' } },
     { file: 'non-utf8.pdf', what: 'text in WinAnsi bytes (not UTF-8)', bytes: await nonUtf8(), expect: { status: 'SUCCEEDED' } },
-    { file: 'tiff-header-only.pdf', what: 'a TIFF header and nothing else (the local Textract finds no text)', bytes: Buffer.from([0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00]), expect: failsWith('Document.NoText', 'review') },
+    { file: 'tiff-header-only.pdf', what: 'a TIFF header and nothing else (no image file directory)', bytes: Buffer.from([0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00]), expect: failsWith('Document.Corrupt') },
   ];
   const gs = encryptedByGhostscript(dir, nda);
   if (typeof gs === 'string') missing.push(gs);

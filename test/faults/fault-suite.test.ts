@@ -24,6 +24,8 @@ interface Expected {
   readonly retries?: { readonly [state: string]: number };
   /** The scenario itself deletes the document (`delete-source`). */
   readonly deletedByScenario?: boolean;
+  /** The route was delivered before the recorder went down: the backstop's record says so (ADR-0026). */
+  readonly delivered?: boolean;
 }
 
 type Row = [app: 'legal' | 'lambda', what: string, stage: string, fault: unknown, expected: Expected];
@@ -32,6 +34,9 @@ const ok = (route: string, retries: { [state: string]: number }): Expected => ({
 const failed = (error: string, route = 'failed', extra: Partial<Expected> = {}): Expected => ({ status: 'FAILED', route, error, recorded: error, ...extra });
 /** The workflow could not write the run record (recorder or audit bucket down): the backstop wrote it, after the outage. */
 const backstop = (error: string, retries: { [state: string]: number }): Expected => ({ status: 'FAILED', route: 'quarantine', error, recorded: 'Execution.FAILED', retries });
+/** The route was delivered, then no run record could be written: the backstop records the delivered route and the gap. */
+const deliveredThenBackstop = (route: string, error: string, retries: { [state: string]: number }): Expected =>
+  ({ status: 'FAILED', route, error, recorded: 'Audit.RecorderUnavailable', retries, delivered: true });
 
 const SCENARIOS: Row[] = [
   // Textract
@@ -42,7 +47,8 @@ const SCENARIOS: Row[] = [
   ['legal', 'source object deleted mid-run', 'Extract', 'delete-source', failed('Source.Gone', 'quarantine', { deletedByScenario: true })],
   ['legal', 'source key denied mid-run', 'Extract', 'deny-source', failed('Source.AccessDenied', 'quarantine')],
   ['legal', 'audit bucket unavailable from the Textract stage on', 'Extract', 'audit-unavailable', backstop('ServiceUnavailable', { Extract: 4 })],
-  ['legal', 'recorder failing from the first stage on', 'Extract', 'recorder-fails', backstop('Lambda.ServiceException', { RecordRun: 4, RecordFailure: 4 })],
+  // The recorder is only needed at the end: every stage ran and the route was delivered before it failed.
+  ['legal', 'recorder failing from the first stage on', 'Extract', 'recorder-fails', deliveredThenBackstop('auto-approve', 'Lambda.ServiceException', { RecordRun: 4, RecordFailure: 4 })],
   // SageMaker
   ['legal', 'SageMaker throttling that clears', 'Classify', { throttle: 2 }, ok('auto-approve', { Classify: 2 })],
   ['legal', 'SageMaker model not ready once', 'Classify', { error: 'ModelNotReadyException', times: 1 }, ok('auto-approve', { Classify: 1 })],
@@ -62,7 +68,7 @@ const SCENARIOS: Row[] = [
   ['legal', 'Bedrock truncated JSON (after its repair attempt)', 'Summarize', 'truncated-json', failed('Model.InvalidOutput')],
   ['legal', 'Bedrock oversized reply (cut at maxTokens)', 'Summarize', 'oversized', failed('Model.InvalidOutput')],
   ['legal', 'audit bucket unavailable from the Bedrock stage on', 'Summarize', 'audit-unavailable', backstop('ServiceUnavailable', { Summarize: 4, Clauses: 4 })],
-  ['legal', 'recorder failing after the route was taken', 'Summarize', 'recorder-fails', backstop('Lambda.ServiceException', { RecordRun: 4, RecordFailure: 4 })],
+  ['legal', 'recorder failing after the route was taken', 'Summarize', 'recorder-fails', deliveredThenBackstop('auto-approve', 'Lambda.ServiceException', { RecordRun: 4, RecordFailure: 4 })],
   // Lambda
   ['lambda', 'Lambda throttling that clears', 'Check', { throttle: 2 }, ok('none', { Check: 2 })],
   ['lambda', 'Lambda service errors that clear after 2', 'Check', { error: 'ServiceException', times: 2 }, ok('none', { Check: 2 })],
@@ -133,9 +139,12 @@ describe.each(SCENARIOS.map((row, i) => [row[1], i] as const))('%s', (_what, i) 
     expect(states).toContain(stage);
     if (expected.status === 'SUCCEEDED') {
       expect(states[states.length - 1]).toBe('RecordRun');
+    } else if (expected.delivered) {
+      // Delivered, then not recorded: the execution's cause carries the route to the backstop.
+      expect(states.slice(-4)).toEqual(['RecordFailure', 'RecorderUnavailable', 'RecorderUnavailable-Route', 'RecordingFailedAfterDelivery']);
     } else if (expected.recorded === 'Execution.FAILED') {
-      // The recorder could not write: the execution fails on its failure path's task, without a Fail state.
-      expect(states[states.length - 1]).toBe('RecordFailure');
+      // The recorder could not write, before any route: the execution fails with the recorder's error.
+      expect(states.slice(-3)).toEqual(['RecordFailure', 'RecorderUnavailable', 'RecordingFailed']);
     } else {
       expect(states.slice(-2)).toEqual(['RecordFailure', 'Failed']);
     }
@@ -155,7 +164,9 @@ describe.each(SCENARIOS.map((row, i) => [row[1], i] as const))('%s', (_what, i) 
 
     // Exactly one run record: one version at the run's key, one run event; it names the outcome.
     expect({ versions: run.runRecordVersions, events: run.runEvents }).toEqual({ versions: 1, events: 1 });
-    expect(run.runRecord).toMatchObject({ outcome: expected.status, ...(expected.recorded ? { errorName: expected.recorded } : {}) });
+    // A delivered run is recorded as delivered (SUCCEEDED at its route), with the audit gap named.
+    const recordedOutcome = expected.delivered ? 'SUCCEEDED' : expected.status;
+    expect(run.runRecord).toMatchObject({ outcome: recordedOutcome, ...(expected.recorded ? { errorName: expected.recorded } : {}) });
     if (expected.status === 'FAILED') expect(run.runRecord.route.destination).toBe(expected.route);
     tally.single++;
   });

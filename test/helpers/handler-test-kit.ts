@@ -161,13 +161,40 @@ export async function makeTruncatedPdf(pages = 2): Promise<Uint8Array> {
 
 /** The magic bytes of each image type, padded to `size` bytes (the content is not a real image). */
 export const ImageFixtures = {
-  png: (size = 64) => pad([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], size),
-  jpeg: (size = 64) => pad([0xff, 0xd8, 0xff, 0xe0], size),
-  tiffLittleEndian: (size = 64) => pad([0x49, 0x49, 0x2a, 0x00], size),
-  tiffBigEndian: (size = 64) => pad([0x4d, 0x4d, 0x00, 0x2a], size),
+  /** A PNG signature and a valid IHDR (1x1, RGBA, its CRC), padded. */
+  png: (size = 64) => pad([...Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex')], size),
+  /** SOI and an APP0 segment header. */
+  jpeg: (size = 64) => pad([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10], size),
+  /** A TIFF header and one image file directory (1x1, one strip), padded. */
+  tiffLittleEndian: (size = 64) => pad(tiff(true), size),
+  tiffBigEndian: (size = 64) => pad(tiff(false), size),
   gif: (size = 64) => pad([0x47, 0x49, 0x46, 0x38, 0x39, 0x61], size),
   text: (size = 64) => pad([...Buffer.from('hello, world')], size),
 } as const;
+
+/** The smallest TIFF the preflight accepts: header, an IFD at 8 (width, length, strip offset and byte count), one data byte. */
+function tiff(little: boolean): number[] {
+  const b = Buffer.alloc(63);
+  b.write(little ? 'II' : 'MM', 0, 'latin1');
+  const u16 = (v: number, at: number) => (little ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
+  const u32 = (v: number, at: number) => (little ? b.writeUInt32LE(v, at) : b.writeUInt32BE(v, at));
+  u16(42, 2);
+  u32(8, 4);
+  u16(4, 8);
+  const entry = (i: number, tag: number, type: number, value: number) => {
+    const at = 10 + i * 12;
+    u16(tag, at);
+    u16(type, at + 2);
+    u32(1, at + 4);
+    if (type === 3) u16(value, at + 8); else u32(value, at + 8);
+  };
+  entry(0, 256, 3, 1);
+  entry(1, 257, 3, 1);
+  entry(2, 273, 4, 62);
+  entry(3, 279, 4, 1);
+  u32(0, 58);
+  return [...b];
+}
 
 function pad(prefix: number[], size: number): Uint8Array {
   const out = new Uint8Array(Math.max(size, prefix.length));

@@ -133,7 +133,12 @@ describe('Pipeline: the flagship template', () => {
     expect(recordFailure.Parameters).toMatchObject({ 'action': 'failure', 'state.$': '$', 'runId.$': '$$.Execution.Name' });
     expect(recordFailure.ResultPath).toBe('$.failure');
     expect(recordFailure.Next).toBe('Failed');
-    expect(recordFailure.Catch).toBeUndefined();
+    // Only the recorder being down for good escapes it: to RecorderUnavailable (ADR-0026).
+    expect(recordFailure.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.recorderError', Next: 'RecorderUnavailable' }]);
+    expect(definition.States.RecorderUnavailable.Choices).toEqual([{ Variable: '$.route.destination', IsPresent: true, Next: 'RecorderUnavailable-Route' }]);
+    expect(definition.States['RecorderUnavailable-Route']).toMatchObject({ Type: 'Pass', Parameters: { 'route.$': 'States.JsonToString($.route)' }, ResultPath: '$.recorderGap' });
+    expect(definition.States.RecordingFailedAfterDelivery).toEqual(expect.objectContaining({ Type: 'Fail', Error: 'Audit.RecorderUnavailable', CausePath: '$.recorderGap.route' }));
+    expect(definition.States.RecordingFailed).toEqual(expect.objectContaining({ Type: 'Fail', ErrorPath: '$.recorderError.Error', CausePath: '$.recorderError.Cause' }));
     expect(definition.States.Failed).toEqual(expect.objectContaining({ Type: 'Fail', ErrorPath: '$.failure.error', CausePath: '$.failure.cause' }));
     // The only way into Failed is RecordFailure.
     const intoFailed = allStates(definition).filter(([, s]) => s.Next === 'Failed' || (s.Catch ?? []).some((c: any) => c.Next === 'Failed'));

@@ -40,9 +40,34 @@ describe('generateValidators', () => {
     expect(v.output.errors!.map((e) => e.keyword).sort()).toEqual(['maxLength', 'required']);
   });
 
-  test('format is an annotation only (no format validators bundled)', () => {
+  test('format is enforced (ajv-formats, required by the generated code and carried by the handler bundle)', () => {
     const v = loadValidatorsSource(source);
-    expect(v.output({ documentType: 'MSA', when: 'not a date' })).toBe(true);
+    expect(v.output({ documentType: 'MSA', when: '2026-11-29T02:41:05Z' })).toBe(true);
+    expect(v.output({ documentType: 'MSA', when: 'not a date' })).toBe(false);
+    expect(describeErrors(v.output)).toBe("/when: fails 'format'");
+  });
+
+  test.each([
+    ['date-time', '2026-11-29T02:41:05.123+01:00', '2026-13-29T02:41:05Z'],
+    ['date', '2026-02-28', '2026-02-30'],
+    ['email', 'someone@example.com', 'not an address'],
+    ['uri', 'https://example.com/a?b=c', 'no scheme here'],
+    ['uuid', '123e4567-e89b-12d3-a456-426614174000', '123e4567-e89b-12d3-a456'],
+  ])('format %s: accepts %p, rejects %p', (format, good, bad) => {
+    const v = loadValidatorsSource(generateValidators({ output: { type: 'object', properties: { v: { type: 'string', format } } } }));
+    expect(v.output({ v: good })).toBe(true);
+    expect(v.output({ v: bad })).toBe(false);
+    expect(v.output.errors![0]).toMatchObject({ keyword: 'format', params: { format } });
+  });
+
+  test('an unknown format fails generation, naming the format and the schema', () => {
+    expect(() => generateValidators({ output: { type: 'object', properties: { v: { type: 'string', format: 'date-tme' } } } }))
+      .toThrow(/unknown format 'date-tme' in the output contract.*known formats: .*date-time/);
+  });
+
+  test('a property NAMED format is not a format keyword', () => {
+    const v = loadValidatorsSource(generateValidators({ output: { type: 'object', properties: { format: { type: 'string' } } } }));
+    expect(v.output({ format: 'A4' })).toBe(true);
   });
 
   test('the user $id is replaced, so equal schemas under two names do not clash', () => {

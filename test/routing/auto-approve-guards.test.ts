@@ -112,6 +112,45 @@ describe('auto-approve guards', () => {
   });
 });
 
+describe('active content never auto-approves', () => {
+  /** RESULTS plus an extraction stage whose contract declares `activeContent` (as the Textract stage's does). */
+  const WITH_EXTRACT = {
+    ...RESULTS,
+    properties: { ...RESULTS.properties, Extract: { type: 'object', required: ['pages'], properties: { pages: { type: 'integer' }, activeContent: { type: 'array', items: { type: 'string' } } } } },
+  };
+  function buildWithExtract() {
+    const stack: Stack = newStack();
+    const policy = new RoutingPolicy(stack, 'Route', {
+      rules: [
+        RoutingRule.when('low-risk-nda', RuleCondition.stringEquals('Classify.documentType', 'NDA'), RouteDestination.autoApprove()),
+        RoutingRule.when('other', RuleCondition.stringEquals('Classify.documentType', 'MSA'), RouteDestination.sqsQueue('msa', new sqs.Queue(stack, 'Msa'))),
+      ],
+      defaultRoute: RouteDestination.sqsQueue('review', new sqs.Queue(stack, 'Review')),
+    });
+    const start = policy._build({
+      resultsSchema: WITH_EXTRACT, autoApproveGuards: [], next: new sfn.Succeed(stack, 'Routed'), onError: new sfn.Fail(stack, 'DeliveryFailed'),
+    });
+    return stack.resolve(new sfn.StateGraph(start, 'routing').toGraphJson());
+  }
+  const run = (extract: object) => ({ document: { bucket: 'docs', key: 'incoming/nda.pdf' }, results: { ...input().results, Extract: extract } });
+
+  test('the auto-approve rule requires that no stage reported active content; other rules do not', () => {
+    const graph = buildWithExtract();
+    expect(graph.States.Route.Choices[0].And).toContainEqual({ Not: { Variable: '$.results.Extract.activeContent', IsPresent: true } });
+    expect(JSON.stringify(graph.States.Route.Choices[1])).not.toContain('activeContent');
+  });
+
+  test.each([
+    ['no active content', { pages: 1 }, 'Route-low-risk-nda'],
+    ['JavaScript', { pages: 1, activeContent: ['JavaScript'] }, 'Route-default'],
+    ['an attached file and a launch action', { pages: 2, activeContent: ['EmbeddedFiles', 'Launch'] }, 'Route-default'],
+  ])('run locally: %s -> %s', async (_, extract, expected) => {
+    const result = await runLocal(buildWithExtract(), run(extract), { handlers: { 'Route-default': async () => ({ MessageId: 'm-1' }) } });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.statesEntered).toContain(expected);
+  });
+});
+
 describe('spot checks of auto-approved runs', () => {
   test('off by default: no draw state', () => {
     const { graph } = build();

@@ -109,3 +109,31 @@ describe('LambdaStage and cdk-nag', () => {
     expect(again.violations.map((v) => v.ruleName)).toContain('AwsSolutions-IAM5[Resource::arn:aws:lambda:us-east-1:123456789012:function:other:*]');
   });
 });
+
+describe('format keywords in a stage contract', () => {
+  const FN = (stack: Stack) => lambda.Function.fromFunctionArn(stack, 'Target', FUNCTION_ARN);
+
+  test('are enforced by the validators generated at synth (the handler bundle resolves ajv-formats)', () => {
+    const stack = newStack({ withEnv: true });
+    const stage = InferenceStage.lambda(stack, 'Dated', {
+      function: FN(stack),
+      output: StageContract.fromObject({ type: 'object', required: ['signedAt'], properties: { signedAt: { type: 'string', format: 'date-time' }, contact: { type: 'string', format: 'email' } } }),
+    });
+    attachStage(stage, newAttachment(stack));
+    const v = loadValidatorsSource(fs.readFileSync(path.join(stageAssetDir(stage), 'validators.js'), 'utf8'));
+    expect(v.output({ signedAt: '2026-11-29T02:41:05Z', contact: 'a@example.com' })).toBe(true);
+    expect(v.output({ signedAt: 'yesterday' })).toBe(false);
+    expect(v.output({ signedAt: '2026-11-29T02:41:05Z', contact: 'nobody' })).toBe(false);
+    // The bundle the Lambda runs carries the formats module the generated code requires.
+    expect(fs.readFileSync(path.join(stageAssetDir(stage), 'index.js'), 'utf8')).toContain('fullFormats');
+  });
+
+  test('an unknown format fails synth with a message naming the stage, the format and the known ones', () => {
+    const stack = newStack({ withEnv: true });
+    expect(() => attachStage(InferenceStage.lambda(stack, 'Dated', {
+      function: FN(stack),
+      output: StageContract.fromObject({ type: 'object', properties: { signedAt: { type: 'string', format: 'datetime' } } }),
+    }), newAttachment(stack)))
+      .toThrow(/stage Dated: its contracts cannot be compiled into validators: unknown format 'datetime' in the output contract; known formats: .*date-time.*Fix the schema/);
+  });
+});

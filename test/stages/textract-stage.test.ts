@@ -149,7 +149,7 @@ describe('TextractStage', () => {
   test('config and validators: default limits, Textract output contract', () => {
     const dir = stageAssetDir(stage);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'stage-config.json'), 'utf8'))).toEqual({
-      stage: 'Extract', kind: 'textract', maxDocumentBytes: 50 * 1024 * 1024, maxPages: 3000,
+      stage: 'Extract', kind: 'textract', maxDocumentBytes: 50 * 1024 * 1024, maxPages: 3000, maxDecompressedBytes: 256 * 1024 * 1024,
     });
     expect(stage.outputContract.schema).toEqual(TEXTRACT_OUTPUT_SCHEMA);
     const v = loadValidatorsSource(fs.readFileSync(path.join(dir, 'validators.js'), 'utf8'));
@@ -172,6 +172,13 @@ describe('TextractStage props', () => {
     const input = StageContract.fromObject({ type: 'object', required: ['document', 'results'], properties: { results: { type: 'object' } } });
     const stage = InferenceStage.textract(newStack(), 'Extract', { input });
     expect(stage.inputContract).toBe(input);
+  });
+
+  test('maxDecompressedSize reaches the handler config; over 4 GiB fails synth', () => {
+    const stage = InferenceStage.textract(newStack(), 'Extract', { maxDecompressedSize: Size.mebibytes(64) });
+    expect(JSON.parse(fs.readFileSync(path.join(stageAssetDir(stage), 'stage-config.json'), 'utf8'))).toMatchObject({ maxDecompressedBytes: 64 * 1024 * 1024 });
+    expect(() => InferenceStage.textract(newStack(), 'Extract', { maxDecompressedSize: Size.gibibytes(5) }))
+      .toThrow(/^\[TextractStage TestStack\/Extract\] `maxDecompressedSize` must be between 1 byte and 4 GiB, got: 5368709120 bytes\./);
   });
 
   test.each([0, 3001, 1.5])('rejects maxPages %p', (maxPages) => {

@@ -18,6 +18,7 @@ import {
   ChainLink,
   failedStageOf,
   DocumentRef,
+  ErrorNames,
   Keys,
   QUARANTINE_ERRORS,
   REVIEW_ERRORS,
@@ -81,6 +82,10 @@ export interface ExecutionStatusDetail {
   readonly stopDate?: number | null;
   /** The execution's input, as a JSON string. */
   readonly input?: string | null;
+  /** The error a FAILED execution ended with. */
+  readonly error?: string | null;
+  /** Its cause: for `Audit.RecorderUnavailable`, the delivered route as JSON. */
+  readonly cause?: string | null;
 }
 
 export type ExecutionStatusEvent = EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusDetail>;
@@ -114,6 +119,8 @@ export function parseStageOrder(value: string | undefined): string[] {
 /** What the backstop returns: the record it wrote, or why it wrote none. */
 export interface BackstopResult {
   readonly record?: S3Pointer;
+  /** The delivered route the record names, when the execution's cause carried one (`Audit.RecorderUnavailable`). */
+  readonly route?: RouteTaken;
   readonly skipped?: 'status' | 'exists';
 }
 
@@ -127,6 +134,8 @@ export async function recordRun(deps: RecorderDeps, event: RecorderEvent): Promi
 
 /** The SUCCEEDED run record, with the sha256 of each stage's result. */
 export async function recordSuccess(deps: RecorderDeps, request: RunRecordRequest): Promise<{ record: S3Pointer }> {
+  const existing = await existingRunRecord(deps, request.runId);
+  if (existing) return { record: existing.pointer };
   const results = request.state.results ?? {};
   const stages = deps.stageOrder
     .filter((id) => Object.prototype.hasOwnProperty.call(results, id))
@@ -148,6 +157,18 @@ export async function recordSuccess(deps: RecorderDeps, request: RunRecordReques
 export async function recordFailure(deps: RecorderDeps, request: FailureRecordRequest): Promise<FailureRecorded> {
   const results = request.state.results ?? {};
   const errorName = request.state.error?.Error || 'States.Unknown';
+  const existing = await existingRunRecord(deps, request.runId);
+  if (existing) {
+    // The run is already recorded (its record task failed after writing, e.g. on the event): that
+    // record stands; the workflow still fails with the error, and the route is the recorded one.
+    const recorded = existing.record;
+    return {
+      error: errorName,
+      cause: `run ${request.runId} failed with ${errorName} after it was already recorded as ${recorded.outcome}; audit record s3://${existing.pointer.bucket}/${existing.pointer.key}`,
+      record: existing.pointer,
+      route: recorded.route ?? { rule: 'failure', destination: failureDestination(errorName) },
+    };
+  }
   // The catch names the stage that failed; without it (an error outside a stage), no stage is named.
   const stage = failedStageOf(request.state, deps.stageOrder);
   const route: RouteTaken = { rule: 'failure', destination: failureDestination(errorName) };
@@ -193,17 +214,33 @@ export async function recordBackstop(deps: RecorderDeps, event: ExecutionStatusE
   const now = deps.now ?? (() => new Date());
   const startedAt = typeof detail.startDate === 'number' ? new Date(detail.startDate).toISOString() : now().toISOString();
   const endedAt = typeof detail.stopDate === 'number' ? new Date(detail.stopDate).toISOString() : undefined;
-  const errorName = `Execution.${detail.status}`;
+  // The route was delivered before the recorder went down: the record tells that truth (the
+  // document reached its destination) and names the gap (no run record at the time, no stage hashes).
+  const delivered = detail.status === 'FAILED' && detail.error === ErrorNames.AUDIT_RECORDER_UNAVAILABLE ? routeFromCause(detail.cause) : undefined;
+  const errorName = delivered ? ErrorNames.AUDIT_RECORDER_UNAVAILABLE : `Execution.${detail.status}`;
+  const route: RouteTaken = delivered ?? { rule: 'backstop', destination: 'quarantine' };
+  const outcome = delivered ? 'SUCCEEDED' : 'FAILED';
   const record: AuditRecord = {
     ...base(deps, runId, document ?? { bucket: '', key: '' }, startedAt),
     ...(endedAt ? { endedAt } : {}),
-    outcome: 'FAILED',
+    outcome,
     errorName,
-    route: { rule: 'backstop', destination: 'quarantine' },
+    route,
   };
   const pointer = await writer(deps).run(await sealed(deps, record));
-  deps.logger.info('run recorded by backstop', { runId, outcome: 'FAILED', errorName });
-  return { record: pointer };
+  deps.logger.info('run recorded by backstop', { runId, outcome, errorName, destination: route.destination });
+  return { record: pointer, ...(delivered ? { route } : {}) };
+}
+
+/** The delivered route a `RecordingFailedAfterDelivery` cause carries (`{ rule, destination, messageId? }` as JSON). */
+function routeFromCause(cause: string | null | undefined): RouteTaken | undefined {
+  try {
+    const r = JSON.parse(cause ?? '');
+    if (r && typeof r.rule === 'string' && typeof r.destination === 'string') return routeOf(r);
+  } catch {
+    // not a route: recorded as a failed execution
+  }
+  return undefined;
 }
 
 /**
@@ -244,6 +281,28 @@ function reviewsOf(deps: RecorderDeps, results: { [key: string]: any }): { revie
     });
   }
   return reviews.length > 0 ? { reviews } : {};
+}
+
+/**
+ * The run's record when one is already written, announced again (its event may be what failed):
+ * the run record and the catch-all's record are written at most once per run, however often their
+ * task is retried or follows a half-failed record task. The event is at least once; the record, once.
+ */
+async function existingRunRecord(deps: RecorderDeps, runId: string): Promise<{ pointer: S3Pointer; record: AuditRecord } | undefined> {
+  const key = Keys.runAudit(runId);
+  let out;
+  try {
+    out = await deps.s3.send(new GetObjectCommand({ Bucket: deps.auditBucket, Key: key }));
+  } catch (err: any) {
+    if (err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404) return undefined;
+    throw err;
+  }
+  const text = out.Body ? await out.Body.transformToString() : '';
+  const record = JSON.parse(text) as AuditRecord;
+  const pointer: S3Pointer = { bucket: deps.auditBucket, key, ...(out.VersionId ? { versionId: out.VersionId } : {}), sha256: sha256(text) };
+  deps.logger.warn('run already recorded: announcing the existing record, writing none', { runId, outcome: record.outcome });
+  await writer(deps).announceRun(pointer, record);
+  return { pointer, record };
 }
 
 async function runRecordExists(deps: RecorderDeps, runId: string): Promise<boolean> {

@@ -23,7 +23,7 @@ import { LocalGuardrail } from './stand-ins/local-guardrail';
 import { LocalComprehend, LocalTranslate } from './stand-ins/local-language';
 import { LocalTranscribe } from './stand-ins/local-transcribe';
 import { ErrorDetail, UserFunctions } from './user-functions';
-import { EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
+import { BackstopResult, EXECUTION_STATUS_CHANGE, parseStageOrder, recordRun } from '../../audit/handler/recorder';
 import { ChunksDeps, handleChunks } from '../../pipeline/handler/chunks';
 import { MemoryQuotaStore } from '../../runtime/capacity';
 import { Validator } from '../../runtime/contracts';
@@ -731,20 +731,32 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
       current.running = false;
       if (fatal) throw fatal;
 
+      let backstopRoute: { rule: string; destination: string } | undefined;
       if (status === 'FAILED' && records) {
         // As in AWS, the backstop rule sees every failed execution: it writes the run record only when
         // the workflow could not (a terminal error, the recorder or the audit bucket down).
-        await recordRun(recorderDeps, {
+        const backstop = await recordRun(recorderDeps, {
           'detail-type': EXECUTION_STATUS_CHANGE,
-          'detail': { executionArn, name: runId, status: 'FAILED', input: JSON.stringify({ document }), startDate: started, stopDate: Date.now() },
-        } as any);
+          'detail': {
+            executionArn,
+            name: runId,
+            status: 'FAILED',
+            input: JSON.stringify({ document }),
+            startDate: started,
+            stopDate: Date.now(),
+            // As the status-change event carries them: the error and cause the execution ended with.
+            error: executionError?.name,
+            cause: executionError?.message,
+          },
+        } as any) as BackstopResult;
+        if (backstop.record && backstop.route) backstopRoute = backstop.route;
       }
 
       const stateAtFailure = failureInput?.state ?? failureInput?.Payload?.state;
       const results = output?.results ?? stateAtFailure?.results ?? {};
       const finalRoute = status === 'SUCCEEDED'
         ? (output?.route ?? { rule: 'none', destination: 'none' }) // $.route, set by the destination state
-        : (failure?.route ?? (records ? { rule: 'backstop', destination: 'quarantine' } : { rule: 'none', destination: 'failed' }));
+        : (failure?.route ?? backstopRoute ?? (records ? { rule: 'backstop', destination: 'quarantine' } : { rule: 'none', destination: 'failed' }));
       const caught = stateAtFailure?.error ?? output?.error;
       const errorName: string | undefined = status === 'FAILED' || caught
         ? (failure?.error ?? caught?.Error ?? executionError?.name) : undefined;

@@ -26,6 +26,13 @@ export interface TextractStageProps extends InferenceStageOptions {
    * @default 3000 (Textract's limit for asynchronous jobs)
    */
   readonly maxPages?: number;
+  /**
+   * Most bytes a PDF's compressed streams may inflate to, all of them together. The preflight counts
+   * them (keeping none) before the PDF is parsed and refuses a document over the limit with
+   * `Document.TooLarge` (quarantined, kept where it is): a Flate bomb never reaches the parser or Textract.
+   * @default Size.mebibytes(256)
+   */
+  readonly maxDecompressedSize?: Size;
 }
 
 
@@ -51,7 +58,11 @@ export class TextractStage extends InferenceStageBase {
     if (outOfRange(maxBytes, 1, 500 * 1024 * 1024)) {
       invalid(where, `\`maxDocumentSize\` must be between 1 byte and 500 MiB (Textract's limit), got: ${maxBytes} bytes.`);
     }
-    const config: TextractStageConfig = { stage: id, kind: 'textract', maxDocumentBytes: maxBytes, maxPages };
+    const maxDecompressedBytes = (props.maxDecompressedSize ?? Size.mebibytes(256)).toBytes();
+    if (outOfRange(maxDecompressedBytes, 1, 4 * 1024 * 1024 * 1024)) {
+      invalid(where, `\`maxDecompressedSize\` must be between 1 byte and 4 GiB, got: ${maxDecompressedBytes} bytes.`);
+    }
+    const config: TextractStageConfig = { stage: id, kind: 'textract', maxDocumentBytes: maxBytes, maxPages, maxDecompressedBytes };
     const input = props.input ?? StageContract.fromObject(cloneSchema(DOCUMENT_INPUT_SCHEMA));
     const output = StageContract.fromObject(cloneSchema(TEXTRACT_OUTPUT_SCHEMA));
     super(scope, id, {

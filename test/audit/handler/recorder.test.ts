@@ -359,3 +359,78 @@ describe('the run\'s audit chain (ADR-0017)', () => {
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 });
+
+describe('exactly one run record when a write half-succeeds', () => {
+  /** The audit bucket as S3 keeps it: the run record's versions at its key. */
+  let versions: string[];
+  beforeEach(() => {
+    versions = [];
+    s3.on(PutObjectCommand, { Key: 'runs/run-1.json' }).callsFake((input) => {
+      versions.push(input.Body as string);
+      return { VersionId: `av${versions.length}` };
+    });
+    s3.on(GetObjectCommand, { Key: 'runs/run-1.json' }).callsFake(() => {
+      if (versions.length === 0) throw awsError('NoSuchKey', 404);
+      return { Body: s3Body(versions[versions.length - 1]), VersionId: `av${versions.length}` };
+    });
+  });
+  const state: RunState = { document: docRef(), results: { Summarize: RESULTS.Summarize }, route: { rule: 'low-risk-nda', destination: 'auto-approve', messageId: 'm-1' } as any };
+  const run = { action: 'run' as const, state, runId: 'run-1', startedAt: '2025-01-01T00:00:00.000Z' };
+
+  test('the run record is written but its event fails: the retry announces the same record, and writes none', async () => {
+    events.on(PutEventsCommand).rejectsOnce(awsError('InternalException', 500)).resolves({ FailedEntryCount: 0 });
+    await expect(recordRun(deps(), run)).rejects.toMatchObject({ name: 'InternalException' });
+    const out = await recordRun(deps(), run) as any;
+    expect(versions).toHaveLength(1);
+    expect(out.record).toMatchObject({ key: 'runs/run-1.json', versionId: 'av1', sha256: sha256(versions[0]) });
+    const detail = JSON.parse(events.commandCalls(PutEventsCommand)[1].args[0].input.Entries![0].Detail!);
+    expect(detail).toMatchObject({ runId: 'run-1', outcome: 'SUCCEEDED', record: { versionId: 'av1' } });
+  });
+
+  test('the run task fails after its record was written, and the catch-all runs: no second (FAILED) record over the first', async () => {
+    events.on(PutEventsCommand).rejects(awsError('InternalException', 500));
+    await expect(recordRun(deps(), run)).rejects.toMatchObject({ name: 'InternalException' });
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+    const failure = { action: 'failure' as const, state: { ...state, error: { Error: 'InternalException', Cause: 'x' } }, runId: 'run-1', startedAt: run.startedAt };
+    const out = await recordRun(deps(), failure) as any;
+    expect(versions).toHaveLength(1);
+    expect(JSON.parse(versions[0])).toMatchObject({ outcome: 'SUCCEEDED', route: { rule: 'low-risk-nda', destination: 'auto-approve' } });
+    // The workflow still fails with the error, and the route it reports is the one the record holds.
+    expect(out).toMatchObject({ error: 'InternalException', record: { versionId: 'av1' }, route: { rule: 'low-risk-nda', destination: 'auto-approve' } });
+    expect(out.cause).toMatch(/already recorded as SUCCEEDED/);
+  });
+
+  test('a retried failure record is written once', async () => {
+    events.on(PutEventsCommand).rejectsOnce(awsError('InternalException', 500)).resolves({ FailedEntryCount: 0 });
+    const failure = { action: 'failure' as const, state: { document: docRef(), results: {}, error: { Error: 'Document.Corrupt', Cause: 'x' } } as RunState, runId: 'run-1', startedAt: run.startedAt };
+    await expect(recordRun(deps(), failure)).rejects.toMatchObject({ name: 'InternalException' });
+    await expect(recordRun(deps(), failure)).resolves.toMatchObject({ error: 'Document.Corrupt', route: { destination: 'quarantine' } });
+    expect(versions).toHaveLength(1);
+  });
+});
+
+describe('backstop after a delivered route (ADR-0026)', () => {
+  const event = (error: string, cause: string): ExecutionStatusEvent => ({
+    'detail-type': 'Step Functions Execution Status Change',
+    'detail': { name: 'run-9', status: 'FAILED', input: JSON.stringify({ document: docRef() }), startDate: Date.parse('2025-01-01T00:00:00.000Z'), stopDate: Date.parse('2025-01-01T00:04:00.000Z'), error, cause },
+  } as any);
+
+  beforeEach(() => {
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 404));
+  });
+
+  test('Audit.RecorderUnavailable with the route as its cause: recorded as delivered, the gap named', async () => {
+    const out = await recordRun(deps(), event('Audit.RecorderUnavailable', JSON.stringify({ rule: 'low-risk-nda', destination: 'auto-approve', messageId: 'm-7', extra: 1 })));
+    expect(out).toMatchObject({ route: { rule: 'low-risk-nda', destination: 'auto-approve', messageId: 'm-7' } });
+    expect(putBody()).toMatchObject({ runId: 'run-9', outcome: 'SUCCEEDED', errorName: 'Audit.RecorderUnavailable', route: { rule: 'low-risk-nda', destination: 'auto-approve', messageId: 'm-7' } });
+    expect(putBody().route).not.toHaveProperty('extra');
+  });
+
+  test.each([
+    ['another error', 'Lambda.ServiceException', JSON.stringify({ rule: 'x', destination: 'y' })],
+    ['a cause that is no route', 'Audit.RecorderUnavailable', 'not json'],
+  ])('%s: a failed execution, quarantined, as before', async (_what, error, cause) => {
+    await recordRun(deps(), event(error, cause));
+    expect(putBody()).toMatchObject({ outcome: 'FAILED', errorName: 'Execution.FAILED', route: { rule: 'backstop', destination: 'quarantine' } });
+  });
+});

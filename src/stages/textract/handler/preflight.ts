@@ -5,6 +5,7 @@
  * Every rejection is a named, non-retryable `Document.*` error; messages name sizes and limits,
  * never the document's content.
  */
+import { Inflate } from 'zlib';
 import type PDFParserType from 'pdf-lib/cjs/core/parser/PDFParser';
 import type PDFCatalog from 'pdf-lib/cjs/core/structures/PDFCatalog';
 import type PDFPageLeafType from 'pdf-lib/cjs/core/structures/PDFPageLeaf';
@@ -22,7 +23,16 @@ export interface PreflightLimits {
   readonly maxDocumentBytes: number;
   /** Most pages accepted. */
   readonly maxPages: number;
+  /**
+   * Most bytes the PDF's compressed streams may inflate to, all streams together (checked before the
+   * PDF is parsed, so a Flate bomb is refused with `Document.TooLarge` without being inflated).
+   * @default DEFAULT_MAX_DECOMPRESSED_BYTES
+   */
+  readonly maxDecompressedBytes?: number;
 }
+
+/** Reads bytes `start` to `end` (inclusive) of the document: an S3 range read in Lambda, a slice in tests. */
+export type ByteReader = (start: number, end: number) => Promise<Uint8Array>;
 
 /** What the preflight learned about a document. */
 export interface PreflightReport {
@@ -50,6 +60,12 @@ export const IMAGE_MAX_BYTES = 10 * MiB;
 
 /** Bytes needed to tell the type of a document. */
 export const MAGIC_BYTES = 8;
+
+/** Bytes read from the start of an image: its type and its header (PNG's IHDR, JPEG's first segment, TIFF's IFD offset). */
+export const HEADER_BYTES = 64;
+
+/** Default of `maxDecompressedBytes`: 256 MiB inflated, all of a PDF's streams together. */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * MiB;
 
 const SIGNATURES: ReadonlyArray<{ type: DocumentType; bytes: readonly number[] }> = [
   { type: 'pdf', bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] }, // %PDF-
@@ -85,13 +101,19 @@ export function needsFullRead(type: DocumentType | undefined): boolean {
 
 /**
  * Checks a document's bytes. `bytes` must be the whole document for a PDF (see `needsFullRead`);
- * for other types its first `MAGIC_BYTES` are enough. `size` is the object's size (from HeadObject).
+ * for other types its first `HEADER_BYTES` are enough, and `read` fetches what else the structure
+ * check needs (a TIFF's first image file directory). `size` is the object's size (from HeadObject).
  */
-export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits, size: number = bytes.length): Promise<PreflightReport> {
+export async function inspectDocument(
+  bytes: Uint8Array, limits: PreflightLimits, size: number = bytes.length, read?: ByteReader,
+): Promise<PreflightReport> {
   checkSize(size, limits);
   const type = sniffType(bytes);
+  // What the first bytes already hold is not read again.
+  const reader: ByteReader = async (start, end) => (!read || end < bytes.length ? bytes.slice(start, end + 1) : read(start, end));
   switch (type) {
     case 'pdf': {
+      await checkInflatedSize(bytes, limits.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
       const { pages, activeContent } = await readPdf(bytes);
       if (pages > limits.maxPages) {
         throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
@@ -105,14 +127,186 @@ export async function inspectDocument(bytes: Uint8Array, limits: PreflightLimits
         throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
           `the ${type.toUpperCase()} image is ${size} bytes, over Textract's limit of ${IMAGE_MAX_BYTES} bytes for images`);
       }
+      if (type === 'png') checkPng(await headerOf(bytes, size, reader));
+      else checkJpeg(await headerOf(bytes, size, reader));
       return { type, size, pages: 1, mode: 'sync', activeContent: [] };
     case 'tiff':
+      await checkTiff(await headerOf(bytes, size, reader), size, reader);
       // Possibly multi-page: only the asynchronous API reads every page. Textract counts them.
       return { type, size, mode: 'async', activeContent: [] };
     default:
       throw new PipelineError(ErrorNames.DOCUMENT_UNSUPPORTED_TYPE,
         'the document is not a PDF, PNG, JPEG or TIFF file (checked by its first bytes)');
   }
+}
+
+/** The document's first `HEADER_BYTES` (or all of it when smaller). */
+async function headerOf(bytes: Uint8Array, size: number, read: ByteReader): Promise<Uint8Array> {
+  const want = Math.min(HEADER_BYTES, size);
+  return bytes.length >= want ? bytes : read(0, want - 1);
+}
+
+const corrupt = (message: string) => new PipelineError(ErrorNames.DOCUMENT_CORRUPT, message);
+
+/* eslint-disable no-bitwise -- binary formats: CRC-32 and byte fields */
+/** CRC-32 (as PNG chunks use it). */
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** A PNG's first chunk must be a 13-byte IHDR with a non-zero size, known depth and colour type, and a matching CRC. */
+function checkPng(head: Uint8Array): void {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (head.length < 33 || view.getUint32(8) !== 13 || String.fromCharCode(...head.slice(12, 16)) !== 'IHDR') {
+    throw corrupt('the PNG has no IHDR chunk after its signature');
+  }
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  if (width === 0 || height === 0 || ![1, 2, 4, 8, 16].includes(head[24]) || ![0, 2, 3, 4, 6].includes(head[25])) {
+    throw corrupt('the PNG header (IHDR) names no valid image');
+  }
+  if (crc32(head.slice(12, 29)) !== view.getUint32(29)) {
+    throw corrupt('the PNG header (IHDR) fails its CRC');
+  }
+}
+
+/** A JPEG's SOI must be followed by a marker segment (0xFF, a marker, then a length of at least 2). */
+function checkJpeg(head: Uint8Array): void {
+  const marker = head[3];
+  const length = head.length >= 6 ? (head[4] << 8) | head[5] : 0;
+  // 0xC0-0xFE are segment markers with a length; 0xD0-0xD9 (RSTn, SOI, EOI) carry none and cannot come first.
+  if (head.length < 6 || marker < 0xc0 || marker === 0xff || (marker >= 0xd0 && marker <= 0xd9) || length < 2) {
+    throw corrupt('the JPEG has no valid marker segment after its start-of-image marker');
+  }
+}
+
+/* eslint-enable no-bitwise */
+
+/** TIFF tag numbers the first image file directory must hold (width, length, and strip or tile offsets). */
+const TIFF_WIDTH = 256;
+const TIFF_LENGTH = 257;
+const TIFF_STRIP_OFFSETS = 273;
+const TIFF_TILE_OFFSETS = 324;
+/** Bytes of one value of each TIFF field type (1 to 12); 0 for unknown types. */
+const TIFF_TYPE_BYTES = [0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8];
+
+/**
+ * A TIFF must have a first image file directory (IFD) inside the file: at least one entry, every
+ * entry of a known field type whose out-of-line values lie inside the file, image width and length
+ * over 0, strip or tile offsets, and a next-IFD offset of 0 or inside the file.
+ */
+async function checkTiff(head: Uint8Array, size: number, read: ByteReader): Promise<void> {
+  const little = head[0] === 0x49;
+  const u16 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint16(at, little);
+  const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(at, little);
+  if (head.length < 8) throw corrupt('the TIFF is shorter than its 8-byte header');
+  const ifd = u32(head, 4);
+  if (ifd < 8 || ifd + 2 > size) {
+    throw corrupt(`the TIFF's first image file directory offset (${ifd}) is outside the file (${size} bytes)`);
+  }
+  const count = u16(await read(ifd, ifd + 1), 0);
+  const end = ifd + 2 + count * 12 + 4;
+  if (count === 0 || end > size) {
+    throw corrupt(`the TIFF's first image file directory (${count} entries at offset ${ifd}) does not fit in the file (${size} bytes)`);
+  }
+  const dir = await read(ifd, end - 1);
+  if (dir.length < end - ifd) throw corrupt('the TIFF\'s first image file directory cannot be read whole');
+  const tags = new Map<number, number>();
+  for (let i = 0; i < count; i++) {
+    const at = 2 + i * 12;
+    const tag = u16(dir, at);
+    const type = u16(dir, at + 2);
+    const n = u32(dir, at + 4);
+    const bytes = (TIFF_TYPE_BYTES[type] ?? 0) * n;
+    if (!TIFF_TYPE_BYTES[type]) throw corrupt(`the TIFF's directory entry ${i} (tag ${tag}) has an unknown field type ${type}`);
+    if (bytes > 4 && (u32(dir, at + 8) + bytes > size)) {
+      throw corrupt(`the TIFF's directory entry ${i} (tag ${tag}) points outside the file`);
+    }
+    const value = bytes <= 4 ? (type === 3 ? u16(dir, at + 8) : type === 4 ? u32(dir, at + 8) : dir[at + 8]) : -1;
+    tags.set(tag, value);
+  }
+  if (!((tags.get(TIFF_WIDTH) ?? 0) !== 0 && (tags.get(TIFF_LENGTH) ?? 0) !== 0)) {
+    throw corrupt('the TIFF\'s first image file directory has no image width and length');
+  }
+  if (!tags.has(TIFF_STRIP_OFFSETS) && !tags.has(TIFF_TILE_OFFSETS)) {
+    throw corrupt('the TIFF\'s first image file directory has no strip or tile offsets (no image data)');
+  }
+  const inlineOffset = tags.get(TIFF_STRIP_OFFSETS) ?? tags.get(TIFF_TILE_OFFSETS)!;
+  if (inlineOffset >= size) throw corrupt('the TIFF\'s image data offset is outside the file');
+  const next = u32(dir, end - ifd - 4);
+  if (next !== 0 && (next < 8 || next + 2 > size)) {
+    throw corrupt(`the TIFF's next image file directory offset (${next}) is outside the file`);
+  }
+}
+
+/** Where each stream's data starts: after the `stream` keyword and its end of line. */
+const STREAM = Buffer.from('stream');
+const ENDSTREAM = Buffer.from('endstream');
+
+/**
+ * Inflates every stream of a PDF that inflates (whatever its /Filter says: names can be escaped or
+ * filters chained), counting the bytes and keeping none of them, and refuses the document with
+ * `Document.TooLarge` as soon as the total passes `limit`. pdf-lib inflates object and
+ * cross-reference streams while it parses, and Textract every content stream: a Flate bomb is
+ * refused before either does.
+ */
+export async function checkInflatedSize(pdf: Uint8Array, limit: number): Promise<number> {
+  const buf = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
+  let total = 0;
+  let at = buf.indexOf(STREAM);
+  while (at >= 0) {
+    const isEnd = at >= 3 && buf.toString('latin1', at - 3, at) === 'end';
+    let start = at + STREAM.length;
+    if (!isEnd && (buf[start] === 0x0d || buf[start] === 0x0a)) {
+      if (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 1;
+      start += 1;
+      const stop = buf.indexOf(ENDSTREAM, start);
+      const data = buf.subarray(start, stop < 0 ? buf.length : stop);
+      total += await inflatedBytes(data, limit - total);
+      if (total > limit) {
+        throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
+          `the PDF's streams inflate to more than ${limit} bytes (the stage's limit on decompressed bytes)`);
+      }
+      at = buf.indexOf(STREAM, stop < 0 ? buf.length : stop + ENDSTREAM.length);
+    } else {
+      at = buf.indexOf(STREAM, start);
+    }
+  }
+  return total;
+}
+
+/** Bytes `data` inflates to (0 when it is not zlib data), stopping once past `budget`. */
+function inflatedBytes(data: Buffer, budget: number): Promise<number> {
+  // A zlib stream starts with a CMF byte of method 8 and a header that is a multiple of 31.
+  // eslint-disable-next-line no-bitwise
+  if (data.length < 2 || (data[0] & 0x0f) !== 8 || ((data[0] << 8) | data[1]) % 31 !== 0) return Promise.resolve(0);
+  return new Promise((resolve) => {
+    let count = 0;
+    let done = false;
+    const inflate = new Inflate({ chunkSize: 64 * 1024 });
+    const finish = () => {
+      if (done) return;
+      done = true;
+      resolve(count);
+    };
+    inflate.on('data', (chunk: Buffer) => {
+      count += chunk.length;
+      if (count > budget) {
+        inflate.destroy();
+        finish();
+      }
+    });
+    // Corrupt or truncated data: what inflated so far is what counts.
+    inflate.on('error', finish);
+    inflate.on('end', finish);
+    inflate.on('close', finish);
+    inflate.end(data);
+  });
 }
 
 /**

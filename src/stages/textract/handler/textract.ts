@@ -21,7 +21,7 @@ import {
   TextractClient,
 } from '@aws-sdk/client-textract';
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
-import { inspectDocument, MAGIC_BYTES, needsFullRead, PreflightReport, checkSize, sniffType } from './preflight';
+import { HEADER_BYTES, inspectDocument, needsFullRead, PreflightReport, checkSize, sniffType } from './preflight';
 import { blocksToText, lineCount } from './text';
 import { CapacityControl } from '../../../runtime/capacity';
 import { StageValidators } from '../../../runtime/contracts';
@@ -219,14 +219,16 @@ async function startStage(deps: TextractHandlerDeps, invocation: StageInvocation
  * encryption). Images are never read whole: Textract reads them from S3.
  */
 async function preflightObject(deps: TextractHandlerDeps, document: DocumentRef): Promise<PreflightReport> {
-  const limits = { maxDocumentBytes: deps.config.maxDocumentBytes, maxPages: deps.config.maxPages };
+  const { maxDocumentBytes, maxPages, maxDecompressedBytes } = deps.config;
+  const limits = { maxDocumentBytes, maxPages, maxDecompressedBytes };
   const head = await headObject(deps.s3, document);
   checkSize(head.size, limits);
-  let bytes = await readObject(deps.s3, document, `bytes=0-${MAGIC_BYTES - 1}`);
+  let bytes = await readObject(deps.s3, document, `bytes=0-${Math.min(HEADER_BYTES, head.size) - 1}`);
   if (needsFullRead(sniffType(bytes))) {
     bytes = await readObject(deps.s3, document);
   }
-  return inspectDocument(bytes, limits, head.size);
+  // A TIFF's directory can be anywhere in the file: the structure check reads it by range.
+  return inspectDocument(bytes, limits, head.size, (start, end) => readObject(deps.s3, document, `bytes=${start}-${end}`));
 }
 
 /** Runs a Textract call under the stage's quota (dimension: the API's name), when it has one. */

@@ -105,8 +105,14 @@ function deps(overrides: Partial<TextractHandlerDeps> = {}): TextractHandlerDeps
 function givenDocument(bytes: Uint8Array, size = bytes.length) {
   s3.on(HeadObjectCommand).resolves({ ContentLength: size });
   s3.on(GetObjectCommand, { Bucket: 'docs-bucket' }).callsFake((input) => ({
-    Body: s3Body(input.Range ? bytes.slice(0, 8) : bytes),
+    Body: s3Body(input.Range ? rangeOf(bytes, input.Range) : bytes),
   }));
+}
+
+/** The bytes a `bytes=a-b` range names (clipped to the object, as S3 does). */
+function rangeOf(bytes: Uint8Array, range: string): Uint8Array {
+  const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(range)!;
+  return bytes.slice(Number(a), Number(b) + 1);
 }
 
 function line(text: string, page?: number): Block {
@@ -148,7 +154,7 @@ describe('synchronous extraction (one page)', () => {
     expect(out).toEqual(expected);
     expect(s3).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: 'docs-bucket', Key: 'incoming/contract.pdf', VersionId: 'v1' });
     // First the magic bytes, then the whole PDF for its page count.
-    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Range)).toEqual(['bytes=0-7', undefined]);
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Range)).toEqual(['bytes=0-63', undefined]);
     expect(textract).toHaveReceivedCommandTimes(DetectDocumentTextCommand, 1);
     expect(textract).toHaveReceivedCommandWith(DetectDocumentTextCommand, {
       Document: { S3Object: { Bucket: 'docs-bucket', Name: 'incoming/contract.pdf', Version: 'v1' } },
@@ -187,7 +193,7 @@ describe('synchronous extraction (one page)', () => {
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN, output: JSON.stringify(expected) });
   });
 
-  test('a PNG is read only for its magic bytes and extracted synchronously', async () => {
+  test('a PNG is read only for its header and extracted synchronously', async () => {
     givenDocument(ImageFixtures.png(2048));
     textract.on(DetectDocumentTextCommand).resolves({ Blocks: [line('Scanned page')] });
 
@@ -195,7 +201,7 @@ describe('synchronous extraction (one page)', () => {
 
     expect(out).toMatchObject({ pages: 1, mode: 'sync' });
     expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 1);
-    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Range: 'bytes=0-7' });
+    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Range: 'bytes=0-63' });
   });
 
   test('without a version id the S3Object has no Version', async () => {

@@ -370,7 +370,10 @@ export class BedrockStage extends InferenceStageBase {
       guardrail: props.guardrail ? { id: props.guardrail.guardrailId, version: props.guardrail.guardrailVersion } : undefined,
       screening,
       ...(soMode !== StructuredOutputMode.OFF && caps.structuredOutput ? {
-        structuredOutput: { name: id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64), schema: JSON.stringify(structuredSchema(modelSchema, modes.spotlight !== ScreeningMode.OFF)) },
+        structuredOutput: {
+          name: id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64),
+          schema: JSON.stringify(structuredSchema(modelSchema, modes.spotlight !== ScreeningMode.OFF)),
+        },
       } : {}),
       ...(props.serviceTier ? { serviceTier: props.serviceTier } : {}),
       promptCache: (props.promptCaching ?? caps.promptCaching) && Boolean(props.prompt.systemPrompt),

@@ -83,8 +83,7 @@ export class ContractBedrock {
     let cacheRead = 0;
     let cacheWrite = 0;
     if (prefix) {
-      if (this.cached.has(prefix)) cacheRead = estimateTokens(prefix);
-      else {
+      if (this.cached.has(prefix)) {cacheRead = estimateTokens(prefix);} else {
         cacheWrite = estimateTokens(prefix);
         this.cached.add(prefix);
       }

@@ -1,5 +1,6 @@
 import {
-  ApplyGuardrailCommand, BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseCommandInput, ConverseCommandOutput, Message, ServiceTierType, SystemContentBlock,
+  ApplyGuardrailCommand, BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseCommandInput, ConverseCommandOutput, Message,
+  ServiceTierType, SystemContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import { parseReply } from './model-reply';
 import {

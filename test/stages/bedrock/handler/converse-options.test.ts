@@ -50,7 +50,7 @@ function event(): StageInvocation {
 }
 
 function reply(text: string, usage: { [k: string]: number } = { inputTokens: 100, outputTokens: 20 }): ConverseCommandOutput {
-  return { output: { message: { role: 'assistant', content: [{ text }] } }, stopReason: 'end_turn', usage: usage as any, $metadata: {} };
+  return { output: { message: { role: 'assistant', content: [{ text }] } }, stopReason: 'end_turn', usage: usage as any, metrics: { latencyMs: 10 }, $metadata: {} };
 }
 
 describe('Bedrock stage: Converse options', () => {

@@ -344,7 +344,8 @@ export class BedrockStage extends InferenceStageBase {
     }
     const price = priceOf(props.model.modelId, props.price);
     if (props.price) {
-      for (const [name, v] of Object.entries({ inputPer1k: price!.inputPer1k, outputPer1k: price!.outputPer1k, cacheReadPer1k: price!.cacheReadPer1k, cacheWritePer1k: price!.cacheWritePer1k })) {
+      const { inputPer1k, outputPer1k, cacheReadPer1k, cacheWritePer1k } = props.price;
+      for (const [name, v] of Object.entries({ inputPer1k, outputPer1k, cacheReadPer1k, cacheWritePer1k })) {
         if (v !== undefined && !Token.isUnresolved(v) && outOfRange(v, 0, 1000)) {
           invalid(where, `\`price.${name}\` must be a USD price per 1,000 tokens from 0 to 1000, got: ${v}.`);
         }

@@ -21,6 +21,11 @@ export interface ModelCall {
   readonly outputTokens?: number;
   /** The model's own latency for the call, as the service reports it. */
   readonly latencyMs?: number;
+  /** Prompt tokens read from and written to the prompt cache, when the service reports them. */
+  readonly cacheReadInputTokens?: number;
+  readonly cacheWriteInputTokens?: number;
+  /** The call's cost in USD at the trace's list prices (`StageTrace.priceSource`). */
+  readonly costUsd?: number;
 }
 
 /**
@@ -32,6 +37,8 @@ export interface StageTrace {
   prompt?: string;
   /** Each model call, in order. */
   readonly calls: ModelCall[];
+  /** Where the prices behind the calls' `costUsd` come from. */
+  priceSource?: string;
 }
 
 /** A new, empty trace. */
@@ -58,12 +65,23 @@ export function modelUsage(trace: StageTrace | undefined): ModelUsage | undefine
   const inputTokens = sum(trace.calls.map((c) => c.inputTokens));
   const outputTokens = sum(trace.calls.map((c) => c.outputTokens));
   const latencyMs = sum(trace.calls.map((c) => c.latencyMs));
+  const cacheReadInputTokens = sum(trace.calls.map((c) => c.cacheReadInputTokens));
+  const cacheWriteInputTokens = sum(trace.calls.map((c) => c.cacheWriteInputTokens));
+  const cost = sum(trace.calls.map((c) => c.costUsd));
   return {
     calls: trace.calls.length,
     ...(inputTokens !== undefined ? { inputTokens } : {}),
     ...(outputTokens !== undefined ? { outputTokens } : {}),
     ...(latencyMs !== undefined ? { latencyMs } : {}),
+    ...(cacheReadInputTokens !== undefined ? { cacheReadInputTokens } : {}),
+    ...(cacheWriteInputTokens !== undefined ? { cacheWriteInputTokens } : {}),
+    ...(cost !== undefined && trace.priceSource ? { costUsd: roundUsd(cost), priceSource: trace.priceSource } : {}),
   };
+}
+
+/** A cost rounded to a millionth of a dollar (sums of per-token prices carry float noise). */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
 }
 
 /** Writes audit records to the audit bucket and puts the matching event on the audit bus. */

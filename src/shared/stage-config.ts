@@ -36,6 +36,30 @@ export interface BedrockStageConfig extends StageConfigBase {
   readonly guardrail?: { readonly id: string; readonly version: string };
   /** Prompt-injection screening; absent in configs written before it: the deterministic layers only. */
   readonly screening?: BedrockScreeningConfig;
+  /**
+   * Converse JSON-schema structured output (`outputConfig.textFormat`): the schema (the model
+   * contract, closed, with the spotlight field when spotlighting is on) as JSON text, and its name.
+   * Absent: the reply is parsed and repaired from free text.
+   */
+  readonly structuredOutput?: { readonly name: string; readonly schema: string };
+  /** Converse `serviceTier.type` ('default', 'flex', 'priority', 'reserved'); absent: not sent. */
+  readonly serviceTier?: string;
+  /** Put a cache point after the system prompt (Converse prompt caching). */
+  readonly promptCache?: boolean;
+  /** List prices of the model, per 1,000 tokens, for the cost of each call in the audit record. */
+  readonly price?: BedrockPriceConfig;
+}
+
+/** A Bedrock model's list prices in USD per 1,000 tokens, and where they come from. */
+export interface BedrockPriceConfig {
+  readonly inputPer1k: number;
+  readonly outputPer1k: number;
+  /** Cache reads; absent: priced as input tokens. */
+  readonly cacheReadPer1k?: number;
+  /** Cache writes; absent: priced as input tokens. */
+  readonly cacheWritePer1k?: number;
+  /** Where the prices come from (named in every audit record that uses them). */
+  readonly source: string;
 }
 
 /** Environment variables of a Bedrock stage's handler naming its prompt-attack guardrail. */

@@ -137,6 +137,12 @@ export interface ModelUsage {
   readonly outputTokens?: number;
   /** The model's own latency summed over the calls (Converse `metrics.latencyMs`), when reported. */
   readonly latencyMs?: number;
+  /** Prompt tokens read from and written to the model's prompt cache, when reported. */
+  readonly cacheReadInputTokens?: number;
+  readonly cacheWriteInputTokens?: number;
+  /** The calls' cost in USD at the list prices named by `priceSource`, when the stage has prices. */
+  readonly costUsd?: number;
+  readonly priceSource?: string;
 }
 
 /** One link of a run's audit chain: a stage record, its sha256, and the sha256 of the record before it. */

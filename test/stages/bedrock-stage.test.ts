@@ -137,6 +137,9 @@ describe('BedrockStage with a foundation model', () => {
         delimiterTags: [],
         outputFields: ['summary', 'riskScore', 'riskClauses'],
       },
+      // Claude 3.5 Haiku: prompt caching (the system prompt is cached), no JSON-schema structured output
+      promptCache: true,
+      price: { inputPer1k: 0.0008, outputPer1k: 0.004, cacheReadPer1k: 0.00008, cacheWritePer1k: 0.001, source: expect.stringMatching(/^built-in table: Amazon Bedrock on-demand list prices/) },
     });
   });
 

@@ -3,6 +3,7 @@ import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { BedrockModel } from './bedrock-model';
+import { capabilitiesOf, priceOf, structuredSchema } from './model-catalog';
 import { PromptTemplate } from './prompt-template';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA, POINTER_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
@@ -18,6 +19,62 @@ export interface BedrockGuardrail {
   readonly guardrailId: string;
   /** The guardrail's version (a number, or 'DRAFT'). */
   readonly guardrailVersion: string;
+}
+
+/** Converse features a Bedrock model supports; a field left out is looked up in the built-in table. */
+export interface BedrockModelCapabilities {
+  /**
+   * Converse JSON-schema structured output (`outputConfig.textFormat`).
+   * @default - from the built-in table (false for a model not in it)
+   */
+  readonly structuredOutput?: boolean;
+  /**
+   * Converse prompt caching (a `cachePoint` block).
+   * @default - from the built-in table (false for a model not in it)
+   */
+  readonly promptCaching?: boolean;
+}
+
+/** List prices of a Bedrock model in USD per 1,000 tokens, and where they come from. */
+export interface BedrockModelPrice {
+  /** Input (prompt) tokens, per 1,000. */
+  readonly inputPer1k: number;
+  /** Output tokens, per 1,000. */
+  readonly outputPer1k: number;
+  /**
+   * Tokens read from the prompt cache, per 1,000.
+   * @default - the input price
+   */
+  readonly cacheReadPer1k?: number;
+  /**
+   * Tokens written to the prompt cache, per 1,000.
+   * @default - the input price
+   */
+  readonly cacheWritePer1k?: number;
+  /** Where the prices come from; every audit record that uses them names it. */
+  readonly source: string;
+}
+
+/** How the stage gets JSON from the model. */
+export enum StructuredOutputMode {
+  /** JSON-schema structured output when the model supports it (built-in table or `modelCapabilities`), otherwise parse and repair. */
+  AUTO = 'auto',
+  /** Always ask Converse for JSON-schema structured output (the model must support it). */
+  ON = 'on',
+  /** Never: the reply is parsed from free text, with one repair attempt. */
+  OFF = 'off',
+}
+
+/** The Converse service tier a stage's calls run in (`serviceTier`). */
+export enum BedrockServiceTier {
+  /** The standard tier. */
+  DEFAULT = 'default',
+  /** Lower price, longer and less predictable latency: batch-like stages. */
+  FLEX = 'flex',
+  /** Higher price, preferred processing: latency-sensitive stages. */
+  PRIORITY = 'priority',
+  /** Reserved capacity bought for the account. */
+  RESERVED = 'reserved',
 }
 
 /** What a prompt-injection screening layer's findings do. */
@@ -126,6 +183,37 @@ export interface BedrockStageProps extends InferenceStageOptions {
    */
   readonly guardrail?: BedrockGuardrail;
   /**
+   * How the stage gets JSON from the model: Converse JSON-schema structured output
+   * (`outputConfig.textFormat`, the output contract's model schema as the schema) or free text
+   * parsed with one repair attempt. The reply is validated against the contract either way.
+   * @default StructuredOutputMode.AUTO
+   */
+  readonly structuredOutput?: StructuredOutputMode;
+  /**
+   * What the model supports, over the built-in table (for a model the table does not know, or to
+   * turn a feature off).
+   * @default - the built-in table
+   */
+  readonly modelCapabilities?: BedrockModelCapabilities;
+  /**
+   * The Converse service tier of the stage's calls.
+   * @default - none sent: the account's default tier
+   */
+  readonly serviceTier?: BedrockServiceTier;
+  /**
+   * Put a Converse cache point after the system prompt, so repeated calls read the static
+   * instructions from the prompt cache. Needs a `systemPrompt` long enough for the model's minimum
+   * cacheable length; a model without prompt caching fails synth when this is true.
+   * @default - on when the model supports prompt caching and the prompt has a system prompt
+   */
+  readonly promptCaching?: boolean;
+  /**
+   * List prices of the model: each call's cost (input, output and cache tokens) goes into the
+   * stage's audit record with `source` named.
+   * @default - the built-in table (us-east-1 on-demand list prices); no cost for a model it does not know
+   */
+  readonly price?: BedrockModelPrice;
+  /**
    * The prompt-injection screening of the untrusted text: turn layers off, make them report only,
    * raise the prompt-attack filter's strength, or screen with your own guardrail.
    * @default - every layer enforces; the stage creates a guardrail with the prompt-attack filter at HIGH
@@ -161,7 +249,12 @@ function addedOutput(enforced: readonly string[]): { [field: string]: any } {
 const USAGE_SCHEMA = {
   type: 'object',
   required: ['inputTokens', 'outputTokens'],
-  properties: { inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' } },
+  properties: {
+    inputTokens: { type: 'integer' },
+    outputTokens: { type: 'integer' },
+    cacheReadInputTokens: { type: 'integer' },
+    cacheWriteInputTokens: { type: 'integer' },
+  },
 };
 
 /**
@@ -235,6 +328,33 @@ export class BedrockStage extends InferenceStageBase {
       outputFields: Object.keys(modelSchema.properties ?? {}),
     };
 
+    const caps = capabilitiesOf(props.model.modelId, props.modelCapabilities);
+    const soMode = props.structuredOutput ?? StructuredOutputMode.AUTO;
+    if (soMode === StructuredOutputMode.ON && !caps.structuredOutput) {
+      invalid(where, `\`structuredOutput\` is ON, but the model '${props.model.modelId}' has no Converse JSON-schema structured output in the built-in table. Use StructuredOutputMode.AUTO or OFF, or set \`modelCapabilities.structuredOutput\` to true if the model supports it.`);
+    }
+    if (props.promptCaching === true && !caps.promptCaching) {
+      invalid(where, `\`promptCaching\` is true, but the model '${props.model.modelId}' has no prompt caching in the built-in table. Remove promptCaching, or set \`modelCapabilities.promptCaching\` to true if the model supports it.`);
+    }
+    if (props.promptCaching === true && !props.prompt.systemPrompt) {
+      invalid(where, `\`promptCaching\` is true, but the prompt (v${props.prompt.version}) has no system prompt to cache. Put the static instructions in the prompt's systemPrompt, or remove promptCaching.`);
+    }
+    if (props.guardrail && !Token.isUnresolved(props.guardrail.guardrailVersion) && !/^(DRAFT|[1-9][0-9]{0,7})$/.test(props.guardrail.guardrailVersion)) {
+      invalid(where, `\`guardrail.guardrailVersion\` must be a version number or 'DRAFT', got: '${props.guardrail.guardrailVersion}'. Pass the number of a published version of guardrail '${props.guardrail.guardrailId}'.`);
+    }
+    const price = priceOf(props.model.modelId, props.price);
+    if (props.price) {
+      const { inputPer1k, outputPer1k, cacheReadPer1k, cacheWritePer1k } = props.price;
+      for (const [name, v] of Object.entries({ inputPer1k, outputPer1k, cacheReadPer1k, cacheWritePer1k })) {
+        if (v !== undefined && !Token.isUnresolved(v) && outOfRange(v, 0, 1000)) {
+          invalid(where, `\`price.${name}\` must be a USD price per 1,000 tokens from 0 to 1000, got: ${v}.`);
+        }
+      }
+      if (props.price.source.trim().length === 0) {
+        invalid(where, '`price.source` is empty. Name where the prices come from (a pricing page and its date, or your contract).');
+      }
+    }
+
     const vars = props.prompt.variables.filter((v) => v !== 'text');
     const input = props.input ?? StageContract.fromObject(mergeObjectSchemas(cloneSchema(DOCUMENT_INPUT_SCHEMA), schemaRequiringPaths(vars)));
     const config: BedrockStageConfig = {
@@ -250,6 +370,15 @@ export class BedrockStage extends InferenceStageBase {
       maxInputChars,
       guardrail: props.guardrail ? { id: props.guardrail.guardrailId, version: props.guardrail.guardrailVersion } : undefined,
       screening,
+      ...(soMode !== StructuredOutputMode.OFF && caps.structuredOutput ? {
+        structuredOutput: {
+          name: id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64),
+          schema: JSON.stringify(structuredSchema(modelSchema, modes.spotlight !== ScreeningMode.OFF)),
+        },
+      } : {}),
+      ...(props.serviceTier ? { serviceTier: props.serviceTier } : {}),
+      promptCache: (props.promptCaching ?? caps.promptCaching) && Boolean(props.prompt.systemPrompt),
+      ...(price ? { price } : {}),
     };
     const outputContract = StageContract.fromObject(output);
     super(scope, id, {

@@ -120,6 +120,8 @@ test('the schema rejects records that break the interface', () => {
   expect(validate({ ...good, content: { transcript: { key: 'k', sha256: sha } } })).toBe(false);
   expect(validate({ ...good, model: { calls: 1, inputTokens: 10, outputTokens: 2, latencyMs: 5 } })).toBe(true);
   expect(validate({ ...good, model: { calls: 1, inputTokens: -1, outputTokens: 2 } })).toBe(false);
+  expect(validate({ ...good, model: { calls: 2, inputTokens: 10, outputTokens: 2, cacheReadInputTokens: 900, cacheWriteInputTokens: 0, costUsd: 0.0012, priceSource: 'list' } })).toBe(true);
+  expect(validate({ ...good, model: { calls: 1, inputTokens: 10, outputTokens: 2, costUsd: 0.0012 } })).toBe(false);
   const { outcome: _omit, ...noOutcome } = good;
   expect(validate(noOutcome)).toBe(false);
 });

@@ -3,8 +3,14 @@
  * a deterministic instance of the stage's model-reply schema (see `instanceOf`), in Converse's
  * shape, so the real Bedrock core parses, validates (and, when the reply is cut at `maxTokens`,
  * repairs) it exactly as it does a real model's reply.
+ *
+ * With JSON-schema structured output (`outputConfig.textFormat`), the reply is an instance of the
+ * schema sent in the request instead (as a real model constrained to it), so a stage's structured
+ * output path runs locally too. With a `cachePoint` after the system prompt, the first call with a
+ * given prefix reports it as `cacheWriteInputTokens` and every later one as `cacheReadInputTokens`.
  */
 import { instanceOf, InstanceValidator } from './instance';
+import { SPOTLIGHT_FIELD } from '../../../stages/bedrock/handler/screening';
 import { commandName, unsupportedCommand } from '../adapters/errors';
 
 export interface ContractStandInOptions {
@@ -28,6 +34,8 @@ export interface ConverseCall {
   /** The reply text sent back (cut when it exceeded `maxTokens`). */
   readonly reply: string;
   readonly stopReason: string;
+  /** True when the call asked for JSON-schema structured output. */
+  readonly structured?: boolean;
 }
 
 const SUPPORTED = ['ConverseCommand'];
@@ -48,6 +56,8 @@ function blocksText(blocks: unknown): string {
 export class ContractBedrock {
   /** The Converse calls so far, for assertions. */
   public readonly calls: ConverseCall[] = [];
+  /** The cached prompt prefixes (the text before a cache point) of this stand-in's model. */
+  private readonly cached = new Set<string>();
 
   constructor(private readonly options: ContractStandInOptions) {}
 
@@ -58,14 +68,28 @@ export class ContractBedrock {
     const prompt = messages.filter((m) => m?.role === 'user').map((m) => blocksText(m.content)).join('\n\n');
     const system = blocksText(input.system);
     const allText = messages.map((m) => blocksText(m?.content)).join('\n\n');
+    const structured = structuredSchema(input);
 
-    const value = instanceOf(this.options.schema, {
+    const value = instanceOf(structured ?? this.options.schema, {
       seed: this.options.seed(),
       pins: this.options.pins?.(),
-      validate: this.options.validate,
+      // The stage's validator checks its model schema; a structured-output schema is checked by instanceOf itself.
+      validate: structured ? undefined : this.options.validate,
     });
     let reply = JSON.stringify(value);
-    const inputTokens = estimateTokens(allText) + estimateTokens(system);
+    const systemBlocks: any[] = Array.isArray(input.system) ? input.system : [];
+    const cut = systemBlocks.findIndex((b) => b?.cachePoint);
+    const prefix = cut > 0 ? blocksText(systemBlocks.slice(0, cut)) : '';
+    let cacheRead = 0;
+    let cacheWrite = 0;
+    if (prefix) {
+      if (this.cached.has(prefix)) {cacheRead = estimateTokens(prefix);} else {
+        cacheWrite = estimateTokens(prefix);
+        this.cached.add(prefix);
+      }
+    }
+    // As Converse counts them: inputTokens are the prompt tokens not read from or written to the cache.
+    const inputTokens = estimateTokens(allText) + estimateTokens(system) - cacheRead - cacheWrite;
     let outputTokens = estimateTokens(reply);
     let stopReason = 'end_turn';
     const maxTokens = input.inferenceConfig?.maxTokens;
@@ -81,14 +105,39 @@ export class ContractBedrock {
       ...(typeof maxTokens === 'number' ? { maxTokens } : {}),
       reply,
       stopReason,
+      ...(structured ? { structured: true } : {}),
     });
     return {
       $metadata: { httpStatusCode: 200 },
       output: { message: { role: 'assistant', content: [{ text: reply }] } },
       stopReason,
-      usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+      usage: {
+        inputTokens,
+        outputTokens,
+        totalTokens: inputTokens + outputTokens + cacheRead + cacheWrite,
+        ...(prefix ? { cacheReadInputTokens: cacheRead, cacheWriteInputTokens: cacheWrite } : {}),
+      },
       // A modelled latency (never the wall clock): time to first token plus a steady output rate.
       metrics: { latencyMs: 200 + Math.round(inputTokens / 50) + outputTokens * 10 },
     };
   }
+}
+
+/**
+ * The JSON schema of a Converse request's structured output setting, if it has one, without the
+ * spotlighting field: the local guardrail stand-in plays the model's part of spotlighting (it adds
+ * `injectionSuspected` from the marked text), never a random draw.
+ */
+function structuredSchema(input: any): object | undefined {
+  const format = input?.outputConfig?.textFormat;
+  if (format?.type !== 'json_schema') return undefined;
+  const text = format?.structure?.jsonSchema?.schema;
+  if (typeof text !== 'string') throw new Error('ContractBedrock: outputConfig.textFormat.structure.jsonSchema.schema must be JSON text');
+  const schema = JSON.parse(text);
+  if (schema?.properties && SPOTLIGHT_FIELD in schema.properties) {
+    const { [SPOTLIGHT_FIELD]: _spotlight, ...properties } = schema.properties;
+    schema.properties = properties;
+    if (Array.isArray(schema.required)) schema.required = schema.required.filter((r: string) => r !== SPOTLIGHT_FIELD);
+  }
+  return schema;
 }

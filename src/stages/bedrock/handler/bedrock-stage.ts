@@ -1,16 +1,19 @@
-import { ApplyGuardrailCommand, BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseCommandOutput, Message } from '@aws-sdk/client-bedrock-runtime';
+import {
+  ApplyGuardrailCommand, BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseCommandInput, ConverseCommandOutput, Message,
+  ServiceTierType, SystemContentBlock,
+} from '@aws-sdk/client-bedrock-runtime';
 import { parseReply } from './model-reply';
 import {
   LayerFindings, LayerModes, LOCAL_LAYERS_ONLY, markUntrusted, newMarker, screenDeterministic, screeningResult, ScreeningResult,
   SPOTLIGHT_FIELD, spotlightInstruction, templateTags,
 } from './screening';
-import { StageTrace } from '../../../runtime/audit';
+import { roundUsd, StageTrace } from '../../../runtime/audit';
 import { CapacityGrant } from '../../../runtime/capacity';
 import { describeErrors, Validator } from '../../../runtime/contracts';
 import { writeJson } from '../../../runtime/s3';
 import { lookup, resolveInput, TEXT_ALIAS } from '../../../runtime/stage-inputs';
 import { runStage, StageContext } from '../../../runtime/stage-runner';
-import { BedrockScreeningConfig, BedrockStageConfig, bedrockReservation, ErrorNames, Keys, PipelineError, PROMPT_ATTACK_GUARDRAIL_ENV, StageInvocation, StageView } from '../../../shared';
+import { BedrockPriceConfig, BedrockScreeningConfig, BedrockStageConfig, bedrockReservation, ErrorNames, Keys, PipelineError, PROMPT_ATTACK_GUARDRAIL_ENV, StageInvocation, StageView } from '../../../shared';
 import { renderTemplate, templateVariables } from '../../../shared/paths';
 
 /** What the Bedrock stage core needs: the common stage context, its Bedrock client and its config. */
@@ -24,6 +27,9 @@ export interface BedrockStageDeps {
 export interface TokenUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Prompt tokens read from and written to the prompt cache, when Converse reports them. */
+  readonly cacheReadInputTokens?: number;
+  readonly cacheWriteInputTokens?: number;
 }
 
 /**
@@ -214,7 +220,7 @@ async function converseForJson(
   const first = await converse(deps, [userTurn], enteredAt, grant);
   usage = addUsage(usage, first);
   const firstText = replyText(first);
-  traceCall(trace, first, firstText);
+  traceCall(trace, first, firstText, config.price);
   const firstVerdict = judge(first, firstText, validator, config.maxTokens, spotlight);
   ctx.logger.info('model replied', { runId, stage: ctx.stage, attempt: 1, stopReason: first.stopReason, verdict: firstVerdict.kind, ...usageOf(first) });
   if (firstVerdict.kind === 'ok') return { value: firstVerdict.value, injectionSuspected: firstVerdict.injectionSuspected, usage, attempts: 1, stopReason: first.stopReason };
@@ -226,7 +232,7 @@ async function converseForJson(
   const second = await converse(deps, repairConversation(userTurn, firstText, firstVerdict.problem, firstVerdict.truncated), enteredAt);
   usage = addUsage(usage, second);
   const secondText = replyText(second);
-  traceCall(trace, second, secondText);
+  traceCall(trace, second, secondText, config.price);
   const secondVerdict = judge(second, secondText, validator, config.maxTokens, spotlight);
   ctx.logger.info('model replied', { runId, stage: ctx.stage, attempt: 2, stopReason: second.stopReason, verdict: secondVerdict.kind, ...usageOf(second) });
   if (secondVerdict.kind === 'ok') return { value: secondVerdict.value, injectionSuspected: secondVerdict.injectionSuspected, usage, attempts: 2, stopReason: second.stopReason };
@@ -263,16 +269,45 @@ function bedrockCost(config: BedrockStageConfig, promptChars: number): { request
 }
 
 function send(deps: BedrockStageDeps, messages: Message[]): Promise<ConverseCommandOutput> {
-  const { config } = deps;
-  return deps.bedrock.send(new ConverseCommand({
+  return deps.bedrock.send(new ConverseCommand(converseRequest(deps.config, messages)));
+}
+
+/**
+ * The Converse request of one call: the system prompt (with a cache point after it when prompt
+ * caching is on: it is the static part of every call), the guardrail, the service tier and the
+ * JSON-schema structured output setting, each only when configured.
+ */
+export function converseRequest(config: BedrockStageConfig, messages: Message[]): ConverseCommandInput {
+  const system: SystemContentBlock[] | undefined = config.systemPrompt
+    ? [{ text: config.systemPrompt }, ...(config.promptCache ? [{ cachePoint: { type: 'default' as const } }] : [])]
+    : undefined;
+  return {
     modelId: config.modelId,
-    ...(config.systemPrompt ? { system: [{ text: config.systemPrompt }] } : {}),
+    ...(system ? { system } : {}),
     messages,
     inferenceConfig: { maxTokens: config.maxTokens, temperature: config.temperature },
     ...(config.guardrail ? {
       guardrailConfig: { guardrailIdentifier: config.guardrail.id, guardrailVersion: config.guardrail.version },
     } : {}),
-  }));
+    ...(config.serviceTier ? { serviceTier: { type: config.serviceTier as ServiceTierType } } : {}),
+    ...(config.structuredOutput ? {
+      outputConfig: {
+        textFormat: {
+          type: 'json_schema' as const,
+          structure: { jsonSchema: { name: config.structuredOutput.name, schema: config.structuredOutput.schema } },
+        },
+      },
+    } : {}),
+  };
+}
+
+/** The cost of one call in USD at the stage's list prices (cache tokens at their own prices, else the input price). */
+export function callCost(price: BedrockPriceConfig, usage: TokenUsage): number {
+  const per = (tokens: number | undefined, per1k: number) => ((tokens ?? 0) / 1000) * per1k;
+  return per(usage.inputTokens, price.inputPer1k)
+    + per(usage.outputTokens, price.outputPer1k)
+    + per(usage.cacheReadInputTokens, price.cacheReadPer1k ?? price.inputPer1k)
+    + per(usage.cacheWriteInputTokens, price.cacheWritePer1k ?? price.inputPer1k);
 }
 
 /** The text content blocks of the reply, joined. */
@@ -334,20 +369,37 @@ function invalidOutput(stage: string, problem: string): PipelineError {
 }
 
 /** Adds one call to the stage's audit trace: the raw reply, its tokens and the model's latency. */
-function traceCall(trace: StageTrace, out: ConverseCommandOutput, text: string): void {
+function traceCall(trace: StageTrace, out: ConverseCommandOutput, text: string, price?: BedrockPriceConfig): void {
+  const usage = usageOf(out);
+  if (price) trace.priceSource = price.source;
   trace.calls.push({
     reply: text,
     ...(out.stopReason ? { stopReason: out.stopReason } : {}),
-    ...usageOf(out),
+    ...usage,
     ...(typeof out.metrics?.latencyMs === 'number' ? { latencyMs: out.metrics.latencyMs } : {}),
+    ...(price ? { costUsd: roundUsd(callCost(price, usage)) } : {}),
   });
 }
 
 function usageOf(out: ConverseCommandOutput): TokenUsage {
-  return { inputTokens: out.usage?.inputTokens ?? 0, outputTokens: out.usage?.outputTokens ?? 0 };
+  const u = out.usage;
+  return {
+    inputTokens: u?.inputTokens ?? 0,
+    outputTokens: u?.outputTokens ?? 0,
+    ...(typeof u?.cacheReadInputTokens === 'number' ? { cacheReadInputTokens: u.cacheReadInputTokens } : {}),
+    ...(typeof u?.cacheWriteInputTokens === 'number' ? { cacheWriteInputTokens: u.cacheWriteInputTokens } : {}),
+  };
 }
 
 function addUsage(total: TokenUsage, out: ConverseCommandOutput): TokenUsage {
   const u = usageOf(out);
-  return { inputTokens: total.inputTokens + u.inputTokens, outputTokens: total.outputTokens + u.outputTokens };
+  const plus = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? {} : { v: (a ?? 0) + (b ?? 0) });
+  const read = plus(total.cacheReadInputTokens, u.cacheReadInputTokens);
+  const write = plus(total.cacheWriteInputTokens, u.cacheWriteInputTokens);
+  return {
+    inputTokens: total.inputTokens + u.inputTokens,
+    outputTokens: total.outputTokens + u.outputTokens,
+    ...('v' in read ? { cacheReadInputTokens: read.v } : {}),
+    ...('v' in write ? { cacheWriteInputTokens: write.v } : {}),
+  };
 }

@@ -18,6 +18,7 @@ import { handlerFunction, taskRetry } from '../private/handler-function';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
 import { BatchEnv } from '../shared/trigger-env';
+import { logsKey } from '../private/logs-key';
 
 /** Props of a schedule trigger. */
 export interface ScheduleTriggerProps {
@@ -180,7 +181,7 @@ export class ScheduleTrigger extends Construct implements IDocumentTrigger {
       timeout: batchTimeout,
       tracingEnabled: true,
       logs: {
-        destination: new logs.LogGroup(this, 'BatchLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy }),
+        destination: new logs.LogGroup(this, 'BatchLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy, encryptionKey: logsKey(this) }),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },

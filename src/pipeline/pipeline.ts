@@ -1,5 +1,6 @@
 import { CfnElement, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +9,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -21,9 +21,9 @@ import { AuditSink, IAuditSink } from '../audit/audit-sink';
 import { DOCUMENT_SCHEMA } from '../contracts/schemas';
 import { ResultOutputBase } from '../outputs/result-output-base';
 import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
-import { applySettings, checkSettings } from '../private/deployment-settings';
 import { secureBucket } from '../private/buckets';
 import { checkSatisfies, lookupPath } from '../private/contract-check';
+import { applySettings, checkSettings } from '../private/deployment-settings';
 import { catchStageFailure, namedFailure } from '../private/failure-catch';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
@@ -184,7 +184,8 @@ export class Pipeline extends Construct {
     const reviews = steps.filter((s): s is HumanReview => s instanceof HumanReview);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const settings = { functionConcurrency: props.functionConcurrency, permissionsBoundary: props.permissionsBoundary, roleNamePrefix: props.roleNamePrefix };
+    const { functionConcurrency, permissionsBoundary, roleNamePrefix } = props;
+    const settings = { functionConcurrency, permissionsBoundary, roleNamePrefix };
     for (const problem of checkSettings(settings)) invalid(this, problem);
     this.auditSink = props.auditSink ?? new AuditSink(this, 'Audit');
     this.encryptionKey = new kms.Key(this, 'Key', {
@@ -408,7 +409,9 @@ export class Pipeline extends Construct {
         detailType: ['Step Functions Execution Status Change'],
         detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
       },
-      targets: [new targets.LambdaFunction(this.recorder, { retryAttempts: 10, maxEventAge: Duration.hours(24), deadLetterQueue: backstopDeadLetters })],
+      targets: [new targets.LambdaFunction(this.recorder, {
+        retryAttempts: 10, maxEventAge: Duration.hours(24), deadLetterQueue: backstopDeadLetters,
+      })],
     });
 
     const alarm = (name: string, metric: cloudwatch.Metric, what: string) => countAlarm(this, name, metric, `cdk-ai-pipeline ${this.pipelineName}: ${what}`);
@@ -422,8 +425,8 @@ export class Pipeline extends Construct {
     this.alarmTopic = props.alarmTopic ?? this.newAlarmTopic();
     const scopes: Construct[] = [this, props.trigger, ...steps, ...stages, ...outputs];
     const action = new cloudwatchActions.SnsAction(this.alarmTopic);
-    for (const scope of new Set(scopes)) {
-      for (const c of scope.node.findAll()) if (c instanceof cloudwatch.Alarm) c.addAlarmAction(action);
+    for (const owner of new Set(scopes)) {
+      for (const c of owner.node.findAll()) if (c instanceof cloudwatch.Alarm) c.addAlarmAction(action);
     }
     applySettings(scopes, settings);
 

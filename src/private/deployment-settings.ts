@@ -27,7 +27,7 @@ class ApplySettings implements IAspect {
     const { functionConcurrency, roleNamePrefix, permissionsBoundary } = this.settings;
     if (node instanceof iam.CfnRole) {
       if (permissionsBoundary && node.permissionsBoundary === undefined) node.permissionsBoundary = permissionsBoundary.managedPolicyArn;
-      if (roleNamePrefix !== undefined && node.roleName === undefined) {
+      if (roleNamePrefix !== undefined && Stack.of(node).resolve(node.roleName) === undefined) {
         node.roleName = `${roleNamePrefix}${Names.uniqueResourceName(node, { maxLength: ROLE_NAME_MAX - roleNamePrefix.length })}`;
       }
     }

@@ -14,10 +14,10 @@ import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantListPrefix, grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction } from '../private/handler-function';
+import { logsKey } from '../private/logs-key';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
 import { ApiEnv } from '../shared/trigger-env';
-import { logsKey } from '../private/logs-key';
 
 /** Props of an API trigger. */
 export interface ApiTriggerProps {

@@ -15,10 +15,10 @@ import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantListPrefix, grantReadPrefix } from '../private/grants';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction, taskRetry } from '../private/handler-function';
+import { logsKey } from '../private/logs-key';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
 import { BatchEnv } from '../shared/trigger-env';
-import { logsKey } from '../private/logs-key';
 
 /** Props of a schedule trigger. */
 export interface ScheduleTriggerProps {

@@ -10,8 +10,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { LegalContractsStack } from '../../examples/legal-contracts/lib/legal-contracts-stack';
 import { AuditSink } from '../../src';
+import { stateMachineOf } from '../helpers/construct-test-kit';
 import { describeFindings, FIVE_PACKS, fivePackFindings, packSummary } from '../helpers/nag-packs';
-import { buildPipelineStack, newStack, templateOf } from '../helpers/pipeline-fixture';
+import { buildPipelineStack, newStack, summarizeStage, templateOf } from '../helpers/pipeline-fixture';
 
 describe('five cdk-nag packs on the flagship example stack', () => {
   let app: App;
@@ -68,6 +69,22 @@ describe('five cdk-nag packs on the flagship example stack', () => {
     Template.fromStack(s);
     const findings = fivePackFindings(a, s);
     expect(findings['HIPAA.Security'].map((f) => `${f.rule} at ${f.path}`)).toEqual(['HIPAA.Security-CloudWatchLogGroupEncrypted at Flagship/UsersOwn/Resource']);
+  });
+});
+
+describe('a stand-alone stage in a state machine of the user\'s own', () => {
+  test('the library\'s resources (stage, shared working bucket and audit sink, logs key) pass the five packs', () => {
+    const app = new App({ builtinCloudFormationValidation: false } as any);
+    const stack = new Stack(app, 'Standalone', { env: { account: '111111111111', region: 'us-east-1' } });
+    const stage = summarizeStage(stack);
+    stateMachineOf(stage);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    const findings = fivePackFindings(app, stack);
+    // The user's state machine (Standalone/SM) is the user's to configure; everything else is the library's.
+    const ours = Object.fromEntries(FIVE_PACKS.map((p) => [p, findings[p].filter((f) => !f.path.startsWith('Standalone/SM/'))])) as typeof findings;
+    process.stdout.write(`five cdk-nag packs on a stand-alone stage: ${packSummary(ours)}\n`);
+    expect(describeFindings(ours)).toBe('');
   });
 });
 

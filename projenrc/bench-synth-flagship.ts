@@ -5,6 +5,7 @@
  * `root` may be another checkout of the repository (to compare before/after a change).
  */
 import { execFileSync } from 'child_process';
+/* eslint-disable @typescript-eslint/no-require-imports -- the sources are loaded from a root given at run time */
 import * as path from 'path';
 
 const root = path.resolve(process.argv[2] ?? '.');

@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantKey, grantListPrefix, grantReadPrefix, grantWritePrefix } from '../private/grants';
+import { logsKeyStatement } from '../private/logs-key';
 import { invalid } from '../private/validation';
 import { Keys } from '../shared';
 import { REDACT_PATH } from '../shared/paths';
@@ -33,6 +34,14 @@ export interface AuditSinkProps {
    * @default - a new key with yearly rotation
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Set to true when `encryptionKey` is an imported key whose key policy you have already given
+   * CloudWatch Logs (`logs.<region>.amazonaws.com`: kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*,
+   * kms:GenerateDataKey*, kms:DescribeKey, conditioned on `kms:EncryptionContext:aws:logs:arn`):
+   * the sink cannot add that statement to a key it did not create, and fails synth without it.
+   * @default false
+   */
+  readonly importedKeyAllowsLogs?: boolean;
   /**
    * Move records to S3 Standard-IA after this long.
    * @default Duration.days(90)
@@ -208,13 +217,13 @@ export class AuditSink extends Construct implements IAuditSink {
       removalPolicy,
     });
     const stack = Stack.of(this);
-    // CloudWatch Logs encrypts the execution log group with the key.
-    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
-      resources: ['*'],
-      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
-    }));
+    // CloudWatch Logs encrypts the execution log group with the key. An imported key's policy cannot
+    // be changed from here (addToResourcePolicy does nothing): say what it needs rather than deploy a
+    // log group CloudWatch Logs cannot write.
+    const logsStatement = logsKeyStatement(stack);
+    if (!this.encryptionKey.addToResourcePolicy(logsStatement).statementAdded && !props.importedKeyAllowsLogs) {
+      invalid(this, `\`encryptionKey\` (${this.encryptionKey.node.path}) is an imported key whose policy the sink cannot change, and CloudWatch Logs must encrypt the execution log group with it. Add this statement to the key policy: ${JSON.stringify(stack.resolve(logsStatement.toStatementJson()))}, then set \`importedKeyAllowsLogs: true\`; or pass a kms.Key created in this app.`);
+    }
 
     this.accessLogsBucket = accessLogsBucket(this, 'AccessLogs', removalPolicy);
     this.bucket = secureBucket(this, 'Resource', {

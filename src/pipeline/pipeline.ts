@@ -1,11 +1,14 @@
 import { CfnElement, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -18,9 +21,10 @@ import { AuditSink, IAuditSink } from '../audit/audit-sink';
 import { IServiceQuota } from '../capacity/service-quota';
 import { DOCUMENT_SCHEMA } from '../contracts/schemas';
 import { ResultOutputBase } from '../outputs/result-output-base';
-import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
+import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { secureBucket } from '../private/buckets';
 import { checkSatisfies, lookupPath } from '../private/contract-check';
+import { applySettings, checkSettings } from '../private/deployment-settings';
 import { catchStageFailure, namedFailure } from '../private/failure-catch';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
@@ -80,6 +84,28 @@ export interface PipelineProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The topic every alarm of the pipeline, its trigger and its steps notifies (subscribe your on-call
+   * to it). A topic you pass must let CloudWatch publish (and use its key, if encrypted).
+   * @default - a new topic encrypted with the pipeline's key
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Reserved concurrency of every function the pipeline, its trigger and its steps run.
+   * @default - no reserved concurrency (the account's unreserved pool)
+   */
+  readonly functionConcurrency?: number;
+  /**
+   * A permissions boundary set on every role the pipeline, its trigger and its steps create.
+   * @default - no permissions boundary
+   */
+  readonly permissionsBoundary?: iam.IManagedPolicy;
+  /**
+   * A prefix of the name of every role the pipeline, its trigger and its steps create (the rest is a
+   * unique, stable suffix; 64 characters in all), for accounts whose policies match role names.
+   * @default - CloudFormation names the roles
+   */
+  readonly roleNamePrefix?: string;
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -111,6 +137,8 @@ export class Pipeline extends Construct {
   public readonly recorder: lambda.Function;
   /** Alarms on failed, timed-out and throttled executions. */
   public readonly alarms: cloudwatch.Alarm[];
+  /** The topic every alarm of the pipeline, its trigger and its steps notifies. */
+  public readonly alarmTopic: sns.ITopic;
   /** The pipeline's name in audit records. */
   public readonly pipelineName: string;
   /** Every inference stage, in order, the stages of parallel branches and conditional stages included. */
@@ -164,6 +192,9 @@ export class Pipeline extends Construct {
     const reviews = steps.filter((s): s is HumanReview => s instanceof HumanReview);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const { functionConcurrency, permissionsBoundary, roleNamePrefix } = props;
+    const settings = { functionConcurrency, permissionsBoundary, roleNamePrefix };
+    for (const problem of checkSettings(settings)) invalid(this, problem);
     this.auditSink = props.auditSink ?? new AuditSink(this, 'Audit');
     this.encryptionKey = new kms.Key(this, 'Key', {
       enableKeyRotation: true,
@@ -202,6 +233,7 @@ export class Pipeline extends Construct {
       code: bundleCode(Bundles.RECORDER),
       timeout: Duration.seconds(30),
       memorySize: 256,
+      noDeadLetterReason: 'Invoked synchronously by the state machine, and asynchronously only by the backstop rule, whose target keeps the events it could not deliver in its own dead-letter queue (BackstopDeadLetters).',
       environment: {
         [Env.PIPELINE_NAME]: this.pipelineName,
         [Env.AUDIT_BUCKET]: this.auditSink.bucket.bucketName,
@@ -383,7 +415,22 @@ export class Pipeline extends Construct {
       } : {}),
     });
 
-    // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record.
+    // Backstop: failures the workflow cannot catch (timeouts, aborts) still get a run record; an
+    // event the recorder could not take after its retries waits in a dead-letter queue.
+    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+    }));
+    const backstopDeadLetters = new sqs.Queue(this, 'BackstopDeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeRule(backstopDeadLetters, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the backstop rule\'s target.');
+    acknowledgeRule(backstopDeadLetters, 'Serverless-SQSRedrivePolicy', 'This queue is the dead-letter queue of the backstop rule\'s target; a dead-letter queue has none of its own.');
     new events.Rule(this, 'Backstop', {
       description: `cdk-ai-pipeline ${this.pipelineName}: audit runs that failed, timed out or were aborted`,
       eventPattern: {
@@ -391,7 +438,9 @@ export class Pipeline extends Construct {
         detailType: ['Step Functions Execution Status Change'],
         detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
       },
-      targets: [new targets.LambdaFunction(this.recorder, { retryAttempts: 10, maxEventAge: Duration.hours(24) })],
+      targets: [new targets.LambdaFunction(this.recorder, {
+        retryAttempts: 10, maxEventAge: Duration.hours(24), deadLetterQueue: backstopDeadLetters,
+      })],
     });
 
     const alarm = (name: string, metric: cloudwatch.Metric, what: string) => countAlarm(this, name, metric, `cdk-ai-pipeline ${this.pipelineName}: ${what}`);
@@ -399,7 +448,16 @@ export class Pipeline extends Construct {
       alarm('FailedAlarm', this.stateMachine.metricFailed({ period: Duration.minutes(5) }), 'runs failed (see the run audit records)'),
       alarm('TimedOutAlarm', this.stateMachine.metricTimedOut({ period: Duration.minutes(5) }), 'runs timed out'),
       alarm('ThrottledAlarm', this.stateMachine.metricThrottled({ period: Duration.minutes(5) }), 'state transitions throttled'),
+      alarm('BackstopDeadLettersAlarm', backstopDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+        'failed runs the backstop could not record wait in its dead-letter queue'),
     ];
+    this.alarmTopic = props.alarmTopic ?? this.newAlarmTopic();
+    const scopes: Construct[] = [this, props.trigger, ...steps, ...stages, ...outputs];
+    const action = new cloudwatchActions.SnsAction(this.alarmTopic);
+    for (const owner of new Set(scopes)) {
+      for (const c of owner.node.findAll()) if (c instanceof cloudwatch.Alarm) c.addAlarmAction(action);
+    }
+    applySettings(scopes, settings);
 
     acknowledgeWildcards(this, [
       XRAY_REASON,
@@ -429,6 +487,22 @@ export class Pipeline extends Construct {
         reason: 'The recorder reads the records of each chunked step\'s split and reduce, which it chains into the run record, under the step\'s own \'stages/<step>/\' prefix; their keys carry the run id.',
       },
     ]);
+  }
+
+  /** The default alarm topic: encrypted with the pipeline's key, which CloudWatch may use for this account's alarms. */
+  private newAlarmTopic(): sns.Topic {
+    const stack = Stack.of(this);
+    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+    }));
+    return new sns.Topic(this, 'AlarmTopic', {
+      displayName: `cdk-ai-pipeline ${this.pipelineName} alarms`,
+      masterKey: this.encryptionKey,
+      enforceSSL: true,
+    });
   }
 
   /**

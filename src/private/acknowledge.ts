@@ -53,6 +53,9 @@ export function wildcardFindings(doc: any): Array<{ finding: string; actions: st
 class AcknowledgeWildcards implements IAspect {
   public visit(node: IConstruct): void {
     if (!(node instanceof iam.CfnPolicy) && !(node instanceof iam.CfnRole)) return;
+    if (node instanceof iam.CfnPolicy || node.policies !== undefined) {
+      for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) Validations.of(node).acknowledge({ id: `${pack}-IAMNoInlinePolicy`, reason: INLINE_REASON });
+    }
     // The reasons registered on this policy's construct and on every scope above it.
     const reasons: WildcardReason[] = [];
     for (let c: IConstruct | undefined = node; c; c = c.node.scope) reasons.push(...((c as any)[REASONS] ?? []));
@@ -77,6 +80,9 @@ class AcknowledgeWildcards implements IAspect {
     }
   }
 }
+
+/** Why the library's roles carry inline policies. */
+const INLINE_REASON = 'Each role has its own policy, attached to that role alone and written for it (exact ARNs, one stage\'s prefixes): a managed policy would add a shareable object with nothing to share. Attach your own managed policies to `role` if your account requires them.';
 
 /** Where a construct keeps the wildcard reasons registered on it. */
 const REASONS = Symbol.for('cdk-ai-pipeline.wildcard-reasons');

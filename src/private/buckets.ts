@@ -17,7 +17,7 @@ export interface SecureBucketOptions {
 
 /** A data bucket: customer-managed KMS key, versioned, public access blocked, SSL only, access-logged. */
 export function secureBucket(scope: Construct, id: string, options: SecureBucketOptions): s3.Bucket {
-  return new s3.Bucket(scope, id, {
+  const bucket = new s3.Bucket(scope, id, {
     encryption: s3.BucketEncryption.KMS,
     encryptionKey: options.encryptionKey,
     bucketKeyEnabled: true,
@@ -32,6 +32,15 @@ export function secureBucket(scope: Construct, id: string, options: SecureBucket
     lifecycleRules: options.lifecycleRules,
     removalPolicy: options.removalPolicy,
   });
+  acknowledgeReplication(bucket);
+  return bucket;
+}
+
+/** Replication needs a second bucket in another Region, which only the account owner can choose. */
+export function acknowledgeReplication(bucket: s3.Bucket): void {
+  for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+    acknowledgeRule(bucket, `${pack}-S3BucketReplicationEnabled`, 'Cross-Region replication needs a destination bucket (and often a Region) that only the account owner can choose: the bucket is versioned, so a replication rule can be added on the CfnBucket.');
+  }
 }
 
 /** The bucket receiving server access logs (SSE-S3: the only encryption S3 log delivery supports). */
@@ -45,5 +54,9 @@ export function accessLogsBucket(scope: Construct, id: string, removalPolicy: Re
     removalPolicy,
   });
   acknowledgeRule(bucket, 'AwsSolutions-S1', 'This bucket receives server access logs; logging its own access would loop.');
+  for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+    acknowledgeRule(bucket, `${pack}-S3DefaultEncryptionKMS`, 'S3 server access log delivery supports only SSE-S3 on the destination bucket, not SSE-KMS.');
+  }
+  acknowledgeReplication(bucket);
   return bucket;
 }

@@ -5,6 +5,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledgeRule } from './acknowledge';
+import { logsKey } from './logs-key';
 import { LAMBDA_TRANSIENT_ERRORS } from '../shared';
 
 /** What differs between the library's handler functions (stage, recorder, starter). */
@@ -21,7 +23,15 @@ export interface HandlerFunctionOptions {
   readonly roleId?: string;
   /** Id of the log group. @default `${id}Logs` */
   readonly logsId?: string;
+  /**
+   * Why the function needs no dead-letter queue or on-failure destination of its own.
+   * @default - it is invoked synchronously by a Step Functions task
+   */
+  readonly noDeadLetterReason?: string;
 }
+
+/** Why a function invoked by a Step Functions task needs no dead-letter queue. */
+const SYNC_INVOKE = 'Invoked synchronously by a Step Functions task: a failure returns to the task, whose Retry and Catch handle it; there is no asynchronous event to keep.';
 
 /** A handler function and the role it runs with. */
 export interface HandlerFunction {
@@ -49,11 +59,27 @@ export function handlerFunction(scope: Construct, id: string, options: HandlerFu
     timeout: options.timeout,
     memorySize: options.memorySize,
     tracing: lambda.Tracing.ACTIVE,
-    logGroup: new logs.LogGroup(scope, options.logsId ?? `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR }),
+    logGroup: new logs.LogGroup(scope, options.logsId ?? `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: logsKey(scope) }),
     loggingFormat: lambda.LoggingFormat.JSON,
     environment: options.environment,
   });
+  acknowledgeFunction(fn, options.noDeadLetterReason ?? SYNC_INVOKE);
   return { fn, role };
+}
+
+/**
+ * Acknowledges, with reasons, the pack findings a library function keeps by default: no dead-letter
+ * queue (why: `noDeadLetter`), no VPC and no reserved concurrency unless the pipeline's `network` and
+ * `functionConcurrency` ask for them (the findings then do not arise).
+ */
+export function acknowledgeFunction(fn: lambda.Function, noDeadLetter: string): void {
+  for (const pack of ['Serverless', 'HIPAA.Security', 'NIST.800.53.R5']) acknowledgeRule(fn, `${pack}-LambdaDLQ`, noDeadLetter);
+  for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+    acknowledgeRule(fn, `${pack}-LambdaInsideVPC`, 'Runs outside a VPC unless the Pipeline\'s `network` asks for private subnets: every call it makes goes to AWS APIs over TLS with IAM auth. Set `network` to lift.');
+  }
+  for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
+    acknowledgeRule(fn, `${pack}-LambdaConcurrency`, 'No reserved concurrency unless the Pipeline\'s `functionConcurrency` sets it: reserving takes from the account\'s unreserved pool; the trigger\'s maxConcurrency and the state machine bound the load. Set `functionConcurrency` to lift.');
+  }
 }
 
 /** How a task retries: the numbers of the shared retry shape. */

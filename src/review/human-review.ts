@@ -168,6 +168,7 @@ export class HumanReview extends Construct implements IPipelineStep {
       code: stageCode(Bundles.REVIEW_DECISION, { stage: name, kind: 'review' }, { request: decisionRequestSchema(), corrections }),
       timeout: Duration.seconds(30),
       memorySize: 256,
+      noDeadLetterReason: 'Invoked synchronously through its function URL: a failure returns to the reviewer\'s client as an error response; there is no asynchronous event to keep.',
       environment: { [Env.REVIEW_STEPS]: name },
     });
     this.decisionFunction = fn.fn;

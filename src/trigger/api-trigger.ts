@@ -14,6 +14,7 @@ import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantListPrefix, grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction } from '../private/handler-function';
+import { logsKey } from '../private/logs-key';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
 import { ApiEnv } from '../shared/trigger-env';
@@ -156,6 +157,7 @@ export class ApiTrigger extends Construct implements IDocumentTrigger {
       code: bundleCode(Bundles.API_TRIGGER),
       timeout: Duration.seconds(29),
       memorySize: 256,
+      noDeadLetterReason: 'Invoked synchronously by API Gateway: a failure returns to the caller as an error response; there is no asynchronous event to keep.',
       environment: {
         [ApiEnv.DOCUMENT_BUCKET]: this.documentBucket.bucketName,
         [ApiEnv.DOCUMENT_PREFIX]: prefix,
@@ -170,7 +172,7 @@ export class ApiTrigger extends Construct implements IDocumentTrigger {
     grantListPrefix(this.role, this.documentBucket, prefix);
     grantWritePrefix(this.role, this.documentBucket, `${prefix}uploads/`, false);
 
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy, encryptionKey: logsKey(this) });
     const cognitoAuth = props.cognitoUserPools
       ? new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: props.cognitoUserPools })
       : undefined;

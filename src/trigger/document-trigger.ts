@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Annotations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Annotations, Names } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -186,6 +186,7 @@ export class S3UploadTrigger extends Construct implements IDocumentTrigger {
       retentionPeriod: Duration.days(14),
     });
     acknowledgeRule(this.deadLetterQueue, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the upload buffer.');
+    acknowledgeRule(this.deadLetterQueue, 'Serverless-SQSRedrivePolicy', 'This queue is the dead-letter queue of the upload buffer and of the upload rule\'s target; a dead-letter queue has none of its own.');
     const starterTimeout = Duration.seconds(60);
     this.queue = new sqs.Queue(this, 'Buffer', {
       encryption: sqs.QueueEncryption.KMS,
@@ -206,7 +207,7 @@ export class S3UploadTrigger extends Construct implements IDocumentTrigger {
           ...keyFilter(prefix, props.suffixes ?? []),
         },
       },
-      targets: [new targets.SqsQueue(this.queue)],
+      targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
 
     this.starter = handlerFunction(this, 'Starter', {
@@ -215,6 +216,7 @@ export class S3UploadTrigger extends Construct implements IDocumentTrigger {
       code: bundleCode(Bundles.STARTER),
       timeout: starterTimeout,
       memorySize: 256,
+      noDeadLetterReason: 'Invoked synchronously by its SQS event source: a message it fails returns to the buffer, whose redrive policy moves it to the DeadLetters queue after maxReceiveCount tries.',
     }).fn;
     this.starter.addEventSource(new SqsEventSource(this.queue, {
       batchSize: 10,
@@ -222,6 +224,8 @@ export class S3UploadTrigger extends Construct implements IDocumentTrigger {
       reportBatchItemFailures: true,
     }));
 
+    acknowledgeRule(this.starter.node.findChild(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`), 'Serverless-LambdaEventSourceMappingDestination',
+      'An SQS event source mapping takes no on-failure destination: messages the starter fails go to the DeadLetters queue through the buffer\'s redrive policy.');
     this.deadLetterAlarm = countAlarm(this, 'DeadLettersAlarm',
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
       'Upload events could not start a run and wait in the dead-letter queue.');

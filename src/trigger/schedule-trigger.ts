@@ -15,6 +15,7 @@ import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantListPrefix, grantReadPrefix } from '../private/grants';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction, taskRetry } from '../private/handler-function';
+import { logsKey } from '../private/logs-key';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
 import { BatchEnv } from '../shared/trigger-env';
@@ -180,7 +181,7 @@ export class ScheduleTrigger extends Construct implements IDocumentTrigger {
       timeout: batchTimeout,
       tracingEnabled: true,
       logs: {
-        destination: new logs.LogGroup(this, 'BatchLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy }),
+        destination: new logs.LogGroup(this, 'BatchLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy, encryptionKey: logsKey(this) }),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },

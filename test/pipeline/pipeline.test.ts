@@ -159,8 +159,8 @@ describe('Pipeline: the flagship template', () => {
     for (const name of ['Route-high-risk', 'Route-low-risk-nda', 'Route-default']) expect(definition.States[name].Next).toBe('RecordRun');
   });
 
-  test('alarms on failed, timed-out and throttled executions and on the trigger\'s dead letters', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  test('alarms on failed, timed-out and throttled executions, on the backstop\'s and the trigger\'s dead letters, all notifying the alarm topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionThrottled']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/States',
@@ -176,7 +176,16 @@ describe('Pipeline: the flagship template', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(fixture.stack, fixture.trigger.deadLetterQueue), 'QueueName'] } }],
     });
-    expect(fixture.pipeline.alarms).toHaveLength(3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ContractsBackstopDeadLetters'), 'QueueName'] } }],
+    });
+    expect(fixture.pipeline.alarms).toHaveLength(4);
+    const topic = logicalIdOf(fixture.stack, fixture.pipeline.alarmTopic);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as any[]) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+    }
   });
 
   test('the backstop rule matches FAILED/TIMED_OUT/ABORTED executions of this state machine and targets the recorder', () => {
@@ -194,6 +203,7 @@ describe('Pipeline: the flagship template', () => {
     expect(rule.Targets).toHaveLength(1);
     expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [recorderId, 'Arn'] });
     expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86400 });
+    expect(rule.Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^ContractsBackstopDeadLetters/), 'Arn'] } });
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'events.amazonaws.com',

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -48,6 +48,10 @@ export class LegalContractsStack extends Stack {
       encryptionMasterKey: key,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+    });
+    Validations.of(reviewDeadLetters.node.defaultChild!).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is the dead-letter queue of the review and decision queues; a dead-letter queue has none of its own.',
     });
     const queue = (queueId: string) => new sqs.Queue(this, queueId, {
       encryption: sqs.QueueEncryption.KMS,

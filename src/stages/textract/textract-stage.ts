@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA, TEXTRACT_OUTPUT_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
-import { acknowledgeWildcards } from '../../private/acknowledge';
+import { acknowledgeRule, acknowledgeWildcards } from '../../private/acknowledge';
 import { grantThroughPolicy } from '../../private/grants';
 import { Bundles, stageCode } from '../../private/handler-asset';
 import { invalid, outOfRange, whereOf } from '../../private/validation';
@@ -94,6 +94,9 @@ export class TextractStage extends InferenceStageBase {
     });
     this.completionTopic.grantPublish(this.textractServiceRole);
     this.completionTopic.addSubscription(new subs.LambdaSubscription(this.handler));
+    const lostCompletion = 'A completion this function could not take (after Lambda\'s own asynchronous retries) leaves the waiting task to its timeout, which the stage\'s Catch turns into the failure path: the run is recorded and the document quarantined, so no event is lost silently.';
+    for (const pack of ['Serverless', 'HIPAA.Security', 'NIST.800.53.R5']) acknowledgeRule(this.handler, `${pack}-LambdaDLQ`, `Invoked asynchronously by the job-completion topic and synchronously by the state machine. ${lostCompletion}`);
+    acknowledgeRule([...this.completionTopic.node.findAll(), ...this.handler.node.findAll()].find((c) => c instanceof sns.Subscription)!, 'Serverless-SNSRedrivePolicy', `Textract publishes one completion per job to this topic. ${lostCompletion}`);
 
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['textract:DetectDocumentText', 'textract:StartDocumentTextDetection', 'textract:GetDocumentTextDetection'],

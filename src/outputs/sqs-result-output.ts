@@ -3,13 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { OutputConfig, OutputEnv } from '../shared/outputs-config';
 import { ResultOutputBase, ResultOutputKind } from './result-output-base';
 import { lookupPath } from '../private/contract-check';
 import { grantKey } from '../private/grants';
 import { OutputAttachContext } from '../private/output-context';
 import { invalid } from '../private/validation';
 import { HumanReview } from '../review/human-review';
+import { OutputConfig, OutputEnv } from '../shared/outputs-config';
 
 /** Props of the SQS result output. */
 export interface SqsResultOutputProps {

@@ -75,7 +75,7 @@ export function handlerFunction(scope: Construct, id: string, options: HandlerFu
 export function acknowledgeFunction(fn: lambda.Function, noDeadLetter: string): void {
   for (const pack of ['Serverless', 'HIPAA.Security', 'NIST.800.53.R5']) acknowledgeRule(fn, `${pack}-LambdaDLQ`, noDeadLetter);
   for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
-    acknowledgeRule(fn, `${pack}-LambdaInsideVPC`, 'Runs outside a VPC unless the Pipeline\'s `network` asks for private subnets: every call it makes goes to AWS APIs over TLS with IAM auth. Set `network` to lift.');
+    acknowledgeRule(fn, `${pack}-LambdaInsideVPC`, 'Runs outside a VPC: every call it makes goes to AWS APIs over TLS with IAM auth. The library does not place its functions in private subnets yet (see docs/security/nag-register.md).');
   }
   for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
     acknowledgeRule(fn, `${pack}-LambdaConcurrency`, 'No reserved concurrency unless the Pipeline\'s `functionConcurrency` sets it: reserving takes from the account\'s unreserved pool; the trigger\'s maxConcurrency and the state machine bound the load. Set `functionConcurrency` to lift.');

@@ -99,7 +99,9 @@ export class AuditWriter {
     const key = chunk ? Keys.stageChunkAudit(stage, record.runId, chunk.index) : Keys.stageAudit(stage, record.runId);
     const type = record.outcome === 'SUCCEEDED' ? AuditEventTypes.STAGE_SUCCEEDED : AuditEventTypes.STAGE_FAILED;
     const paths = this.target.redactFields ?? [];
-    const name = (n: string) => (chunk ? Keys.stageChunkAuditContent(stage, record.runId, chunk.index, n) : Keys.stageAuditContent(stage, record.runId, n));
+    const name = (n: string) => (chunk
+      ? Keys.stageChunkAuditContent(stage, record.runId, chunk.index, n)
+      : Keys.stageAuditContent(stage, record.runId, n));
     const refs: { -readonly [K in keyof AuditContentRefs]: ContentRef } = {};
     const redacted: string[] = [];
     if (content.input !== undefined) {

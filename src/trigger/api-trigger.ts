@@ -220,6 +220,16 @@ export class ApiTrigger extends Construct implements IDocumentTrigger {
     }
     acknowledgeRule(this.api.deploymentStage, 'AwsSolutions-APIG3', 'No WAF web ACL by default: every method is authorized and the stage is throttled; associate a web ACL with the stage when the API is exposed beyond your accounts.');
     acknowledgeRule(this.api.deploymentStage, 'AwsSolutions-APIG6', 'Access logs are on; execution logging needs the account-wide API Gateway CloudWatch role, which a library must not set for the account.');
+    const noWaf = 'No WAF web ACL by default: every method is authorized (IAM SigV4 or Cognito) and the stage is throttled; associate a web ACL with the stage (deploymentStage.stageArn) when the API is exposed beyond your accounts.';
+    const noExecLogs = 'Access logs are on (KMS-encrypted log group); execution logging needs the account-wide API Gateway CloudWatch role, which a library must not set for the account.';
+    const noCache = 'No response cache: the API starts runs and reports their status, which must never be served from a cache.';
+    const noClientCert = 'The integrations are AWS services (Lambda), not an HTTP backend that could check a client certificate; callers are authenticated by IAM SigV4 or Cognito over TLS.';
+    for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+      acknowledgeRule(this.api.deploymentStage, `${pack}-APIGWExecutionLoggingEnabled`, noExecLogs);
+      acknowledgeRule(this.api.deploymentStage, `${pack}-APIGWCacheEnabledAndEncrypted`, noCache);
+      acknowledgeRule(this.api.deploymentStage, `${pack}-APIGWSSLEnabled`, noClientCert);
+    }
+    for (const pack of ['NIST.800.53.R5', 'PCI.DSS.321']) acknowledgeRule(this.api.deploymentStage, `${pack}-APIGWAssociatedWithWAF`, noWaf);
     acknowledgeWildcards(this, [
       XRAY_REASON,
       {

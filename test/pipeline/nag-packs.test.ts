@@ -8,6 +8,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { CallCenterStack } from '../../examples/call-center/lib/call-center-stack';
+import { FraudScreeningStack } from '../../examples/fraud-screening/lib/fraud-screening-stack';
 import { LegalContractsStack } from '../../examples/legal-contracts/lib/legal-contracts-stack';
 import { AuditSink } from '../../src';
 import { stateMachineOf } from '../helpers/construct-test-kit';
@@ -146,5 +148,20 @@ describe('an imported audit key', () => {
     const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab');
     new AuditSink(stack, 'Audit', { encryptionKey: key, importedKeyAllowsLogs: true });
     Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab' });
+  });
+});
+
+describe('five cdk-nag packs on the other examples', () => {
+  const env = { account: '111111111111', region: 'us-east-1' };
+  test.each([
+    ['examples/call-center', (app: App) => new CallCenterStack(app, 'Example', { env })],
+    ['examples/fraud-screening', (app: App) => new FraudScreeningStack(app, 'Example', { env })],
+  ])('%s: every pack reports zero unacknowledged findings', (name, make) => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack: Stack = make(app);
+    Template.fromStack(stack);
+    const findings = fivePackFindings(app, stack);
+    process.stdout.write(`five cdk-nag packs on ${name}: ${packSummary(findings)}\n`);
+    expect(describeFindings(findings)).toBe('');
   });
 });

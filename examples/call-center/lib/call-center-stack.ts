@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -28,6 +28,10 @@ export class CallCenterStack extends Stack {
     const supervisorTopic = new sns.Topic(this, 'SupervisorTopic', { displayName: 'Calls for a supervisor', masterKey: key, enforceSSL: true });
     const deadLetters = new sqs.Queue(this, 'ReplyDeadLetters', {
       encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetters.node.defaultChild!).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is the dead-letter queue of the reply and supervisor queues; a dead-letter queue has none of its own.',
     });
     const queue = (queueId: string) => new sqs.Queue(this, queueId, {
       encryption: sqs.QueueEncryption.KMS,

@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA, TRANSCRIBE_OUTPUT_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
-import { acknowledgeWildcards } from '../../private/acknowledge';
+import { acknowledgeRule, acknowledgeWildcards } from '../../private/acknowledge';
 import { grantKey, grantThroughPolicy } from '../../private/grants';
 import { Bundles, stageCode } from '../../private/handler-asset';
 import { invalid, outOfRange, whereOf } from '../../private/validation';
@@ -90,6 +90,11 @@ export class TranscribeStage extends InferenceStageBase {
       },
     });
     this.completionRule.addTarget(new targets.LambdaFunction(this.handler, { retryAttempts: 4, maxEventAge: Duration.hours(2) }));
+    const lostCompletion = 'A completion event this function could not take (after EventBridge\'s 4 retries and Lambda\'s own asynchronous retries) leaves the waiting task to its timeout, which the stage\'s Catch turns into the failure path: the run is recorded and the recording kept, so no event is lost silently.';
+    acknowledgeRule(this.completionRule, 'Serverless-EventBusDLQ', `Transcribe emits one completion event per job. ${lostCompletion}`);
+    for (const pack of ['Serverless', 'HIPAA.Security', 'NIST.800.53.R5']) {
+      acknowledgeRule(this.handler, `${pack}-LambdaDLQ`, `Invoked asynchronously by the job-completion rule and synchronously by the state machine. ${lostCompletion}`);
+    }
 
     // Start and read only this stage's jobs: the job name is known at run time, its prefix now.
     const stack = Stack.of(this);

@@ -127,8 +127,8 @@ describe('an insurance-claims pipeline through the local runner, with nothing bu
       // The user's function read the OCR text through the S3 endpoint with the real SDK.
       expect(o.results.Check).toMatchObject({ words: expect.any(Number), policyNumber: expect.stringMatching(/^P-10\d\d$/) });
     }
-    // The table's columns are what the routing rules read.
-    expect(Object.keys(outcomes[0].fields)).toEqual(['Score.fraudScore', 'Extract.amount', 'Extract.claimType']);
+    // The table's columns are what the routing rules read (the active-content guard of auto-approval included).
+    expect(Object.keys(outcomes[0].fields)).toEqual(['Score.fraudScore', 'Extract.amount', 'Extract.claimType', 'Ocr.activeContent']);
   }, 120_000);
 
   test('an error the user\'s function throws keeps its name, message and stack top', () => {

@@ -63,9 +63,11 @@ describe('over the flagship definition', () => {
       if (s.End) expected.push(`${state} -end-> $`);
     }
     expect(drawn).toEqual(expected.sort());
-    // Six Catch edges into RecordFailure: each has a drawn segment, all of the catch kind.
+    // Seven Catch edges (six stages' into the failure path, the run record's into its own outage path):
+    // each has a drawn segment, all of the catch kind.
     const catches = layout.edges.filter((e) => e.kind === 'catch');
-    expect(catches).toHaveLength(6);
+    expect(catches).toHaveLength(Object.values<any>(flagship.States).reduce((n, s) => n + (s.Catch?.length ?? 0), 0));
+    expect(catches).toHaveLength(7);
     const html = flagshipReport();
     for (const e of catches) {
       for (const s of e.segments) expect(html).toMatch(new RegExp(`<path id="rs${s}" class="seg k-catch( arrow)?" d="M`));

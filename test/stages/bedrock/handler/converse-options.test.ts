@@ -93,7 +93,8 @@ describe('Bedrock stage: Converse options', () => {
     // call 1: 0.1*0.003 + 0.02*0.015 + 2*0.00375 = 0.0081; call 2: 0.15*0.003 + 0.01*0.015 + 2*0.0003 = 0.0012
     const [record] = auditRecords(s3Mock);
     expect(record.model).toEqual({
-      calls: 2, inputTokens: 250, outputTokens: 30, cacheReadInputTokens: 2000, cacheWriteInputTokens: 2000, costUsd: 0.0093, priceSource: 'test prices',
+      calls: 2, inputTokens: 250, outputTokens: 30, cacheReadInputTokens: 2000, cacheWriteInputTokens: 2000, latencyMs: 20,
+      costUsd: 0.0093, priceSource: 'test prices',
     });
     expect(output.usage).toEqual({ inputTokens: 250, outputTokens: 30, cacheReadInputTokens: 2000, cacheWriteInputTokens: 2000 });
   });
@@ -103,7 +104,7 @@ describe('Bedrock stage: Converse options', () => {
     bedrockMock.on(ConverseCommand).resolves(reply('{"total":120}'));
     await runBedrockStage(deps, event());
     const [record] = auditRecords(s3Mock);
-    expect(record.model).toEqual({ calls: 1, inputTokens: 100, outputTokens: 20 });
+    expect(record.model).toEqual({ calls: 1, inputTokens: 100, outputTokens: 20, latencyMs: 10 });
   });
 
   test('cache tokens without their own prices cost as input tokens', () => {

@@ -93,8 +93,14 @@ describe('Bedrock stage: Converse options', () => {
     // call 1: 0.1*0.003 + 0.02*0.015 + 2*0.00375 = 0.0081; call 2: 0.15*0.003 + 0.01*0.015 + 2*0.0003 = 0.0012
     const [record] = auditRecords(s3Mock);
     expect(record.model).toEqual({
-      calls: 2, inputTokens: 250, outputTokens: 30, cacheReadInputTokens: 2000, cacheWriteInputTokens: 2000, latencyMs: 20,
-      costUsd: 0.0093, priceSource: 'test prices',
+      calls: 2,
+      inputTokens: 250,
+      outputTokens: 30,
+      cacheReadInputTokens: 2000,
+      cacheWriteInputTokens: 2000,
+      latencyMs: 20,
+      costUsd: 0.0093,
+      priceSource: 'test prices',
     });
     expect(output.usage).toEqual({ inputTokens: 250, outputTokens: 30, cacheReadInputTokens: 2000, cacheWriteInputTokens: 2000 });
   });

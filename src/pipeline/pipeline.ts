@@ -483,7 +483,7 @@ export class Pipeline extends Construct {
         reason: 'The recorder reads the stage records it chains into the run record, under each stage\'s own \'stages/<id>/\' prefix; their keys carry the run id.',
       },
       {
-        matches: (f) => chunkedSteps(steps).some((c) => f.endsWith(`/${Keys.stagePrefix(c.stepName)}*`)),
+        matches: (f) => chunked.some((c) => f.endsWith(`/${Keys.stagePrefix(c.stepName)}*`)),
         reason: 'The recorder reads the records of each chunked step\'s split and reduce, which it chains into the run record, under the step\'s own \'stages/<step>/\' prefix; their keys carry the run id.',
       },
     ]);

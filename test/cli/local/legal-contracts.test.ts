@@ -31,11 +31,12 @@ const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file))
 describe('legal-contracts samples through the local runner', () => {
   let outcomes: DocumentOutcome[];
   let out: string;
+  let assembly: string;
   const before = new Map<string, string>();
 
   beforeAll(async () => {
     for (const f of fs.readdirSync(SAMPLES)) before.set(f, sha(path.join(SAMPLES, f)));
-    const assembly = synthExample();
+    assembly = synthExample();
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'legal-out-'));
     outcomes = await runLocalCommand({ documents: [SAMPLES], out, assembly, quiet: true, cwd: EXAMPLE }, () => undefined);
   }, 400_000);
@@ -130,9 +131,12 @@ describe('legal-contracts samples through the local runner', () => {
 
   test('with the demo\'s decisions, legal signs the high-risk contract off; the decision is in the run', async () => {
     const demoOut = fs.mkdtempSync(path.join(os.tmpdir(), 'legal-demo-'));
-    const assembly = synthExample();
     const [o] = await runLocalCommand({
-      documents: [path.join(SAMPLES, 'msa-high-risk.pdf')], out: demoOut, assembly, quiet: true, cwd: EXAMPLE,
+      documents: [path.join(SAMPLES, 'msa-high-risk.pdf')],
+      out: demoOut,
+      assembly,
+      quiet: true,
+      cwd: EXAMPLE,
       scenario: path.join(EXAMPLE, 'scenarios', 'demo.json'),
     }, () => undefined);
     expect(o.route).toBe('signed-off');

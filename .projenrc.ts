@@ -204,15 +204,18 @@ project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '2
 // The dev copy of aws-cdk-lib is deliberately newer than the peer minimum (tests run on the newest).
 project.compileTask.reset('jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency');
 
-// `npm run demo`: build what the example needs, then run it on the samples with the local runner.
-const demo = project.addTask('demo', {
-  description: 'Run the legal-contracts example on its sample documents, locally, with no AWS account',
-});
-demo.spawn(project.tasks.tryFind('bundle')!);
-demo.spawn(project.compileTask);
-// The example imports 'cdk-ai-pipeline' as a user would: resolve it to this build.
-demo.exec('ln -sfn .. node_modules/cdk-ai-pipeline');
-demo.exec('node ../../bin/cdk-ai-pipeline local --documents samples --scenario scenarios/demo.json --out ../../.demo/legal-contracts', { cwd: 'examples/legal-contracts' });
+// `npm run demo` (the flagship) and `npm run demo:<example>`: build what the example needs, then run it
+// on its samples with the local runner and its scenario's review decisions.
+function exampleDemo(task: string, example: string, description: string) {
+  const t = project.addTask(task, { description });
+  t.spawn(project.tasks.tryFind('bundle')!);
+  t.spawn(project.compileTask);
+  // The example imports 'cdk-ai-pipeline' as a user would: resolve it to this build.
+  t.exec('ln -sfn .. node_modules/cdk-ai-pipeline');
+  t.exec(`node ../../bin/cdk-ai-pipeline local --documents samples --scenario scenarios/demo.json --out ../../.demo/${example}`, { cwd: `examples/${example}` });
+}
+exampleDemo('demo', 'legal-contracts', 'Run the legal-contracts example on its sample documents, locally, with no AWS account');
+exampleDemo('demo:call-center', 'call-center', 'Run the call-center example on its sample recordings, locally, with no AWS account');
 
 // The examples' sample documents, made by deterministic scripts (committed; regenerate with these tasks).
 const samples = project.addTask('samples', {
@@ -225,14 +228,6 @@ const callCenterSamples = project.addTask('samples:call-center', {
 });
 samples.spawn(callCenterSamples);
 
-// `npm run demo:call-center`: the call-center example on its recordings, with the agents' decisions of its scenario.
-const callCenterDemo = project.addTask('demo:call-center', {
-  description: 'Run the call-center example on its sample recordings, locally, with no AWS account',
-});
-callCenterDemo.spawn(project.tasks.tryFind('bundle')!);
-callCenterDemo.spawn(project.compileTask);
-callCenterDemo.exec('ln -sfn .. node_modules/cdk-ai-pipeline');
-callCenterDemo.exec('node ../../bin/cdk-ai-pipeline local --documents samples --scenario scenarios/demo.json --out ../../.demo/call-center', { cwd: 'examples/call-center' });
 // Sample PDFs include deliberately broken ones that look like text: never convert their line endings.
 project.gitattributes.addAttributes('*.pdf', 'binary');
 project.gitattributes.addAttributes('*.wav', 'binary');

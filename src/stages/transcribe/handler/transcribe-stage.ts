@@ -20,16 +20,12 @@ import {
   TranscribeClient,
 } from '@aws-sdk/client-transcribe';
 import { checkMedia, MEDIA_MAGIC_BYTES, transcriptText } from './media';
-import { AuditWriter, StageContent } from '../../../runtime/audit';
-import { assertValid } from '../../../runtime/contracts';
 import { headObject, readObject, readPointer, sha256, writeJson } from '../../../runtime/s3';
-import { StageContext, stageView } from '../../../runtime/stage-runner';
+import { beginStage, checkInput, failStage, finishStage, StageContext, StageStart } from '../../../runtime/stage-runner';
 import {
-  AuditRecord,
   DocumentRef,
   ErrorNames,
   Keys,
-  MAX_INLINE_OUTPUT_BYTES,
   PipelineError,
   S3Pointer,
   StageInvocation,
@@ -82,7 +78,6 @@ export interface TranscribeJobRecord {
 /** Source and detail-type of Transcribe's job events. */
 export const TRANSCRIBE_EVENT = { source: 'aws.transcribe', detailType: 'Transcribe Job State Change' } as const;
 
-const STAGE_KIND = 'transcribe';
 const RESULT_FILE = 'transcribe.json';
 const TEXT_FILE = 'text.json';
 /** SFN errors meaning the task is already closed: nothing left to tell it. */
@@ -117,13 +112,10 @@ export function jobName(prefix: string, runId: string, stage: string, taskToken:
 
 async function startJob(deps: TranscribeStageDeps, invocation: StageInvocation): Promise<{ status: 'STARTED'; jobName: string }> {
   const { ctx, config } = deps;
-  const now = ctx.now ?? (() => new Date());
-  const startedAt = now().toISOString();
-  const view = stageView(invocation);
-  const inputSha256 = sha256(JSON.stringify(view));
+  const { start, view } = beginStage(ctx, invocation);
   const ids = { runId: invocation.runId, stage: ctx.stage };
   try {
-    assertValid(ctx.validators.input, view, ErrorNames.CONTRACT_INPUT_VIOLATION, `the input of stage ${ctx.stage}`);
+    checkInput(ctx, view);
     if (!invocation.taskToken) {
       throw new PipelineError(ErrorNames.CONTRACT_INPUT_VIOLATION,
         `stage ${ctx.stage} needs a task token (lambda:invoke.waitForTaskToken): a transcription job answers asynchronously`);
@@ -136,7 +128,7 @@ async function startJob(deps: TranscribeStageDeps, invocation: StageInvocation):
     const resultKey = Keys.stageWork(ctx.stage, invocation.runId, RESULT_FILE);
     // The record first: the job's event may arrive before this invocation returns.
     const record: TranscribeJobRecord = {
-      taskToken: invocation.taskToken, runId: invocation.runId, document, startedAt, inputSha256, mediaFormat, resultKey,
+      taskToken: invocation.taskToken, runId: invocation.runId, document, startedAt: start.startedAt, inputSha256: start.inputSha256, mediaFormat, resultKey,
     };
     await writeJson(ctx.s3, ctx.workBucket, Keys.stageJob(ctx.stage, name), record);
     try {
@@ -159,13 +151,7 @@ async function startJob(deps: TranscribeStageDeps, invocation: StageInvocation):
     return { status: 'STARTED', jobName: name };
   } catch (err: any) {
     if (isTransient(err)) throw err;
-    ctx.logger.error('stage failed', { ...ids, errorName: err?.name ?? 'Error' });
-    await writeStageRecord(deps, {
-      ...recordBase(deps, invocation.runId, view.document, inputSha256, startedAt),
-      endedAt: now().toISOString(),
-      outcome: 'FAILED',
-      errorName: err?.name ?? 'Error',
-    }, false, { input: view });
+    await failStage(ctx, start, err, { input: view });
     throw err;
   }
 }
@@ -176,7 +162,6 @@ async function startJob(deps: TranscribeStageDeps, invocation: StageInvocation):
 
 async function completeJob(deps: TranscribeStageDeps, event: TranscribeJobEvent): Promise<void> {
   const { ctx, config } = deps;
-  const now = ctx.now ?? (() => new Date());
   const name = event.detail.TranscriptionJobName;
   if (!name.startsWith(config.jobPrefix)) {
     ctx.logger.warn('job event ignored: not a job of this stage', { stage: ctx.stage, jobName: name });
@@ -193,7 +178,8 @@ async function completeJob(deps: TranscribeStageDeps, event: TranscribeJobEvent)
     throw err;
   }
   const ids = { runId: job.runId, stage: ctx.stage, jobName: name };
-  const base = recordBase(deps, job.runId, job.document, job.inputSha256, job.startedAt);
+  // The stage began when the task started the job: its record's start and input hash come from the job record.
+  const start: StageStart = { runId: job.runId, document: job.document, inputSha256: job.inputSha256, startedAt: job.startedAt };
   let output: TranscribeStageOutput;
   try {
     // The event says how the job ended; the job itself is the authority (an event may be replayed).
@@ -218,33 +204,26 @@ async function completeJob(deps: TranscribeStageDeps, event: TranscribeJobEvent)
     const text = transcriptText(parsed);
     if (text.length === 0) throw new PipelineError(ErrorNames.DOCUMENT_NO_TEXT, 'Transcribe heard no speech in the recording');
     const pointer = await writeJson(ctx.s3, ctx.workBucket, Keys.stageWork(ctx.stage, job.runId, TEXT_FILE), { pages: [{ page: 1, text }] });
-    output = {
+    const transcribed: TranscribeStageOutput = {
       text: pointer,
       transcript,
       languageCode: got.TranscriptionJob?.LanguageCode ?? config.languageCode,
       mediaFormat: job.mediaFormat,
     };
-    assertValid(ctx.validators.output, output, ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${ctx.stage}`);
-    const serialized = JSON.stringify(output);
-    if (Buffer.byteLength(serialized) > MAX_INLINE_OUTPUT_BYTES) {
-      throw new PipelineError(ErrorNames.CONTRACT_OUTPUT_VIOLATION, `the output of stage ${ctx.stage} is over the ${MAX_INLINE_OUTPUT_BYTES}-byte inline limit`);
-    }
-    await writeStageRecord(deps, { ...base, outputSha256: sha256(serialized), endedAt: now().toISOString(), outcome: 'SUCCEEDED' }, true, { output });
+    output = await finishStage(ctx, start, { output: transcribed }) as TranscribeStageOutput;
   } catch (err: any) {
     if (isTransient(err)) {
       ctx.logger.warn('transient error on completion, retrying', { ...ids, errorName: err?.name });
       throw err;
     }
     const errorName: string = err?.name ?? 'Error';
-    ctx.logger.error('stage failed', { ...ids, errorName });
-    await writeStageRecord(deps, { ...base, endedAt: now().toISOString(), outcome: 'FAILED', errorName }, false);
+    await failStage(ctx, start, err);
     await answerTask(deps, ids, new SendTaskFailureCommand({
       taskToken: job.taskToken, error: errorName.slice(0, 256), cause: String(err?.message ?? errorName).slice(0, 1000),
     }));
     return;
   }
   await answerTask(deps, ids, new SendTaskSuccessCommand({ taskToken: job.taskToken, output: JSON.stringify(output) }));
-  ctx.logger.info('stage succeeded', { ...ids });
 }
 
 /**
@@ -266,31 +245,6 @@ async function answerTask(deps: TranscribeStageDeps, ids: object, command: SendT
       return;
     }
     throw err;
-  }
-}
-
-function recordBase(deps: TranscribeStageDeps, runId: string, document: DocumentRef, inputSha256: string, startedAt: string) {
-  return {
-    schemaVersion: '1' as const,
-    kind: 'stage' as const,
-    runId,
-    pipeline: deps.ctx.pipeline,
-    stage: deps.ctx.stage,
-    stageKind: STAGE_KIND,
-    document,
-    inputSha256,
-    startedAt,
-  };
-}
-
-async function writeStageRecord(deps: TranscribeStageDeps, record: AuditRecord, mustSucceed: boolean, content: StageContent = {}): Promise<void> {
-  const { ctx } = deps;
-  const audit = new AuditWriter(ctx.s3, ctx.events, { bucket: ctx.auditBucket, busName: ctx.auditBus, redactFields: ctx.redactFields });
-  try {
-    await audit.stage(record, content);
-  } catch (err: any) {
-    if (mustSucceed) throw err;
-    ctx.logger.error('audit record not written', { runId: record.runId, stage: record.stage, errorName: err?.name });
   }
 }
 

@@ -128,7 +128,13 @@ async function startJob(deps: TranscribeStageDeps, invocation: StageInvocation):
     const resultKey = Keys.stageWork(ctx.stage, invocation.runId, RESULT_FILE);
     // The record first: the job's event may arrive before this invocation returns.
     const record: TranscribeJobRecord = {
-      taskToken: invocation.taskToken, runId: invocation.runId, document, startedAt: start.startedAt, inputSha256: start.inputSha256, mediaFormat, resultKey,
+      taskToken: invocation.taskToken,
+      runId: invocation.runId,
+      document,
+      startedAt: start.startedAt,
+      inputSha256: start.inputSha256,
+      mediaFormat,
+      resultKey,
     };
     await writeJson(ctx.s3, ctx.workBucket, Keys.stageJob(ctx.stage, name), record);
     try {

@@ -139,6 +139,8 @@ const bundling = {
 const handlerEsbuildArgs = {
   '--alias:pdf-lib/cjs': 'pdf-lib/es',
   '--alias:@pdf-lib/standard-fonts': './src/stages/textract/handler/pdf-font-names.ts',
+  // pdf-lib needs pako only to deflate what it writes; the parser never does (see pako-deflate.ts).
+  '--alias:pako': './src/stages/textract/handler/pako-deflate.ts',
 };
 for (const entry of HANDLERS) {
   project.bundler.addBundle(entry, { ...bundling, esbuildArgs: handlerEsbuildArgs });

@@ -1,6 +1,6 @@
 /** Floor of the Bedrock handler: read the text, ApplyGuardrail, Converse, response + offloaded field + audit. */
 import { ApplyGuardrailCommand, BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { audit, put, read } from './common';
+import { auditStage, put, read } from './common';
 
 const bedrock = new BedrockRuntimeClient({ maxAttempts: 1 });
 
@@ -21,6 +21,7 @@ export async function handler(event: any) {
   const reply = JSON.parse(out.output!.message!.content![0].text!);
   await put(process.env.WORK_BUCKET!, 'floor/response.json', reply);
   await put(process.env.WORK_BUCKET!, 'floor/summary.json', reply.summary);
-  await audit('floor/audit.json', { runId: event.runId });
+  // Input view, output, rendered prompt and raw reply, as the handler keeps them (issue 12).
+  await auditStage('floor/audit.json', [event.state, reply, { text }, out.output], { runId: event.runId });
   return {};
 }

@@ -1,6 +1,6 @@
 /** Floor of the SageMaker handler: read the text, InvokeEndpoint, audit. */
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { audit, read } from './common';
+import { auditStage, read } from './common';
 
 const sagemaker = new SageMakerRuntimeClient({ maxAttempts: 1 });
 
@@ -11,6 +11,7 @@ export async function handler(event: any) {
     EndpointName: process.env.ENDPOINT_NAME, ContentType: 'application/json', Accept: 'application/json', Body: JSON.stringify({ text }),
   }));
   const reply = JSON.parse(new TextDecoder().decode(out.Body));
-  await audit('floor/audit.json', { runId: event.runId });
+  // Input view, output, request and reply, as the handler keeps them (issue 12).
+  await auditStage('floor/audit.json', [event.state, reply, { text }, reply], { runId: event.runId });
   return reply;
 }

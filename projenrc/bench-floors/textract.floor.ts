@@ -2,7 +2,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DetectDocumentTextCommand, TextractClient } from '@aws-sdk/client-textract';
-import { audit, put, read, s3 } from './common';
+import { auditStage, put, read, s3 } from './common';
 
 const textract = new TextractClient({});
 const sfn = new SFNClient({});
@@ -15,7 +15,8 @@ export async function handler(event: any) {
   const out = await textract.send(new DetectDocumentTextCommand({ Document: { S3Object: { Bucket: bucket, Name: key } } }));
   const text = (out.Blocks ?? []).filter((b) => b.BlockType === 'LINE').map((b) => b.Text).join('\n');
   await put(process.env.WORK_BUCKET!, 'floor/text.json', { pages: [{ page: 1, text }] });
-  await audit('floor/audit.json', { runId: event.runId });
+  // Input view and output, as the handler keeps them (issue 12).
+  await auditStage('floor/audit.json', [event.state, { text }], { runId: event.runId });
   await sfn.send(new SendTaskSuccessCommand({ taskToken: event.taskToken, output: '{}' }));
   return {};
 }

@@ -5,7 +5,7 @@
  * Every rejection is a named, non-retryable `Document.*` error; messages name sizes and limits,
  * never the document's content.
  */
-import { Inflate } from 'zlib';
+import { constants as zlibConstants, Inflate, inflateSync } from 'zlib';
 import type PDFParserType from 'pdf-lib/cjs/core/parser/PDFParser';
 import type PDFCatalog from 'pdf-lib/cjs/core/structures/PDFCatalog';
 import type PDFPageLeafType from 'pdf-lib/cjs/core/structures/PDFPageLeaf';
@@ -280,11 +280,28 @@ export async function checkInflatedSize(pdf: Uint8Array, limit: number): Promise
   return total;
 }
 
+/**
+ * Deflate's ratio is at most 1032:1, so a stream this many times smaller than this bound inflates
+ * to at most this bound: such streams (all of a typical page's) inflate at once, in memory, without
+ * a stream per object.
+ */
+const SYNC_INFLATE_MAX_BYTES = 8 * MiB;
+const DEFLATE_MAX_RATIO = 1032;
+
 /** Bytes `data` inflates to (0 when it is not zlib data), stopping once past `budget`. */
 function inflatedBytes(data: Buffer, budget: number): Promise<number> {
   // A zlib stream starts with a CMF byte of method 8 and a header that is a multiple of 31.
   // eslint-disable-next-line no-bitwise
   if (data.length < 2 || (data[0] & 0x0f) !== 8 || ((data[0] << 8) | data[1]) % 31 !== 0) return Promise.resolve(0);
+  if (data.length * DEFLATE_MAX_RATIO <= SYNC_INFLATE_MAX_BYTES) {
+    try {
+      // Truncated data counts what inflated so far, as the streaming path does; corrupt data throws
+      // and is counted by the streaming path below (which keeps what inflated before the error).
+      return Promise.resolve(inflateSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).length);
+    } catch {
+      // fall through
+    }
+  }
   return new Promise((resolve) => {
     let count = 0;
     let done = false;

@@ -210,4 +210,29 @@ describe('decompressed bytes', () => {
     const past = await checkInflatedSize(bytes, 1024).catch((e) => e);
     expect(past.name).toBe('Document.TooLarge');
   });
+
+  /** Bytes holding each of `streams` between `stream` and `endstream`, as a PDF's objects hold them. */
+  function withStreams(streams: Buffer[]): Uint8Array {
+    return Buffer.concat(streams.flatMap((data, i) => [Buffer.from(`${i + 1} 0 obj\n<< >>\nstream\n`), data, Buffer.from('\nendstream\nendobj\n')]));
+  }
+
+  test('small streams (inflated at once) add up: many of them over the limit are Document.TooLarge', async () => {
+    // Each compresses to about 1 KiB, far under the in-memory bound; together they inflate to 8 MiB.
+    const one = deflateSync(Buffer.alloc(1024 * 1024, 0x20), { level: 9 });
+    expect(one.length).toBeLessThan(8 * 1024);
+    const bytes = withStreams(Array.from({ length: 8 }, () => one));
+    expect(await checkInflatedSize(bytes, 64 * 1024 * 1024)).toBe(8 * 1024 * 1024);
+    await expect(checkInflatedSize(bytes, 4 * 1024 * 1024)).rejects.toMatchObject({ name: 'Document.TooLarge' });
+  });
+
+  test('a truncated or corrupt small stream counts what inflated before its end or its error', async () => {
+    const whole = deflateSync(Buffer.alloc(512 * 1024, 0x41));
+    const truncated = whole.subarray(0, Math.floor(whole.length / 2));
+    const corrupt = Buffer.concat([truncated, Buffer.alloc(64, 0xff)]);
+    for (const data of [truncated, corrupt]) {
+      const counted = await checkInflatedSize(withStreams([data]), 64 * 1024 * 1024);
+      expect(counted).toBeGreaterThan(0);
+      expect(counted).toBeLessThanOrEqual(512 * 1024);
+    }
+  });
 });

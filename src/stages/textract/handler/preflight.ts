@@ -340,6 +340,14 @@ function pdfParser(): { PDFParser: typeof PDFParserType; PDFPageLeaf: typeof PDF
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
+/**
+ * Loads the PDF parser now (it is cached): the handler calls it while a PDF's bytes are on their way,
+ * so the load overlaps the network wait instead of following it.
+ */
+export function preloadPdfParser(): void {
+  pdfParser();
+}
+
 /** Objects parsed between event-loop turns: pdf-lib's `PDFDocument.load` default (`ParseSpeeds.Slow`). */
 const OBJECTS_PER_TICK = 100;
 

@@ -21,7 +21,7 @@ import {
   TextractClient,
 } from '@aws-sdk/client-textract';
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
-import { HEADER_BYTES, inspectDocument, needsFullRead, PreflightReport, checkSize, sniffType } from './preflight';
+import { HEADER_BYTES, inspectDocument, needsFullRead, PreflightReport, checkSize, preloadPdfParser, sniffType } from './preflight';
 import { blocksToText, lineCount } from './text';
 import { CapacityControl } from '../../../runtime/capacity';
 import { StageValidators } from '../../../runtime/contracts';
@@ -225,7 +225,18 @@ async function preflightObject(deps: TextractHandlerDeps, document: DocumentRef)
   checkSize(head.size, limits);
   let bytes = await readObject(deps.s3, document, `bytes=0-${Math.min(HEADER_BYTES, head.size) - 1}`);
   if (needsFullRead(sniffType(bytes))) {
-    bytes = await readObject(deps.s3, document);
+    const whole = readObject(deps.s3, document);
+    // Once the request is out (the next turn of the event loop), the PDF parser loads during the wait.
+    const preload = new Promise<void>((resolve) => setImmediate(() => {
+      try {
+        if (sniffType(bytes) === 'pdf') preloadPdfParser();
+      } catch {
+        // The parse that follows reports what failed to load.
+      }
+      resolve();
+    }));
+    bytes = await whole;
+    await preload;
   }
   // A TIFF's directory can be anywhere in the file: the structure check reads it by range.
   return inspectDocument(bytes, limits, head.size, (start, end) => readObject(deps.s3, document, `bytes=${start}-${end}`));

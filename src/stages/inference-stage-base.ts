@@ -282,6 +282,14 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
   private readonly standaloneOptions?: StandaloneStageOptions;
   private readonly shared?: StandaloneResources;
   private readonly waitsForCallback: boolean;
+
+  /**
+   * True when the stage's task waits for a callback with a task token (an asynchronous job).
+   * @internal
+   */
+  public get _waitsForCallback(): boolean {
+    return this.waitsForCallback;
+  }
   private attachedStandalone = false;
   /** Tasks of the kind that run before `task` (see `startWith`). */
   private readonly leadingStates: sfn.TaskStateBase[] = [];

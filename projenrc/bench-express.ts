@@ -61,7 +61,15 @@ export interface ExpressRow {
   readonly breakEven: number;
 }
 
-export async function benchExpress(runs: number): Promise<{ rows: ExpressRow[]; definitionBytes: number; payloadBytes: number; billedMb: number; memoryMb: number }> {
+export interface ExpressBench {
+  readonly rows: ExpressRow[];
+  readonly definitionBytes: number;
+  readonly payloadBytes: number;
+  readonly billedMb: number;
+  readonly memoryMb: number;
+}
+
+export async function benchExpress(runs: number): Promise<ExpressBench> {
   process.env.CDK_VALIDATION = 'false';
   aliasLibrary();
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -122,7 +130,10 @@ export async function printExpressBench(runs: number, printTable: Table): Promis
   const perMillion = (x: number) => (x * 1e6).toFixed(2);
   printTable(`Step Functions cost per document, Standard vs Express: examples/fraud-screening as Express, local runner, median of ${runs} (us-east-1 list prices)`,
     ['sample', 'route', 'transitions', 'local ms', 'Standard USD/doc', 'Express USD/doc (local ms)', 'Express USD/doc (1 s)', 'break-even s', 'Standard USD/1M', 'Express USD/1M (1 s)'],
-    rows.map((r) => [r.sample, r.route, r.transitions, r.ms.toFixed(0), usd(r.standard), usd(r.express), usd(r.expressAt1s), r.breakEven.toFixed(0), perMillion(r.standard), perMillion(r.expressAt1s)]));
+    rows.map((r) => [
+      r.sample, r.route, r.transitions, r.ms.toFixed(0), usd(r.standard), usd(r.express), usd(r.expressAt1s),
+      r.breakEven.toFixed(0), perMillion(r.standard), perMillion(r.expressAt1s),
+    ]));
   console.log(`  Express memory: 50 MB + definition ${(definitionBytes / 1024).toFixed(1)} KiB + execution data ${(payloadBytes / 1024).toFixed(1)} KiB (largest run) = ${memoryMb.toFixed(2)} MB, billed ${billedMb} MB.`);
   console.log('  Local durations are the in-process runner\'s (stand-ins answer at once); a deployed run adds each Lambda\'s and the endpoint\'s latency:');
   console.log('  the "1 s" column assumes one second per run; Express stays cheaper up to the break-even duration.');

@@ -41,7 +41,7 @@ export function bindRunClaims(
     timeToLiveAttribute: CLAIM_ATTRIBUTES.EXPIRES_AT,
     removalPolicy: options.removalPolicy ?? RemovalPolicy.RETAIN,
   });
-  for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+  for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
     acknowledgeRule(table, `${pack}-DynamoDBInBackupPlan`, 'Run claims only keep an Express pipeline\'s starts exactly once; point-in-time recovery is on, and the run\'s outcome is in the audit trail, not here. Add the table to your AWS Backup plan if your account requires it.');
   }
   table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');

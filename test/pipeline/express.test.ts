@@ -8,7 +8,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { FraudScreeningStack } from '../../examples/fraud-screening/lib/fraud-screening-stack';
 import {
-  ChunkBy, ChunkedStage, ChunkReducer, DocumentTrigger, HumanReview, InferenceStage, ParallelBranch, ParallelStages, Pipeline, RouteDestination, ServiceQuota, StageContract,
+  ChunkBy, ChunkedStage, ChunkReducer, DocumentTrigger, HumanReview, InferenceStage, ParallelBranch, ParallelStages, Pipeline, RouteDestination,
+  ServiceQuota, StageContract,
 } from '../../src';
 import { describeFindings, FIVE_PACKS, fivePackFindings, packSummary } from '../helpers/nag-packs';
 import { classifyStage, destinations, extractStage, newStack, summarizeStage, uploadTrigger } from '../helpers/pipeline-fixture';

@@ -1,6 +1,6 @@
 /** Lambda entry of the API trigger: builds the clients once and calls the core. */
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApiDeps, ApiEnv, handleApiRequest, s3PresignPut } from './api';

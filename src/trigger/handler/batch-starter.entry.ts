@@ -1,6 +1,6 @@
 /** Lambda entry of the schedule trigger's batch starter: builds the clients once and calls the core. */
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { BatchCounts, BatchEnv, BatchStarterDeps, ObjectBatch, startBatch } from './batch-starter';
 import { claimsFromEnv } from './start-run';

@@ -209,7 +209,9 @@ function claimOf(item: Record<string, AttributeValue> | undefined): RunClaim | u
 }
 
 /** The claims settings from a starter's environment; `undefined` for a Standard pipeline (no claim table). */
-export function claimsFromEnv(env: { [name: string]: string | undefined }, tableVar: string, staleVar: string, dynamodb: () => DynamoDBClient): RunClaimsDeps | undefined {
+export function claimsFromEnv(
+  env: { [name: string]: string | undefined }, tableVar: string, staleVar: string, dynamodb: () => DynamoDBClient,
+): RunClaimsDeps | undefined {
   const table = env[tableVar];
   if (!table) return undefined;
   const staleSeconds = Number(env[staleVar]);

@@ -48,7 +48,8 @@ describe('an Express pipeline in the local runner', () => {
   });
 
   test('each sample takes the same path and transitions as in the Standard workflow', () => {
-    const shape = (outcomes: DocumentOutcome[]) => outcomes.map((o) => ({ document: o.document, route: o.route, transitions: o.transitions, path: o.path.map((s) => s.state) }))
+    const shape = (outcomes: DocumentOutcome[]) => outcomes
+      .map((o) => ({ document: o.document, route: o.route, transitions: o.transitions, path: o.path.map((s) => s.state) }))
       .sort((a, b) => a.document.localeCompare(b.document));
     expect(shape(express.outcomes)).toEqual(shape(standard.outcomes));
     expect(express.outcomes.every((o) => o.transitions > 0)).toBe(true);

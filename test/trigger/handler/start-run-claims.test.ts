@@ -91,8 +91,8 @@ beforeEach(() => {
       throw awsError('ServiceUnavailable', 503);
     }
     return {
-    executionArn: `${ARN.replace(':stateMachine:', ':express:')}:${input.name}:uuid-${sfn.commandCalls(StartExecutionCommand).length}`,
-    startDate: new Date(clock),
+      executionArn: `${ARN.replace(':stateMachine:', ':express:')}:${input.name}:uuid-${sfn.commandCalls(StartExecutionCommand).length}`,
+      startDate: new Date(clock),
     };
   });
 });
@@ -235,7 +235,11 @@ describe('the three starters over the claim table', () => {
       uploadUrlSeconds: 900,
     });
     const req = (httpMethod: string, resource: string, body?: unknown, runId?: string): APIGatewayProxyEvent => ({
-      httpMethod, resource, path: resource, body: body === undefined ? null : JSON.stringify(body), isBase64Encoded: false,
+      httpMethod,
+      resource,
+      path: resource,
+      body: body === undefined ? null : JSON.stringify(body),
+      isBase64Encoded: false,
       pathParameters: runId ? { runId } : null,
     } as any);
     beforeEach(() => {
@@ -251,8 +255,12 @@ describe('the three starters over the claim table', () => {
       const get = await handleApiRequest(apiDeps(), req('GET', '/runs/{runId}', undefined, NAME));
       expect(get.statusCode).toBe(200);
       expect(JSON.parse(get.body)).toMatchObject({
-        runId: NAME, status: 'STARTED', statusSource: 'run-claim', document: { key: DOC.key, versionId: 'v1' },
-        executionArn: expect.stringContaining(':express:'), startDate: new Date(T0).toISOString(),
+        runId: NAME,
+        status: 'STARTED',
+        statusSource: 'run-claim',
+        document: { key: DOC.key, versionId: 'v1' },
+        executionArn: expect.stringContaining(':express:'),
+        startDate: new Date(T0).toISOString(),
       });
       expect(sfn.calls().filter((c) => c.args[0].constructor.name === 'DescribeExecutionCommand')).toHaveLength(0);
       const missing = await handleApiRequest(apiDeps(), req('GET', '/runs/{runId}', undefined, 'a'.repeat(64)));

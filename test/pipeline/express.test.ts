@@ -207,3 +207,17 @@ describe('what an Express workflow cannot run fails synth, naming the Pipeline, 
     expect(resolve(stack, (p.stateMachine.node.defaultChild as sfn.CfnStateMachine).definitionString)).toContain('\\"TimeoutSeconds\\":300');
   });
 });
+
+describe('a stand-alone stage that waits for a task token, in an Express state machine of your own', () => {
+  test('fails synth naming the stage, the state machine and the fix; Standard is fine', () => {
+    const build = (stateMachineType: sfn.StateMachineType) => {
+      const app = new App({ builtinCloudFormationValidation: false } as any);
+      const stack = new Stack(app, 'Own', { env: ENV });
+      const extract = InferenceStage.transcribe(stack, 'Transcribe');
+      new sfn.StateMachine(stack, 'Mine', { definitionBody: sfn.DefinitionBody.fromChainable(extract), stateMachineType });
+      return () => app.synth();
+    };
+    expect(build(EXPRESS)).toThrow(/stage 'Transcribe' waits for its asynchronous job's completion with a task token, but the state machine Own\/Mine is EXPRESS, which does not support task tokens\. Fix: make that state machine STANDARD/);
+    expect(build(sfn.StateMachineType.STANDARD)).not.toThrow();
+  });
+});

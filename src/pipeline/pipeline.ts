@@ -527,7 +527,9 @@ export class Pipeline extends Construct {
   }
 
   /**
-   * Grants starting runs (StartExecution) of this pipeline.
+   * Grants starting runs (StartExecution) of this pipeline. An Express pipeline's trigger keeps each
+   * start exactly once with its run claims; a start of your own bypasses them (Express does not
+   * deduplicate execution names).
    * @param grantee who starts runs
    */
   public grantStartExecution(grantee: iam.IGrantable): iam.Grant {

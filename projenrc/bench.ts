@@ -10,12 +10,14 @@
  *   pdf       the local PDF reader's word recall against poppler's pdftotext on real producers' PDFs
  *   throughput  the local runner on 1,000 generated one-page PDFs with contract stand-ins
  *   simulation  a simulated day of 100,000 documents: bounded retries vs the capacity control (ServiceQuota)
+ *   express   Step Functions cost per document, Standard beside Express, for the fraud-screening example
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { benchColdStart } from './bench-coldstart';
+import { printExpressBench } from './bench-express';
 import { benchInjection, printInjectionBench } from './bench-injection';
 import { printPdfBench } from './bench-pdf';
 import { printSimulation } from './bench-simulation';
@@ -182,6 +184,7 @@ async function main() {
   if (!only || only === 'injection') printInjectionBench(benchInjection());
   if (!only || only === 'throughput') await benchThroughput();
   if (!only || only === 'simulation') printSimulation();
+  if (!only || only === 'express') await printExpressBench(Math.max(1, Math.min(N, 5)), printTable);
 }
 main().catch((err) => {
   console.error(err);

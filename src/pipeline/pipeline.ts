@@ -71,9 +71,18 @@ export interface PipelineProps {
   readonly pipelineName?: string;
   /**
    * Longest a run may take before Step Functions stops it (the backstop then audits it).
-   * @default Duration.hours(2)
+   * @default - Duration.hours(2) for a Standard workflow, Duration.minutes(5) for an Express one
    */
   readonly timeout?: Duration;
+  /**
+   * The kind of state machine. `EXPRESS` suits high volumes of short runs (priced per request and
+   * duration instead of per state transition): it is allowed only when every step is synchronous and
+   * short (no Textract or Transcribe stage, no HumanReview, no ChunkedStage, no task-token or
+   * Distributed Map state) and `timeout` is at most 5 minutes. The trigger then keeps each start
+   * exactly once with a claim table (Express does not deduplicate execution names).
+   * @default sfn.StateMachineType.STANDARD
+   */
+  readonly workflowType?: sfn.StateMachineType;
   /**
    * Working data (extracted text, model replies) is deleted after this long.
    * @default Duration.days(30)
@@ -145,6 +154,8 @@ export class Pipeline extends Construct {
   public readonly stages: IInferenceStage[];
   /** The steps, in order, as given. */
   public readonly steps: IPipelineStep[];
+  /** The kind of state machine: Standard or Express. */
+  public readonly workflowType: sfn.StateMachineType;
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
@@ -173,7 +184,10 @@ export class Pipeline extends Construct {
       }
     }
     checkDestinationNames(this, steps, props.routing);
-    const timeout = props.timeout ?? Duration.hours(2);
+    this.workflowType = props.workflowType ?? sfn.StateMachineType.STANDARD;
+    const express = this.workflowType === sfn.StateMachineType.EXPRESS;
+    const timeout = props.timeout ?? (express ? Duration.minutes(EXPRESS_MAX_MINUTES) : Duration.hours(2));
+    if (express) checkExpressSteps(this, steps, timeout);
     const known = !timeout.isUnresolved() && stages.every((s) => !s.timeout.isUnresolved());
     const longest = known ? steps.reduce((sum, step) => sum + longestSeconds(step), 0) : 0;
     if (known && timeout.toSeconds() < longest) {
@@ -182,6 +196,11 @@ export class Pipeline extends Construct {
     const waitsKnown = known && stages.every((s) => !quotaOf(s)?.maxWait.isUnresolved());
     const waits = waitsKnown ? steps.reduce((sum, step) => sum + longestSeconds(step, true), 0) : 0;
     if (waits > longest && timeout.toSeconds() < waits) {
+      if (express) {
+        const waiting = stages.filter((s) => quotaOf(s)).map((s) => `'${s.stageId}' (quota '${quotaOf(s)!.quotaId}', maxWait ${quotaOf(s)!.maxWait.toHumanString()})`);
+        invalid(this, `\`workflowType\` is EXPRESS, but the stages' timeouts plus their quotas' \`maxWait\` add up to ${Duration.seconds(waits).toHumanString()}, more than \`timeout\` (${timeout.toHumanString()}; an Express run lasts at most 5 minutes): ${waiting.join(', ')}. `
+          + 'Fix: lower the quotas\' `maxWait` (and the stages\' timeouts) to fit, or use a Standard workflow (leave `workflowType` unset).');
+      }
       const quotas = stages.filter((s) => quotaOf(s)).map((s) => `${s.stageId} (quota '${quotaOf(s)!.quotaId}', maxWait ${quotaOf(s)!.maxWait.toHumanString()})`);
       invalid(this, `\`timeout\` (${timeout.toHumanString()}) is shorter than the stages' timeouts plus their quotas' \`maxWait\` added up (${Duration.seconds(waits).toHumanString()}): ${quotas.join(', ')}. `
         + 'A run waiting for capacity would time out instead of waiting. Raise `timeout`, or lower the quotas\' `maxWait`.');
@@ -376,7 +395,7 @@ export class Pipeline extends Construct {
 
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       definitionBody: sfn.DefinitionBody.fromChainable(chain),
-      stateMachineType: sfn.StateMachineType.STANDARD,
+      stateMachineType: this.workflowType,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
       timeout,
       tracingEnabled: true,
@@ -388,13 +407,15 @@ export class Pipeline extends Construct {
     const gates = steps.filter((s): s is PipelineGate => s instanceof PipelineGate);
     for (const gate of gates) gate._grant(this.stateMachine);
     for (const review of reviews) review._bind(this.stateMachine, this.auditSink, this.pipelineName);
-    props.trigger.bind(this.stateMachine);
+    if (express) checkExpressStates(this, chain);
+    props.trigger.bind(this.stateMachine, { workflowType: this.workflowType, encryptionKey: this.encryptionKey, removalPolicy });
 
     // What tools that run the pipeline from its template (the local runner) need to know.
     const logicalId = (c: Construct) => Stack.of(this).getLogicalId(c.node.defaultChild as CfnElement);
     (this.stateMachine.node.defaultChild as CfnResource).addMetadata('cdk-ai-pipeline', {
       version: 1,
       pipeline: this.pipelineName,
+      workflowType: this.workflowType,
       stages: stages.map((s) => ({
         id: s.stageId,
         kind: s.kind,
@@ -506,7 +527,9 @@ export class Pipeline extends Construct {
   }
 
   /**
-   * Grants starting runs (StartExecution) of this pipeline.
+   * Grants starting runs (StartExecution) of this pipeline. An Express pipeline's trigger keeps each
+   * start exactly once with its run claims; a start of your own bypasses them (Express does not
+   * deduplicate execution names).
    * @param grantee who starts runs
    */
   public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
@@ -564,6 +587,58 @@ function checkDestinationNames(pipeline: Pipeline, steps: IPipelineStep[], routi
       invalid(pipeline, `two different destinations are named '${d.name}' (in its gates and routing policy). Give each destination its own name, or reuse the same RouteDestination object.`);
     }
     byName.set(d.name, d);
+  }
+}
+
+/** The longest an Express execution may run. */
+const EXPRESS_MAX_MINUTES = 5;
+
+/**
+ * An Express workflow has no task tokens (`.waitForTaskToken`), no `.sync` jobs, no Distributed Map and
+ * lasts at most 5 minutes: fails synth naming the first step that needs a Standard workflow.
+ */
+function checkExpressSteps(pipeline: Pipeline, steps: IPipelineStep[], timeout: Duration): void {
+  const fail = (step: string, why: string) => invalid(pipeline,
+    `\`workflowType\` is EXPRESS, but step '${step}' ${why}; an Express workflow runs only synchronous steps for at most 5 minutes. `
+    + `Fix: use a Standard workflow (leave \`workflowType\` unset), or move '${step}' to a Standard pipeline.`);
+  const checkStage = (stage: IInferenceStage) => {
+    if (stage instanceof InferenceStageBase && stage._waitsForCallback) {
+      fail(stage.stageId, `is a ${stage.kind} stage, which waits for its asynchronous job's completion with a task token`);
+    }
+  };
+  for (const step of steps) {
+    if (step instanceof HumanReview) fail(step.stepName, 'is a HumanReview, which waits for a reviewer\'s decision with a task token (up to its deadline)');
+    if (step instanceof ChunkedStage) fail(step.stepName, 'is a ChunkedStage, which maps a stage over chunks of a long text (a Map or Distributed Map of model calls)');
+    if (step instanceof ParallelStages) {
+      for (const chunked of step.chunkedSteps) fail(chunked.stepName, `is a ChunkedStage (a branch of '${step.stepName}'), which maps a stage over chunks of a long text`);
+      step.branches.forEach((b) => b.stages.forEach(checkStage));
+    } else if (step instanceof ConditionalStage) {
+      checkStage(step.stage);
+    } else if ('stageId' in step) {
+      checkStage(step as IInferenceStage);
+    }
+  }
+  if (!timeout.isUnresolved() && timeout.toSeconds() > EXPRESS_MAX_MINUTES * 60) {
+    invalid(pipeline, `\`timeout\` must be at most ${EXPRESS_MAX_MINUTES} minutes when \`workflowType\` is EXPRESS (an Express execution's limit), got: ${timeout.toHumanString()}. `
+      + 'Fix: lower `timeout` (and the stages\' timeouts), or use a Standard workflow (leave `workflowType` unset).');
+  }
+}
+
+/**
+ * The built definition, for what the typed check above cannot see (a custom step or stage of your own):
+ * a task-token or `.sync` task, or a Distributed Map, fails synth naming its state.
+ */
+function checkExpressStates(pipeline: Pipeline, chain: sfn.IChainable): void {
+  const stack = Stack.of(pipeline);
+  for (const state of sfn.State.findReachableStates(chain.startState, { includeErrorHandlers: true })) {
+    const json = JSON.stringify(stack.resolve(state.toStateJson()));
+    const why = /\.waitForTaskToken/.test(json) ? 'waits for a task token (.waitForTaskToken)'
+      : /\.sync(:2)?"/.test(json) ? 'waits for a job to complete (.sync)'
+        : /"Mode":"DISTRIBUTED"/.test(json) ? 'is a Distributed Map' : undefined;
+    if (why) {
+      invalid(pipeline, `\`workflowType\` is EXPRESS, but state '${state.stateId}' ${why}, which Express workflows do not support. `
+        + `Fix: use a Standard workflow (leave \`workflowType\` unset), or remove the step holding '${state.stateId}'.`);
+    }
   }
 }
 

@@ -197,6 +197,10 @@ export const Env = {
   TARGET_FUNCTION: 'TARGET_FUNCTION',
   /** Trigger: the state machine to start. */
   STATE_MACHINE_ARN: 'STATE_MACHINE_ARN',
+  /** Trigger of an Express pipeline: the table its starter claims run ids in (ADR-0029). */
+  CLAIM_TABLE: 'CLAIM_TABLE',
+  /** Trigger of an Express pipeline: after this many seconds a claim whose start never happened may be taken over. */
+  CLAIM_STALE_SECONDS: 'CLAIM_STALE_SECONDS',
   /** Recorder: the ordered stage ids of the pipeline, comma-separated. */
   STAGE_ORDER: 'STAGE_ORDER',
   /** Stage handlers: the JSON array of run-state paths redacted in the content kept for audit. */

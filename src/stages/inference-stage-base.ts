@@ -282,6 +282,14 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
   private readonly standaloneOptions?: StandaloneStageOptions;
   private readonly shared?: StandaloneResources;
   private readonly waitsForCallback: boolean;
+
+  /**
+   * True when the stage's task waits for a callback with a task token (an asynchronous job).
+   * @internal
+   */
+  public get _waitsForCallback(): boolean {
+    return this.waitsForCallback;
+  }
   private attachedStandalone = false;
   /** Tasks of the kind that run before `task` (see `startWith`). */
   private readonly leadingStates: sfn.TaskStateBase[] = [];
@@ -374,6 +382,15 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
       if (!props.standalone?.workingBucket) this.shared.workingBucket((props.standalone?.auditSink ?? this.shared.auditSink()).accessLogsBucket);
     }
     Aspects.of(this).add(new AttachStandalone(this), { priority: AspectPriority.MUTATING });
+    if (this.waitsForCallback) {
+      // A task token needs a Standard workflow: a state machine of your own (or a Pipeline) of type EXPRESS cannot run this stage.
+      this.node.addValidation({
+        validate: () => stateMachinesRunning(this)
+          .filter((sm) => (sm.node.defaultChild as sfn.CfnStateMachine).stateMachineType === sfn.StateMachineType.EXPRESS)
+          .map((sm) => `[${this.constructor.name} ${this.node.path}] stage '${id}' waits for its asynchronous job's completion with a task token, `
+            + `but the state machine ${sm.node.path} is EXPRESS, which does not support task tokens. Fix: make that state machine STANDARD (stateMachineType), or run '${id}' in a Standard one.`),
+      });
+    }
 
     acknowledgeWildcards(this, [
       XRAY_REASON,

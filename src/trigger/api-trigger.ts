@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,13 +9,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { IDocumentTrigger } from './document-trigger';
+import { IDocumentTrigger, TriggerBindOptions } from './document-trigger';
 import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantListPrefix, grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction } from '../private/handler-function';
 import { logsKey } from '../private/logs-key';
+import { bindRunClaims } from '../private/run-claims';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
 import { ApiEnv } from '../shared/trigger-env';
@@ -110,6 +112,7 @@ export class ApiTrigger extends Construct implements IDocumentTrigger {
   public readonly encryptionKey?: kms.IKey;
   private readonly role: iam.Role;
   private bound?: sfn.IStateMachine;
+  private claims?: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: ApiTriggerProps = {}) {
     super(scope, id);
@@ -250,14 +253,21 @@ export class ApiTrigger extends Construct implements IDocumentTrigger {
     });
   }
 
-  public bind(stateMachine: sfn.IStateMachine): void {
+  /** Express pipelines only: the table the handler claims run ids in before it starts them (and reads run status from). */
+  public get runClaims(): dynamodb.ITable | undefined {
+    return this.claims;
+  }
+
+  public bind(stateMachine: sfn.IStateMachine, options: TriggerBindOptions = {}): void {
     if (this.bound) {
       invalid(this, 'the trigger already starts another pipeline. Create one trigger per Pipeline.');
     }
     this.bound = stateMachine;
     stateMachine.grantStartExecution(this.role);
-    stateMachine.grantExecution(this.role, 'states:DescribeExecution');
     this.handler.addEnvironment(Env.STATE_MACHINE_ARN, stateMachine.stateMachineArn);
+    // Express: claims before starts, and GET /runs/{runId} reads the claim (an Express execution cannot be described).
+    this.claims = bindRunClaims(this, this.handler, this.role, this.handler.timeout ?? Duration.seconds(29), options);
+    if (!this.claims) stateMachine.grantExecution(this.role, 'states:DescribeExecution');
   }
 
   /**

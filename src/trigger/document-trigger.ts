@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Annotations, Names } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,6 +19,7 @@ import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/a
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { countAlarm, handlerFunction } from '../private/handler-function';
+import { bindRunClaims } from '../private/run-claims';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
 
@@ -56,6 +58,26 @@ export interface S3UploadTriggerProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** What a Pipeline tells the trigger it binds. */
+export interface TriggerBindOptions {
+  /**
+   * The pipeline's kind of state machine. For EXPRESS, which does not deduplicate execution names,
+   * the trigger claims each run id in a DynamoDB table before it starts the run (ADR-0029).
+   * @default sfn.StateMachineType.STANDARD
+   */
+  readonly workflowType?: sfn.StateMachineType;
+  /**
+   * The key the run-claim table (Express) is encrypted with.
+   * @default - a new key of the trigger's
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * What happens to the run-claim table (Express) when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
 /** What starts a pipeline's runs; what a Pipeline depends on. */
 export interface IDocumentTrigger extends IConstruct {
   /** The bucket runs read documents from. */
@@ -68,8 +90,9 @@ export interface IDocumentTrigger extends IConstruct {
   /**
    * Connects the trigger to the state machine it starts. A Pipeline calls this.
    * @param stateMachine the pipeline's state machine
+   * @param options the pipeline's workflow type and key
    */
-  bind(stateMachine: sfn.IStateMachine): void;
+  bind(stateMachine: sfn.IStateMachine, options?: TriggerBindOptions): void;
 }
 
 /**
@@ -124,6 +147,8 @@ export class S3UploadTrigger extends Construct implements IDocumentTrigger {
   /** Alarm: upload events in the dead-letter queue. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   private bound?: sfn.IStateMachine;
+  private claims?: dynamodb.Table;
+  private readonly starterTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: S3UploadTriggerProps = {}) {
     super(scope, id);
@@ -188,6 +213,7 @@ export class S3UploadTrigger extends Construct implements IDocumentTrigger {
     acknowledgeRule(this.deadLetterQueue, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the upload buffer.');
     acknowledgeRule(this.deadLetterQueue, 'Serverless-SQSRedrivePolicy', 'This queue is the dead-letter queue of the upload buffer and of the upload rule\'s target; a dead-letter queue has none of its own.');
     const starterTimeout = Duration.seconds(60);
+    this.starterTimeout = starterTimeout;
     this.queue = new sqs.Queue(this, 'Buffer', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.encryptionKey,
@@ -235,13 +261,21 @@ export class S3UploadTrigger extends Construct implements IDocumentTrigger {
     });
   }
 
-  public bind(stateMachine: sfn.IStateMachine): void {
+  /** Express pipelines only: the table the starter claims run ids in before it starts them. */
+  public get runClaims(): dynamodb.ITable | undefined {
+    return this.claims;
+  }
+
+  public bind(stateMachine: sfn.IStateMachine, options: TriggerBindOptions = {}): void {
     if (this.bound) {
       invalid(this, 'the trigger already starts another pipeline. Create one trigger per Pipeline.');
     }
     this.bound = stateMachine;
     stateMachine.grantStartExecution(this.starter);
     this.starter.addEnvironment(Env.STATE_MACHINE_ARN, stateMachine.stateMachineArn);
+    // A claim is stale once the starter that made it has surely timed out; the buffer's visibility
+    // timeout (6 x the starter's) redelivers a pending record after that.
+    this.claims = bindRunClaims(this, this.starter, this.starter, this.starterTimeout, options);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,13 +10,14 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { IDocumentTrigger } from './document-trigger';
+import { IDocumentTrigger, TriggerBindOptions } from './document-trigger';
 import { acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { accessLogsBucket, secureBucket } from '../private/buckets';
 import { grantListPrefix, grantReadPrefix } from '../private/grants';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { handlerFunction, taskRetry } from '../private/handler-function';
 import { logsKey } from '../private/logs-key';
+import { bindRunClaims } from '../private/run-claims';
 import { invalid, outOfRange } from '../private/validation';
 import { Env } from '../shared';
 import { BatchEnv } from '../shared/trigger-env';
@@ -92,6 +94,7 @@ export class ScheduleTrigger extends Construct implements IDocumentTrigger {
   public readonly encryptionKey?: kms.IKey;
   private readonly starterRole: iam.Role;
   private bound?: sfn.IStateMachine;
+  private claims?: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: ScheduleTriggerProps = {}) {
     super(scope, id);
@@ -223,13 +226,19 @@ export class ScheduleTrigger extends Construct implements IDocumentTrigger {
     });
   }
 
-  public bind(stateMachine: sfn.IStateMachine): void {
+  /** Express pipelines only: the table the starter claims run ids in before it starts them. */
+  public get runClaims(): dynamodb.ITable | undefined {
+    return this.claims;
+  }
+
+  public bind(stateMachine: sfn.IStateMachine, options: TriggerBindOptions = {}): void {
     if (this.bound) {
       invalid(this, 'the trigger already starts another pipeline. Create one trigger per Pipeline.');
     }
     this.bound = stateMachine;
     stateMachine.grantStartExecution(this.starterRole);
     this.starter.addEnvironment(Env.STATE_MACHINE_ARN, stateMachine.stateMachineArn);
+    this.claims = bindRunClaims(this, this.starter, this.starterRole, this.starter.timeout ?? Duration.minutes(15), options);
   }
 
   /**

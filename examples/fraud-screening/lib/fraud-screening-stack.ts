@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
   DocumentTrigger, InferenceStage, Pipeline, PipelineGate, ResultOutput, RouteDestination, RoutingPolicy, RoutingRule,
   RuleCondition, StageContract,
@@ -23,6 +24,16 @@ export const RULE_VELOCITY_LIMIT = 20;
 export const SCORE_ESCALATE = 0.8;
 export const SCORE_APPROVE = 0.3;
 
+/** Props of the fraud-screening stack. */
+export interface FraudScreeningStackProps extends StackProps {
+  /**
+   * Standard (the default) or Express: every step here is synchronous and short, so the pipeline may
+   * run as an Express workflow (each stage then gets a 1-minute timeout to fit its 5 minutes).
+   * @default sfn.StateMachineType.STANDARD
+   */
+  readonly workflowType?: sfn.StateMachineType;
+}
+
 /**
  * Fraud screening: a caller posts a transaction (a JSON document) through the API trigger. A Lambda
  * stage reads its fields, checked by a contract (a malformed transaction fails the run, kept and
@@ -31,11 +42,15 @@ export const SCORE_APPROVE = 0.3;
  * A high score escalates to the fraud team's queue, a low one is approved, the rest go to review.
  * Every result is indexed in OpenSearch (Serverless) with the fields the analysts search by.
  *
- * Context: `fraudEndpoint` (default 'fraud-detector') names the SageMaker endpoint.
+ * Context: `fraudEndpoint` (default 'fraud-detector') names the SageMaker endpoint; `workflowType`
+ * ('EXPRESS') runs the pipeline as an Express workflow.
  */
 export class FraudScreeningStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props?: FraudScreeningStackProps) {
     super(scope, id, props);
+    const express = (props?.workflowType ?? this.node.tryGetContext('workflowType')) === sfn.StateMachineType.EXPRESS;
+    // An Express run lasts at most 5 minutes: the stages' timeouts must add up to less.
+    const stageTimeout = express ? { timeout: Duration.minutes(1) } : {};
 
     // --- Where escalated and reviewed transactions go: encrypted queues with dead-letter queues.
     const key = new kms.Key(this, 'QueueKey', { enableKeyRotation: true, description: 'Fraud screening: escalation and review queues' });
@@ -120,6 +135,7 @@ export class FraudScreeningStack extends Stack {
     const parse = InferenceStage.lambda(this, 'Parse', {
       function: parser,
       output: StageContract.fromFile(here('schemas/transaction.schema.json')),
+      ...stageTimeout,
     });
 
     // --- Rules before the model: obvious fraud never reaches it.
@@ -143,6 +159,7 @@ export class FraudScreeningStack extends Stack {
         transactions24h: 'results.Parse.transactions24h',
       },
       output: StageContract.fromFile(here('schemas/fraud-score.schema.json')),
+      ...stageTimeout,
     });
 
     const routing = new RoutingPolicy(this, 'Route', {
@@ -157,6 +174,7 @@ export class FraudScreeningStack extends Stack {
       trigger,
       stages: [parse, rules, score],
       routing,
+      ...(express ? { workflowType: sfn.StateMachineType.EXPRESS } : {}),
       outputs: [
         ResultOutput.openSearch(this, 'Index', {
           indexName: 'transactions',

@@ -7,6 +7,8 @@ import { STAGE_METADATA, STANDALONE_METADATA, StageMetadata, StandaloneMetadata 
 export interface PipelineMetadata {
   readonly version: number;
   readonly pipeline: string;
+  /** 'STANDARD' or 'EXPRESS' (absent in assemblies synthesized before Express existed): the runner runs either alike. */
+  readonly workflowType?: string;
   readonly stages: Array<{ id: string; kind: 'textract' | 'bedrock' | 'sagemaker' | 'lambda' | 'comprehend' | 'translate' | 'http' | 'transcribe'; handler: string }>;
   /** The recorder function and the states that call it; absent for a state machine of your own. */
   readonly recorder?: string;

@@ -1,8 +1,10 @@
 /** Lambda entry of the API trigger: builds the clients once and calls the core. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApiDeps, ApiEnv, handleApiRequest, s3PresignPut } from './api';
+import { claimsFromEnv } from './start-run';
 import { createLogger } from '../../runtime/logger';
 import { Env } from '../../shared';
 
@@ -18,6 +20,7 @@ const deps: ApiDeps = {
   s3,
   presignPut: s3PresignPut(s3),
   stateMachineArn: required(Env.STATE_MACHINE_ARN),
+  claims: claimsFromEnv(process.env, Env.CLAIM_TABLE, Env.CLAIM_STALE_SECONDS, () => new DynamoDBClient({})),
   documentBucket: required(ApiEnv.DOCUMENT_BUCKET),
   documentPrefix: required(ApiEnv.DOCUMENT_PREFIX),
   documentSuffixes: JSON.parse(required(ApiEnv.DOCUMENT_SUFFIXES)),

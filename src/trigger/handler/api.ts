@@ -15,7 +15,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { executionArnOf, headDocument, idempotentName, keyAccepted, startRun, StartRunDeps } from './start-run';
+import { executionArnOf, headDocument, idempotentName, keyAccepted, readClaim, startRun, StartRunDeps } from './start-run';
 import { DocumentRef } from '../../shared';
 
 import { ApiEnv } from '../../shared/trigger-env';
@@ -135,12 +135,24 @@ async function postRun(deps: ApiDeps, input: { [field: string]: unknown }): Prom
   if (!document) throw new BadRequest('key', `no object ${JSON.stringify(key)} in the document bucket; upload it first (POST /uploads)`, 404);
   const out = idempotencyKey ? await startRun(deps, document, idempotentName(idempotencyKey)) : await startRun(deps, document);
   if (!out.started && idempotencyKey) {
-    // The key was used before: only for the same document is this the same request.
-    const earlier = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: out.executionArn }));
-    const was: DocumentRef | undefined = parseJson(earlier.input)?.document;
+    // The key was used before: only for the same document is this the same request. An Express
+    // pipeline's claim keeps the document; a Standard execution is described.
+    const was: DocumentRef | undefined = deps.claims
+      ? out.claimedDocument
+      : parseJson((await deps.sfn.send(new DescribeExecutionCommand({ executionArn: out.executionArn }))).input)?.document;
     if (was?.bucket !== document.bucket || was?.key !== document.key) {
       throw new BadRequest('idempotencyKey', '`idempotencyKey` was already used for another document; use a new key for a new request', 409);
     }
+  }
+  if (out.pending) {
+    deps.logger.warn('run being started by another request', { runId: out.runId });
+    return reply(409, {
+      error: 'StartInProgress',
+      runId: out.runId,
+      status: 'STARTING',
+      message: `another request is starting this run; send the same request again in ${deps.claims?.staleSeconds ?? 60} seconds (it never starts a second run)`,
+      retryAfterSeconds: deps.claims?.staleSeconds ?? 60,
+    });
   }
   deps.logger.info(out.started ? 'run started' : 'run already started', { runId: out.runId, size: document.size });
   return reply(out.started ? 202 : 200, {
@@ -177,6 +189,7 @@ async function postUpload(deps: ApiDeps, input: { [field: string]: unknown }): P
 
 async function getRun(deps: ApiDeps, runId: string): Promise<APIGatewayProxyResult> {
   if (!RUN_ID.test(runId)) throw new BadRequest('runId', `\`runId\` must be 64 lowercase hex characters (as POST /runs returns it), got: ${JSON.stringify(runId.slice(0, 80))}`);
+  if (deps.claims) return getExpressRun(deps, runId);
   let execution;
   try {
     execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: executionArnOf(deps.stateMachineArn, runId) }));
@@ -195,6 +208,24 @@ async function getRun(deps: ApiDeps, runId: string): Promise<APIGatewayProxyResu
     ...(output?.outputs ? { outputs: output.outputs } : {}),
     ...(output?.audit?.record ? { audit: output.audit.record } : {}),
     ...(execution.error ? { error: execution.error } : {}),
+  });
+}
+
+/**
+ * An Express execution cannot be described (DescribeExecution is Standard only): the run's claim says
+ * whether it started, when, and for which document; its outcome is in the audit trail (ADR-0029).
+ */
+async function getExpressRun(deps: ApiDeps, runId: string): Promise<APIGatewayProxyResult> {
+  const claim = await readClaim(deps.claims!, runId);
+  if (!claim) throw new BadRequest('runId', `no run ${runId}`, 404);
+  return reply(200, {
+    runId,
+    status: claim.state === 'STARTED' ? 'STARTED' : 'STARTING',
+    ...(claim.startDate ? { startDate: claim.startDate.toISOString() } : {}),
+    ...(claim.executionArn ? { executionArn: claim.executionArn } : {}),
+    document: claim.document,
+    statusSource: 'run-claim',
+    note: 'An Express workflow\'s execution cannot be described: its outcome (route, outputs, errors) is in the run\'s audit record (runs/<runId>.json in the audit bucket) and the state machine\'s log group.',
   });
 }
 

@@ -43,6 +43,11 @@ export interface BatchCounts {
   readonly ignored: number;
   /** Deleted between the listing and the start. */
   readonly gone: number;
+  /**
+   * Express only: claimed by another starter and not started yet; the next batch starts it if that
+   * starter died (its claim is then stale).
+   */
+  readonly pending: number;
 }
 
 export async function startBatch(deps: BatchStarterDeps, batch: ObjectBatch): Promise<BatchCounts> {
@@ -50,6 +55,7 @@ export async function startBatch(deps: BatchStarterDeps, batch: ObjectBatch): Pr
   let skipped = 0;
   let ignored = 0;
   let gone = 0;
+  let pending = 0;
   for (const item of batch.Items ?? []) {
     const key = item?.Key;
     if (typeof key !== 'string' || key.endsWith('/') || !keyAccepted(key, deps.documentPrefix, deps.documentSuffixes)) {
@@ -63,8 +69,9 @@ export async function startBatch(deps: BatchStarterDeps, batch: ObjectBatch): Pr
     }
     const out = await startRun(deps, document);
     if (out.started) started++;
+    else if (out.pending) pending++;
     else skipped++;
   }
-  deps.logger.info('batch done', { started, skipped, ignored, gone });
-  return { started, skipped, ignored, gone };
+  deps.logger.info('batch done', { started, skipped, ignored, gone, pending });
+  return { started, skipped, ignored, gone, pending };
 }

@@ -1,6 +1,8 @@
 /** Lambda entry of the trigger's starter: builds the Step Functions client once and calls the core. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { claimsFromEnv } from './start-run';
 import { startRuns, StarterDeps } from './starter';
 import { createLogger } from '../../runtime/logger';
 import { Env } from '../../shared';
@@ -11,6 +13,7 @@ if (!stateMachineArn) throw new Error(`environment variable ${Env.STATE_MACHINE_
 const deps: StarterDeps = {
   sfn: new SFNClient({}),
   stateMachineArn,
+  claims: claimsFromEnv(process.env, Env.CLAIM_TABLE, Env.CLAIM_STALE_SECONDS, () => new DynamoDBClient({})),
   logger: createLogger('trigger-starter'),
 };
 

@@ -6,6 +6,8 @@
  * duplicate event asks Step Functions for an execution that already exists, which it refuses with
  * `ExecutionAlreadyExists`; that refusal counts as success. Any other failure reports the record
  * in `batchItemFailures` so SQS delivers it again and, after `maxReceiveCount`, moves it to the DLQ.
+ * For an Express pipeline the start core claims the run id first (ADR-0029); a record whose run another
+ * starter is still starting is retried the same way.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { executionName, startRun, StartRunDeps } from './start-run';
@@ -63,6 +65,11 @@ export async function startRuns(deps: StarterDeps, event: SQSEvent): Promise<SQS
       const out = await startRun(deps, document, name);
       if (out.started) {
         deps.logger.info('run started', { messageId, runId: name, executionArn: out.executionArn, size: document.size });
+      } else if (out.pending) {
+        // Express: another starter claimed the run and has not marked it started yet. Retry later
+        // (after the visibility timeout): by then it is started, or its claim is stale and taken over.
+        deps.logger.warn('run being started by another starter: retried later', { messageId, runId: name });
+        failures.push({ itemIdentifier: messageId });
       } else {
         deps.logger.info('duplicate event: run already exists', { messageId, runId: name });
       }

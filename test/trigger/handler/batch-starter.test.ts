@@ -43,7 +43,7 @@ test('starts each listed document once, named after its version; already-run doc
   // b.pdf was run before (by its upload event, under the same name).
   executions.set(executionName({ bucket: BUCKET, key: 'incoming/b.pdf', versionId: 'vb' }), { name: 'x', input: '{}', status: 'SUCCEEDED' });
   const counts = await startBatch(deps(), listed('incoming/a.pdf', 'incoming/b.pdf', 'incoming/c.pdf'));
-  expect(counts).toEqual({ started: 2, skipped: 1, ignored: 0, gone: 0 });
+  expect(counts).toEqual({ started: 2, skipped: 1, ignored: 0, gone: 0, pending: 0 });
   const started = sfn.commandCalls(StartExecutionCommand).map((c) => [c.args[0].input.name, JSON.parse(c.args[0].input.input!).document]);
   expect(started).toEqual([
     [executionName({ bucket: BUCKET, key: 'incoming/a.pdf', versionId: 'va' }), { bucket: BUCKET, key: 'incoming/a.pdf', versionId: 'va', size: 10, etag: 'etag' }],
@@ -55,14 +55,14 @@ test('starts each listed document once, named after its version; already-run doc
 test('the same batch run twice (a retried map item, an overlapping schedule) starts nothing twice', async () => {
   const first = await startBatch(deps(), listed('incoming/a.pdf', 'incoming/c.pdf'));
   const again = await startBatch(deps(), listed('incoming/a.pdf', 'incoming/c.pdf'));
-  expect(first).toEqual({ started: 2, skipped: 0, ignored: 0, gone: 0 });
-  expect(again).toEqual({ started: 0, skipped: 2, ignored: 0, gone: 0 });
+  expect(first).toEqual({ started: 2, skipped: 0, ignored: 0, gone: 0, pending: 0 });
+  expect(again).toEqual({ started: 0, skipped: 2, ignored: 0, gone: 0, pending: 0 });
   expect(executions.size).toBe(2);
 });
 
 test('keys outside the filter and folder markers are ignored; a key deleted since the listing is gone', async () => {
   const counts = await startBatch(deps(), listed('incoming/', 'incoming/notes.txt', 'other/a.pdf', 'incoming/deleted.pdf', 'incoming/a.pdf'));
-  expect(counts).toEqual({ started: 1, skipped: 0, ignored: 3, gone: 1 });
+  expect(counts).toEqual({ started: 1, skipped: 0, ignored: 3, gone: 1, pending: 0 });
   expect(s3).toHaveReceivedCommandTimes(HeadObjectCommand, 2);
 });
 

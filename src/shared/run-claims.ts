@@ -1,0 +1,12 @@
+/** Shared by the trigger constructs and the start core: the run-claim table of an Express pipeline (ADR-0029). */
+
+/** Attribute names of a run claim. */
+export const CLAIM_ATTRIBUTES = {
+  /** The partition key: the execution name (the run id). */
+  RUN_ID: 'runId',
+  /** TTL attribute (epoch seconds): a claim is kept as long as Step Functions keeps a Standard execution's name. */
+  EXPIRES_AT: 'expiresAt',
+} as const;
+
+/** How long a claim is kept: 90 days, as long as Step Functions keeps the name of a closed Standard execution. */
+export const CLAIM_RETENTION_SECONDS = 90 * 24 * 3600;

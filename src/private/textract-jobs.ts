@@ -3,7 +3,7 @@
  * their checks, and the asynchronous job's wiring (the completion topic, the role Textract publishes
  * with, the handler's subscription, the service actions on `*`, the task-response policy). ADR-0003.
  */
-import { Names, Size } from 'aws-cdk-lib';
+import { Duration, Names, Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,8 +13,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeRule, acknowledgeWildcards } from './acknowledge';
 import { grantThroughPolicy } from './grants';
+import { Bundles, stageCode } from './handler-asset';
 import { invalid, outOfRange } from './validation';
-import { Env } from '../shared';
+import { StageContract } from '../contracts/stage-contract';
+import { Env, TextractStageConfig, TRANSIENT_ERRORS } from '../shared';
+import { InferenceStageBaseProps, InferenceStageOptions, StageKind } from '../stages/inference-stage-base';
 
 /** The preflight props both Textract stage kinds take. */
 export interface TextractLimitProps {
@@ -45,6 +48,34 @@ export function textractLimits(where: string, props: TextractLimitProps): Textra
     invalid(where, `\`maxDecompressedSize\` must be between 1 byte and 4 GiB, got: ${maxDecompressedBytes} bytes.`);
   }
   return { maxDocumentBytes, maxPages, maxDecompressedBytes };
+}
+
+/**
+ * The base props of a Textract stage: the Textract handler with `config`, one `waitForTaskToken` task
+ * (30 minutes by default, the job included), a 2-minute handler with 1024 MiB (it inspects PDFs),
+ * Textract's and S3's transient errors retried.
+ */
+export function textractStageBaseProps(
+  config: TextractStageConfig,
+  contracts: { input: StageContract; output: StageContract },
+  props: InferenceStageOptions,
+  description: string,
+): InferenceStageBaseProps {
+  return {
+    kind: StageKind.TEXTRACT,
+    code: stageCode(Bundles.TEXTRACT, config, { input: contracts.input.schema, output: contracts.output.schema }),
+    inputContract: contracts.input,
+    outputContract: contracts.output,
+    transientErrors: [...TRANSIENT_ERRORS.textract, ...TRANSIENT_ERRORS.s3],
+    timeout: props.timeout ?? Duration.minutes(30),
+    handlerTimeout: Duration.minutes(2),
+    memorySize: props.memorySize ?? 1024,
+    retry: props.retry,
+    quota: props.quota,
+    standalone: props.standalone,
+    waitForCallback: true,
+    description,
+  };
 }
 
 /** What a Textract stage gives the job wiring. */

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -6,11 +6,10 @@ import { Construct } from 'constructs';
 import { TextractStageProps } from './textract-stage';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA, textractAnalysisOutputSchema } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
-import { Bundles, stageCode } from '../../private/handler-asset';
-import { grantTaskResponsePolicy, textractLimits, wireTextractJobs } from '../../private/textract-jobs';
+import { grantTaskResponsePolicy, textractLimits, textractStageBaseProps, wireTextractJobs } from '../../private/textract-jobs';
 import { invalid, whereOf } from '../../private/validation';
-import { TextractFeatureName, TextractStageConfig, TRANSIENT_ERRORS } from '../../shared';
-import { InferenceStageBase, StageKind } from '../inference-stage-base';
+import { TextractFeatureName, TextractStageConfig } from '../../shared';
+import { InferenceStageBase } from '../inference-stage-base';
 
 /** What a Textract analysis looks for (the API's feature types). */
 export enum TextractFeature {
@@ -102,21 +101,7 @@ export class TextractAnalysisStage extends InferenceStageBase {
     };
     const input = props.input ?? StageContract.fromObject(cloneSchema(DOCUMENT_INPUT_SCHEMA));
     const output = StageContract.fromObject(textractAnalysisOutputSchema(queries.map((q) => q.alias), features.includes(TextractFeature.SIGNATURES)));
-    super(scope, id, {
-      kind: StageKind.TEXTRACT,
-      code: stageCode(Bundles.TEXTRACT, config, { input: input.schema, output: output.schema }),
-      inputContract: input,
-      outputContract: output,
-      transientErrors: [...TRANSIENT_ERRORS.textract, ...TRANSIENT_ERRORS.s3],
-      timeout: props.timeout ?? Duration.minutes(30),
-      handlerTimeout: Duration.minutes(2),
-      memorySize: props.memorySize ?? 1024,
-      retry: props.retry,
-      quota: props.quota,
-      standalone: props.standalone,
-      waitForCallback: true,
-      description: 'preflight, then Textract document analysis (sync or async job)',
-    });
+    super(scope, id, textractStageBaseProps(config, { input, output }, props, 'preflight, then Textract document analysis (sync or async job)'));
     this.features = [...features];
     const jobs = wireTextractJobs(this, {
       id,

@@ -1,15 +1,14 @@
-import { Duration, Size } from 'aws-cdk-lib';
+import { Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA, TEXTRACT_OUTPUT_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
-import { Bundles, stageCode } from '../../private/handler-asset';
-import { grantTaskResponsePolicy, textractLimits, wireTextractJobs } from '../../private/textract-jobs';
+import { grantTaskResponsePolicy, textractLimits, textractStageBaseProps, wireTextractJobs } from '../../private/textract-jobs';
 import { whereOf } from '../../private/validation';
-import { TextractStageConfig, TRANSIENT_ERRORS } from '../../shared';
-import { InferenceStageBase, InferenceStageOptions, StageKind } from '../inference-stage-base';
+import { TextractStageConfig } from '../../shared';
+import { InferenceStageBase, InferenceStageOptions } from '../inference-stage-base';
 
 /** Props of a Textract stage. */
 export interface TextractStageProps extends InferenceStageOptions {
@@ -50,21 +49,7 @@ export class TextractStage extends InferenceStageBase {
     const config: TextractStageConfig = { stage: id, kind: 'textract', ...limits };
     const input = props.input ?? StageContract.fromObject(cloneSchema(DOCUMENT_INPUT_SCHEMA));
     const output = StageContract.fromObject(cloneSchema(TEXTRACT_OUTPUT_SCHEMA));
-    super(scope, id, {
-      kind: StageKind.TEXTRACT,
-      code: stageCode(Bundles.TEXTRACT, config, { input: input.schema, output: output.schema }),
-      inputContract: input,
-      outputContract: output,
-      transientErrors: [...TRANSIENT_ERRORS.textract, ...TRANSIENT_ERRORS.s3],
-      timeout: props.timeout ?? Duration.minutes(30),
-      handlerTimeout: Duration.minutes(2),
-      memorySize: props.memorySize ?? 1024,
-      retry: props.retry,
-      quota: props.quota,
-      standalone: props.standalone,
-      waitForCallback: true,
-      description: 'preflight, then Textract text detection (sync or async job)',
-    });
+    super(scope, id, textractStageBaseProps(config, { input, output }, props, 'preflight, then Textract text detection (sync or async job)'));
     const jobs = wireTextractJobs(this, {
       id,
       handler: this.handler,

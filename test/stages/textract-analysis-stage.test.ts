@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Size, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   DocumentTrigger, InferenceStage, Pipeline, RouteDestination, RoutingPolicy, RoutingRule, RuleCondition, StageKind,
@@ -191,6 +192,25 @@ describe('TextractAnalysisStage in a pipeline', () => {
     const ours = Object.fromEntries(FIVE_PACKS.map((p) => [p, findings[p].filter((f) => !/^Invoices\/(Unsigned|Check|Book)\//.test(f.path))])) as typeof findings;
     process.stdout.write(`five cdk-nag packs on a Textract analysis pipeline: ${packSummary(ours)}\n`);
     expect(describeFindings(ours)).toBe('');
+  });
+});
+
+describe('TextractAnalysisStage on its own', () => {
+  test('in a state machine of the user\'s own it attaches itself and may answer that state machine\'s task token', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Mine', { env: { account: '111111111111', region: 'us-east-1' } });
+    const analyze = InferenceStage.textractAnalysis(stack, 'Analyze', { queries: QUERIES });
+    const prepare = new sfn.Pass(stack, 'Prepare', { parameters: { 'document.$': '$.document', 'results': {} } });
+    const machine = new sfn.StateMachine(stack, 'MyMachine', { definitionBody: sfn.DefinitionBody.fromChainable(prepare.next(analyze)) });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{
+          Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          Effect: 'Allow',
+          Resource: { Ref: stack.getLogicalId(machine.node.defaultChild as sfn.CfnStateMachine) },
+        }],
+      },
+      Roles: [{ Ref: stack.getLogicalId(analyze.role.node.defaultChild as any) }],
+    });
   });
 });
 

@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Size, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
-  DocumentTrigger, InferenceStage, Pipeline, RouteDestination, RoutingPolicy, RoutingRule, RuleCondition, StageKind,
+  DocumentTrigger, InferenceStage, Pipeline, ServiceQuota, RouteDestination, RoutingPolicy, RoutingRule, RuleCondition, StageKind,
   TextractAnalysisStage, TextractFeature, TextractQuery,
 } from '../../src';
 import { loadValidatorsSource } from '../../src/runtime/contracts';
@@ -245,6 +245,17 @@ describe('TextractAnalysisStage props', () => {
     [{ queries: Array.from({ length: 16 }, (_, i) => q(i, i % 2 ? ['*'] : ['1-3'])) }, '16 queries apply to page 1, over Textract\'s 15 per page for single-page documents (analyzed synchronously). Move some to later pages or drop them.'],
   ])('rejects %j', (props, message) => {
     expect(make(props)).toThrow(`${where} ${message}`);
+  });
+
+  test('a Textract quota: warned that it does not meter the analysis APIs', () => {
+    const stack = newStack();
+    const quota = ServiceQuota.textract(stack, 'TextractQuota');
+    const stage = InferenceStage.textractAnalysis(stack, 'Analyze', { quota });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Analyze', Match.stringLikeRegexp('has no dimension for AnalyzeDocument or StartDocumentAnalysis'));
+    expect(stage.quota).toBe(quota);
+    const plain = newStack();
+    InferenceStage.textractAnalysis(plain, 'Analyze');
+    expect(Annotations.fromStack(plain).findWarning('*', Match.stringLikeRegexp('AnalyzeDocument'))).toEqual([]);
   });
 
   test('accepts 30 queries when at most 15 apply to page 1', () => {

@@ -58,13 +58,16 @@ async function pdf(file: string, pages: string[][]): Promise<void> {
   fs.writeFileSync(file, await doc.save());
 }
 
+let assembly: string;
+let docs: string;
+
 describe('Textract analysis in the local runner', () => {
   let out: string;
   let outcomes: Map<string, DocumentOutcome>;
 
   beforeAll(async () => {
-    const assembly = synth();
-    const docs = tmp('analysis-docs-');
+    assembly = synth();
+    docs = tmp('analysis-docs-');
     await pdf(path.join(docs, 'one-page.pdf'), [[
       'ACME Supplies Ltd',
       'Invoice number: INV-0042',
@@ -127,4 +130,28 @@ describe('Textract analysis in the local runner', () => {
     expect(run.path.map((s) => s.state)).toContain('Summarize');
     expect(run.results.Summarize).toMatchObject({ summary: expect.any(String) });
   });
+});
+
+describe('faults on the analysis stage run through the definition', () => {
+  async function runWith(rules: object[]): Promise<Map<string, DocumentOutcome>> {
+    const scenario = path.join(tmp('analysis-scenario-'), 'scenario.json');
+    fs.writeFileSync(scenario, JSON.stringify({ rules }));
+    const runs = await runLocalCommand({ documents: [docs], out: tmp('analysis-fault-out-'), assembly, scenario, quiet: true, cwd: docs }, () => undefined);
+    return new Map(runs.map((o) => [o.document, o]));
+  }
+
+  test('Textract throttling that clears is retried by the task; the document still gets its route', async () => {
+    const run = (await runWith([{ documents: 'one-page.pdf', stage: 'Analyze', fault: { throttle: 2 } }])).get('one-page.pdf')!;
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path.find((p) => p.state === 'Analyze')?.retries).toBe(2);
+    expect(run.route).toBe('accounts');
+  }, 120_000);
+
+  test('a source deleted mid-run is Source.Gone: quarantined, not retried', async () => {
+    const run = (await runWith([{ documents: 'two-pages.pdf', stage: 'Analyze', fault: 'delete-source' }])).get('two-pages.pdf')!;
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('Source.Gone');
+    expect(run.route).toBe('quarantine');
+    expect(run.path.find((p) => p.state === 'Analyze')?.retries ?? 0).toBe(0);
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 export * from './contracts/stage-contract';
 export * from './stages/inference-stage';
 export * from './stages/textract/textract-stage';
+export * from './stages/textract/textract-analysis-stage';
 export * from './stages/bedrock/bedrock-model';
 export * from './stages/bedrock/prompt-template';
 export * from './stages/bedrock/bedrock-stage';

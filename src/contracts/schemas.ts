@@ -40,6 +40,58 @@ export const TEXTRACT_OUTPUT_SCHEMA = {
   },
 } as const;
 
+/**
+ * The output contract of a Textract analysis stage whose queries have these aliases: the text as for
+ * text detection, the whole analysis by pointer (`analysis.json`: every key-value pair, every table,
+ * every answer), and inline what routing reads: at most 50 key-value pairs (keys cut to 100 and values
+ * to 300 characters), the counts, and the best answer of every query under its alias (confidence 0-1).
+ */
+export function textractAnalysisOutputSchema(aliases: readonly string[], signatures: boolean): object {
+  const answer = {
+    type: 'object',
+    required: ['text', 'confidence'],
+    additionalProperties: false,
+    properties: {
+      text: { type: 'string', maxLength: 300 },
+      confidence: { type: 'number', minimum: 0, maximum: 1 },
+      page: { type: 'integer', minimum: 1 },
+    },
+  };
+  return {
+    type: 'object',
+    required: ['text', 'pages', 'mode', 'analysis', 'keyValues', 'keyValueCount', 'tableCount', 'queryAnswers', ...(signatures ? ['signatureCount'] : [])],
+    additionalProperties: false,
+    properties: {
+      ...cloneSchema(TEXTRACT_OUTPUT_SCHEMA.properties),
+      analysis: POINTER_SCHEMA,
+      keyValues: {
+        type: 'array',
+        maxItems: 50,
+        items: {
+          type: 'object',
+          required: ['key', 'value', 'confidence', 'page'],
+          additionalProperties: false,
+          properties: {
+            key: { type: 'string', maxLength: 100 },
+            value: { type: 'string', maxLength: 300 },
+            confidence: { type: 'number', minimum: 0, maximum: 1 },
+            page: { type: 'integer', minimum: 1 },
+          },
+        },
+      },
+      keyValueCount: { type: 'integer', minimum: 0 },
+      tableCount: { type: 'integer', minimum: 0 },
+      queryAnswers: {
+        type: 'object',
+        required: [...aliases],
+        additionalProperties: false,
+        properties: Object.fromEntries(aliases.map((a) => [a, cloneSchema(answer)])),
+      },
+      ...(signatures ? { signatureCount: { type: 'integer', minimum: 0 } } : {}),
+    },
+  };
+}
+
 /** The output contract of a Transcribe stage: the transcript by pointer (the `text` alias reads it). */
 export const TRANSCRIBE_OUTPUT_SCHEMA = {
   type: 'object',

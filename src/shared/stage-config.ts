@@ -17,6 +17,26 @@ export interface TextractStageConfig extends StageConfigBase {
   readonly maxPages: number;
   /** Most bytes a PDF's streams may inflate to, all together (Document.TooLarge above); absent: the preflight's default. */
   readonly maxDecompressedBytes?: number;
+  /** Document analysis (AnalyzeDocument, StartDocumentAnalysis) instead of text detection; absent: text detection. */
+  readonly analysis?: TextractAnalysisConfig;
+}
+
+/** A Textract analysis feature (the API's `FeatureTypes` values this library supports). */
+export type TextractFeatureName = 'FORMS' | 'TABLES' | 'QUERIES' | 'SIGNATURES';
+
+/** One Textract query: the question, the alias its answer is kept under, the pages it applies to. */
+export interface TextractQueryConfig {
+  readonly text: string;
+  readonly alias: string;
+  /** Textract's page selectors (`1`, `2-4`, `3-*`, `*`); absent: page 1 (Textract's default). */
+  readonly pages?: string[];
+}
+
+/** What a Textract analysis stage asks for. */
+export interface TextractAnalysisConfig {
+  readonly features: TextractFeatureName[];
+  /** The queries when `features` has QUERIES; empty otherwise. */
+  readonly queries: TextractQueryConfig[];
 }
 
 export interface BedrockStageConfig extends StageConfigBase {

@@ -18,7 +18,7 @@ import { CAPACITY_ENV, CAPACITY_WAIT, Env, Keys, QuotaConfig, STAGE_METADATA, ST
 
 /** The kinds of stage this library builds. */
 export enum StageKind {
-  /** Amazon Textract text detection. */
+  /** Amazon Textract: text detection (`TextractStage`) or document analysis (`TextractAnalysisStage`). */
   TEXTRACT = 'textract',
   /** An Amazon Bedrock model through the Converse API. */
   BEDROCK = 'bedrock',

@@ -4,6 +4,7 @@ import { ComprehendStage, ComprehendStageProps } from './comprehend/comprehend-s
 import { HttpStage, HttpStageProps } from './http/http-stage';
 import { LambdaStage, LambdaStageProps } from './lambda/lambda-stage';
 import { SageMakerEndpointStage, SageMakerEndpointStageProps } from './sagemaker/sagemaker-stage';
+import { TextractAnalysisStage, TextractAnalysisStageProps } from './textract/textract-analysis-stage';
 import { TextractStage, TextractStageProps } from './textract/textract-stage';
 import { TranscribeStage, TranscribeStageProps } from './transcribe/transcribe-stage';
 import { TranslateStage, TranslateStageProps } from './translate/translate-stage';
@@ -11,7 +12,7 @@ import { TranslateStage, TranslateStageProps } from './translate/translate-stage
 export * from './inference-stage-base';
 
 /**
- * Makes stages, one factory per kind: `InferenceStage.textract(...)`, `InferenceStage.bedrock(...)`,
+ * Makes stages, one factory per kind: `InferenceStage.textract(...)`, `InferenceStage.textractAnalysis(...)`, `InferenceStage.bedrock(...)`,
  * `InferenceStage.sagemakerEndpoint(...)`, `InferenceStage.lambda(...)`, `InferenceStage.comprehend(...)`,
  * `InferenceStage.translate(...)`, `InferenceStage.http(...)`, `InferenceStage.transcribe(...)`. No stage kind inherits these
  * (the kinds extend `InferenceStageBase`), so each factory appears once in every language.
@@ -24,6 +25,16 @@ export class InferenceStage {
    */
   public static textract(scope: Construct, id: string, props: TextractStageProps = {}): TextractStage {
     return new TextractStage(scope, id, props);
+  }
+
+  /**
+   * Document analysis with Amazon Textract: forms (key-value pairs), tables, queries (answers by
+   * alias) and signatures; the synchronous API for single-page documents, an asynchronous job
+   * (resumed by a task token) for multi-page ones. Output: `{ text, pages, analysis, keyValues,
+   * keyValueCount, tableCount, queryAnswers }`.
+   */
+  public static textractAnalysis(scope: Construct, id: string, props: TextractAnalysisStageProps = {}): TextractAnalysisStage {
+    return new TextractAnalysisStage(scope, id, props);
   }
 
   /** A model on Amazon Bedrock (Converse API), prompted from a versioned template, replying in JSON. */

@@ -9,6 +9,9 @@
  *   is queued: the runner takes it with `takeNotifications()` and delivers `toSnsEvent(n)` to the
  *   Textract stage's handler, as the SNS subscription would.
  * - `GetDocumentTextDetection` pages the blocks (MaxResults, at most 1000, NextToken).
+ * - `AnalyzeDocument`, `StartDocumentAnalysis`, `GetDocumentAnalysis`: the same, plus the analysis
+ *   blocks read from the text layer (see `analysisBlocks`): `Key: value` lines as forms, runs of
+ *   lines with the same number of `|`-separated cells as tables, query answers from the form values.
  *
  * Images (PNG, JPEG, TIFF) have no text layer here: their pages have no LINE block.
  */
@@ -21,13 +24,23 @@ import type { TextractNotification } from '../../../stages/textract/handler/text
 
 /** The fields of a Textract block the adapter produces (a subset of the SDK's `Block`). */
 export interface LocalBlock {
-  readonly BlockType: 'PAGE' | 'LINE' | 'WORD';
+  readonly BlockType: 'PAGE' | 'LINE' | 'WORD' | 'KEY_VALUE_SET' | 'TABLE' | 'CELL' | 'QUERY' | 'QUERY_RESULT';
   readonly Id: string;
   readonly Page: number;
   readonly Text?: string;
   readonly Confidence?: number;
   readonly TextType?: 'PRINTED';
-  readonly Relationships?: Array<{ readonly Type: 'CHILD'; readonly Ids: string[] }>;
+  readonly EntityTypes?: Array<'KEY' | 'VALUE'>;
+  readonly RowIndex?: number;
+  readonly ColumnIndex?: number;
+  readonly Query?: { readonly Text: string; readonly Alias?: string; readonly Pages?: string[] };
+  readonly Relationships?: Array<{ readonly Type: 'CHILD' | 'VALUE' | 'ANSWER'; readonly Ids: string[] }>;
+}
+
+/** What an analysis asks for (AnalyzeDocument's FeatureTypes and QueriesConfig). */
+export interface LocalAnalysisRequest {
+  readonly FeatureTypes?: string[];
+  readonly QueriesConfig?: { readonly Queries?: Array<{ readonly Text?: string; readonly Alias?: string; readonly Pages?: string[] }> };
 }
 
 /** A completion message and where Textract would publish it. */
@@ -49,6 +62,7 @@ export interface LocalTextractOptions {
 
 interface Job {
   readonly jobId: string;
+  readonly api: 'StartDocumentTextDetection' | 'StartDocumentAnalysis';
   readonly status: 'SUCCEEDED' | 'FAILED';
   readonly statusMessage?: string;
   readonly pages: number;
@@ -57,7 +71,10 @@ interface Job {
 
 interface S3ObjectInput { readonly Bucket?: string; readonly Name?: string; readonly Version?: string }
 
-const SUPPORTED = ['DetectDocumentTextCommand', 'StartDocumentTextDetectionCommand', 'GetDocumentTextDetectionCommand'];
+const SUPPORTED = [
+  'DetectDocumentTextCommand', 'StartDocumentTextDetectionCommand', 'GetDocumentTextDetectionCommand',
+  'AnalyzeDocumentCommand', 'StartDocumentAnalysisCommand', 'GetDocumentAnalysisCommand',
+];
 /** Textract's limits (synchronous documents, and results per page of GetDocumentTextDetection). */
 const SYNC_MAX_BYTES = 10 * 1024 * 1024;
 const MAX_RESULTS = 1000;
@@ -124,6 +141,142 @@ export function pagesToBlocks(pages: readonly (readonly string[])[], seed: strin
   return blocks;
 }
 
+/** AnalyzeDocument's own checks: at least one feature; QUERIES with at least one query, and queries only with QUERIES. */
+function checkAnalysis(input: LocalAnalysisRequest): LocalAnalysisRequest {
+  const features = input.FeatureTypes ?? [];
+  const queries = input.QueriesConfig?.Queries ?? [];
+  if (features.length === 0 || features.includes('QUERIES') !== queries.length > 0) {
+    throw serviceError('InvalidParameterException', 400, 'Request has invalid parameters');
+  }
+  return input;
+}
+
+/** Words of a text, lower case, without punctuation, and without the words every question has. */
+const QUESTION_WORDS = new Set(['what', 'which', 'who', 'when', 'where', 'how', 'is', 'are', 'the', 'a', 'an', 'of', 'for', 'in', 'on', 'to', 'this', 'that', 'does', 'do']);
+function contentWords(text: string): string[] {
+  return text.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0 && !QUESTION_WORDS.has(w));
+}
+
+/** True when a Textract page selector (`n`, `n-m`, `n-*`, `*`) covers the page. */
+function selects(selector: string, page: number): boolean {
+  if (selector === '*') return true;
+  const [from, to] = selector.split('-');
+  if (to === undefined) return Number(from) === page;
+  return page >= Number(from) && (to === '*' || page <= Number(to));
+}
+
+/**
+ * The analysis blocks Textract would add for these lines, deterministically, reusing the WORD ids of
+ * `pagesToBlocks(pages, seed, true)`:
+ * - FORMS: a line `Key: value` (key of 1 to 60 characters) is a KEY block (its words up to the colon)
+ *   with a VALUE block (the words after it);
+ * - TABLES: two or more consecutive lines with the same number (2 or more) of `|`-separated cells are
+ *   a TABLE of CELL blocks (a cell's words are the line's words between the bars);
+ * - QUERIES: the answer is the value of the form field whose key shares most of the question's words,
+ *   at least half of them (else no answer), on the query's pages (default page 1).
+ */
+export function analysisBlocks(pages: readonly (readonly string[])[], seed: string, request: LocalAnalysisRequest): LocalBlock[] {
+  const features = request.FeatureTypes ?? [];
+  const blocks: LocalBlock[] = [];
+  const fields: Array<{ page: number; key: string; valueText: string }> = [];
+  pages.forEach((lines, p) => {
+    const page = p + 1;
+    const wordsOf = (l: number) => lines[l].split(/\s+/).filter((w) => w.length > 0)
+      .map((text, w) => ({ text, id: uuidFrom(`${seed}/page/${page}/line/${l}/word/${w}`) }));
+    lines.forEach((line, l) => {
+      const m = /^([^:|]{1,60}):\s+(\S.*)$/.exec(line);
+      if (!m) return;
+      const words = wordsOf(l);
+      const keyCount = m[1].split(/\s+/).filter((w) => w.length > 0).length;
+      fields.push({ page, key: m[1], valueText: m[2] });
+      if (!features.includes('FORMS')) return;
+      const keyId = uuidFrom(`${seed}/page/${page}/line/${l}/key`);
+      const valueId = uuidFrom(`${seed}/page/${page}/line/${l}/value`);
+      blocks.push(
+        {
+          BlockType: 'KEY_VALUE_SET',
+          Id: keyId,
+          Page: page,
+          Confidence: LINE_CONFIDENCE,
+          EntityTypes: ['KEY'],
+          Relationships: [
+            { Type: 'VALUE', Ids: [valueId] }, { Type: 'CHILD', Ids: words.slice(0, keyCount).map((w) => w.id) },
+          ],
+        },
+        {
+          BlockType: 'KEY_VALUE_SET',
+          Id: valueId,
+          Page: page,
+          Confidence: LINE_CONFIDENCE,
+          EntityTypes: ['VALUE'],
+          Relationships: [
+            { Type: 'CHILD', Ids: words.slice(keyCount).map((w) => w.id) },
+          ],
+        },
+      );
+    });
+    if (features.includes('TABLES')) {
+      const cellsOf = (l: number) => (lines[l].includes('|') ? lines[l].split('|').map((c) => c.trim()) : []);
+      for (let l = 0; l < lines.length;) {
+        const width = cellsOf(l).length;
+        let end = l + 1;
+        while (width >= 2 && end < lines.length && cellsOf(end).length === width) end++;
+        if (width >= 2 && end - l >= 2) {
+          const tableId = uuidFrom(`${seed}/page/${page}/table/${l}`);
+          const cells: LocalBlock[] = [];
+          for (let r = l; r < end; r++) {
+            // The line's words between its bars, in order (a bar may stand alone or touch a word).
+            let w = 0;
+            const words = wordsOf(r);
+            cellsOf(r).forEach((cell, c) => {
+              const count = cell.split(/\s+/).filter((x) => x.length > 0).length;
+              while (w < words.length && words[w].text === '|') w++;
+              cells.push({
+                BlockType: 'CELL',
+                Id: uuidFrom(`${tableId}/cell/${r - l}/${c}`),
+                Page: page,
+                Confidence: LINE_CONFIDENCE,
+                RowIndex: r - l + 1,
+                ColumnIndex: c + 1,
+                ...(count > 0 ? { Relationships: [{ Type: 'CHILD' as const, Ids: words.slice(w, w + count).map((x) => x.id) }] } : {}),
+              });
+              w += count;
+            });
+          }
+          blocks.push({ BlockType: 'TABLE', Id: tableId, Page: page, Confidence: LINE_CONFIDENCE, Relationships: [{ Type: 'CHILD', Ids: cells.map((c) => c.Id) }] }, ...cells);
+        }
+        l = Math.max(end, l + 1);
+      }
+    }
+  });
+  if (features.includes('QUERIES')) {
+    (request.QueriesConfig?.Queries ?? []).forEach((q, i) => {
+      const wanted = contentWords(q.Text ?? '');
+      const selectors = q.Pages ?? ['1'];
+      let best: { page: number; valueText: string; score: number } | undefined;
+      for (const f of fields) {
+        if (!selectors.some((s) => selects(s, f.page))) continue;
+        const keyWords = new Set(contentWords(f.key));
+        const score = wanted.filter((w) => keyWords.has(w)).length;
+        // At least half of the question's words: "purchase order number" is not answered by "Invoice number".
+        if (score > 0 && score * 2 >= wanted.length && (!best || score > best.score)) best = { page: f.page, valueText: f.valueText, score };
+      }
+      const queryId = uuidFrom(`${seed}/query/${i}`);
+      const first = Number((selectors[0] ?? '1').split('-')[0]);
+      const resultId = uuidFrom(`${seed}/query/${i}/answer`);
+      blocks.push({
+        BlockType: 'QUERY',
+        Id: queryId,
+        Page: best?.page ?? (first > 0 ? first : 1),
+        Query: { Text: q.Text ?? '', ...(q.Alias !== undefined ? { Alias: q.Alias } : {}), ...(q.Pages ? { Pages: [...q.Pages] } : {}) },
+        ...(best ? { Relationships: [{ Type: 'ANSWER' as const, Ids: [resultId] }] } : {}),
+      });
+      if (best) blocks.push({ BlockType: 'QUERY_RESULT', Id: resultId, Page: best.page, Text: best.valueText, Confidence: LINE_CONFIDENCE });
+    });
+  }
+  return blocks;
+}
+
 export class LocalTextract {
   private readonly jobs = new Map<string, Job>();
   private readonly pending: LocalTextractNotification[] = [];
@@ -145,7 +298,10 @@ export class LocalTextract {
     switch (commandName(command)) {
       case 'DetectDocumentTextCommand': return this.detect(input);
       case 'StartDocumentTextDetectionCommand': return this.start(input);
-      case 'GetDocumentTextDetectionCommand': return this.getResults(input);
+      case 'GetDocumentTextDetectionCommand': return this.getResults(input, 'StartDocumentTextDetection');
+      case 'AnalyzeDocumentCommand': return this.detect(input, checkAnalysis(input));
+      case 'StartDocumentAnalysisCommand': return this.start(input, checkAnalysis(input));
+      case 'GetDocumentAnalysisCommand': return this.getResults(input, 'StartDocumentAnalysis');
       default: throw unsupportedCommand('LocalTextract', command, SUPPORTED);
     }
   }
@@ -160,7 +316,7 @@ export class LocalTextract {
     return [...this.jobs.keys()];
   }
 
-  private async detect(input: { Document?: { S3Object?: S3ObjectInput; Bytes?: Uint8Array } }) {
+  private async detect(input: { Document?: { S3Object?: S3ObjectInput; Bytes?: Uint8Array } }, analysis?: LocalAnalysisRequest) {
     const source = input.Document?.S3Object;
     const bytes = input.Document?.Bytes ?? this.readObject(source);
     if (bytes.length > SYNC_MAX_BYTES) {
@@ -174,8 +330,8 @@ export class LocalTextract {
     return {
       $metadata: { httpStatusCode: 200 },
       DocumentMetadata: { Pages: pages.length },
-      Blocks: pagesToBlocks(pages, seed, this.words),
-      DetectDocumentTextModelVersion: '1.0',
+      Blocks: analysis ? [...pagesToBlocks(pages, seed, true), ...analysisBlocks(pages, seed, analysis)] : pagesToBlocks(pages, seed, this.words),
+      ...(analysis ? { AnalyzeDocumentModelVersion: '1.0' } : { DetectDocumentTextModelVersion: '1.0' }),
     };
   }
 
@@ -184,7 +340,8 @@ export class LocalTextract {
     ClientRequestToken?: string;
     JobTag?: string;
     NotificationChannel?: { SNSTopicArn?: string; RoleArn?: string };
-  }) {
+  }, analysis?: LocalAnalysisRequest) {
+    const api = analysis ? 'StartDocumentAnalysis' : 'StartDocumentTextDetection';
     const source = input.DocumentLocation?.S3Object;
     const seed = input.ClientRequestToken !== undefined
       ? `token/${input.ClientRequestToken}`
@@ -198,10 +355,13 @@ export class LocalTextract {
     let job: Job;
     try {
       const pages = await this.linesOf(bytes);
-      job = { jobId, status: 'SUCCEEDED', pages: pages.length, blocks: pagesToBlocks(pages, jobId, this.words) };
+      const blocks = analysis
+        ? [...pagesToBlocks(pages, jobId, true), ...analysisBlocks(pages, jobId, analysis)]
+        : pagesToBlocks(pages, jobId, this.words);
+      job = { jobId, api, status: 'SUCCEEDED', pages: pages.length, blocks };
     } catch (err: any) {
       // Textract reports a document it cannot read as a failed job, not as an error of the start call.
-      job = { jobId, status: 'FAILED', statusMessage: err?.message ?? 'unreadable document', pages: 0, blocks: [] };
+      job = { jobId, api, status: 'FAILED', statusMessage: err?.message ?? 'unreadable document', pages: 0, blocks: [] };
     }
     this.jobs.set(jobId, job);
     this.started++;
@@ -212,7 +372,7 @@ export class LocalTextract {
         message: {
           JobId: jobId,
           Status: job.status,
-          API: 'StartDocumentTextDetection',
+          API: api,
           ...(input.JobTag !== undefined ? { JobTag: input.JobTag } : {}),
           Timestamp: this.now(),
           DocumentLocation: { S3ObjectName: source?.Name ?? '', S3Bucket: source?.Bucket ?? '' },
@@ -222,9 +382,10 @@ export class LocalTextract {
     return { $metadata: { httpStatusCode: 200 }, JobId: jobId };
   }
 
-  private getResults(input: { JobId?: string; MaxResults?: number; NextToken?: string }) {
+  private getResults(input: { JobId?: string; MaxResults?: number; NextToken?: string }, api: Job['api']) {
     const job = input.JobId !== undefined ? this.jobs.get(input.JobId) : undefined;
-    if (!job) throw serviceError('InvalidJobIdException', 400, 'An invalid job identifier was passed');
+    // A job is read by the Get of its own Start, as in Textract.
+    if (!job || job.api !== api) throw serviceError('InvalidJobIdException', 400, 'An invalid job identifier was passed');
     if (job.status === 'FAILED') {
       return {
         $metadata: { httpStatusCode: 200 },
@@ -250,7 +411,7 @@ export class LocalTextract {
       JobStatus: 'SUCCEEDED',
       DocumentMetadata: { Pages: job.pages },
       Blocks: blocks,
-      DetectDocumentTextModelVersion: '1.0',
+      ...(api === 'StartDocumentAnalysis' ? { AnalyzeDocumentModelVersion: '1.0' } : { DetectDocumentTextModelVersion: '1.0' }),
       ...(next < job.blocks.length ? { NextToken: Buffer.from(`${job.jobId}:${next}`, 'utf8').toString('base64') } : {}),
     };
   }

@@ -14,13 +14,19 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import {
+  AnalyzeDocumentCommand,
   Block,
   DetectDocumentTextCommand,
+  FeatureType,
+  GetDocumentAnalysisCommand,
+  GetDocumentAnalysisCommandOutput,
   GetDocumentTextDetectionCommand,
+  StartDocumentAnalysisCommand,
   StartDocumentTextDetectionCommand,
   TextractClient,
 } from '@aws-sdk/client-textract';
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { analyzeBlocks, queriesFor, QueryAnswer } from './analysis';
 import { HEADER_BYTES, inspectDocument, needsFullRead, PreflightReport, checkSize, preloadPdfParser, sniffType } from './preflight';
 import { blocksToText, lineCount } from './text';
 import { CapacityControl } from '../../../runtime/capacity';
@@ -35,6 +41,7 @@ import {
   PipelineError,
   S3Pointer,
   StageInvocation,
+  TextractAnalysisConfig,
   TextractStageConfig,
   TRANSIENT_ERRORS,
 } from '../../../shared';
@@ -81,6 +88,25 @@ export interface TextractStageOutput {
   readonly [key: string]: unknown;
 }
 
+/** How many key-value pairs the output carries inline (all of them are in `analysis.json`). */
+export const INLINE_KEY_VALUES = 50;
+/** Longest key, and value or answer, kept inline, in characters (whole in `analysis.json`). */
+export const INLINE_KEY_CHARS = 100;
+export const INLINE_VALUE_CHARS = 300;
+
+/**
+ * A Textract analysis stage's output: the text as for text detection, the whole analysis by pointer,
+ * and inline what routing rules read (the first key-value pairs, counts, the best answer per query).
+ */
+export interface TextractAnalysisOutput extends TextractStageOutput {
+  readonly analysis: S3Pointer;
+  readonly keyValues: Array<{ key: string; value: string; confidence: number; page: number }>;
+  readonly keyValueCount: number;
+  readonly tableCount: number;
+  readonly queryAnswers: { [alias: string]: QueryAnswer };
+  readonly signatureCount?: number;
+}
+
 /** What the invocation returns when it started an asynchronous job (Step Functions ignores it). */
 export interface TextractJobStarted {
   readonly status: 'STARTED';
@@ -113,6 +139,7 @@ export interface TextractNotification {
 }
 
 const TEXT_FILE = 'text.json';
+const ANALYSIS_FILE = 'analysis.json';
 const STAGE_KIND = 'textract';
 /** SFN errors meaning the task is already closed: nothing left to tell it, and retrying cannot help. */
 const TASK_GONE = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
@@ -255,10 +282,19 @@ async function extractSync(
   enteredAt?: string,
 ): Promise<TextractStageOutput> {
   let blocks: Block[];
+  const analysis = deps.config.analysis;
   try {
-    const out = await underQuota(deps, 'DetectDocumentText',
-      () => deps.textract.send(new DetectDocumentTextCommand({ Document: { S3Object: s3Object(document) } })), enteredAt);
-    blocks = out.Blocks ?? [];
+    if (analysis) {
+      const out = await underQuota(deps, 'AnalyzeDocument', () => deps.textract.send(new AnalyzeDocumentCommand({
+        Document: { S3Object: s3Object(document) },
+        ...analysisRequest(analysis, 1),
+      })), enteredAt);
+      blocks = out.Blocks ?? [];
+    } else {
+      const out = await underQuota(deps, 'DetectDocumentText',
+        () => deps.textract.send(new DetectDocumentTextCommand({ Document: { S3Object: s3Object(document) } })), enteredAt);
+      blocks = out.Blocks ?? [];
+    }
   } catch (err) {
     throw textractError(err);
   }
@@ -275,18 +311,23 @@ async function startJob(
   const { config, env } = deps;
   const document = invocation.state.document;
   let jobId: string | undefined;
+  const job = {
+    DocumentLocation: { S3Object: s3Object(document) },
+    ClientRequestToken: clientRequestToken(invocation.runId, config.stage, invocation.taskToken ?? ''),
+    JobTag: jobTag(config.stage),
+    NotificationChannel: { SNSTopicArn: env.topicArn, RoleArn: env.roleArn },
+  };
+  const api = config.analysis ? 'StartDocumentAnalysis' : 'StartDocumentTextDetection';
   try {
-    const out = await underQuota(deps, 'StartDocumentTextDetection', () => deps.textract.send(new StartDocumentTextDetectionCommand({
-      DocumentLocation: { S3Object: s3Object(document) },
-      ClientRequestToken: clientRequestToken(invocation.runId, config.stage, invocation.taskToken ?? ''),
-      JobTag: jobTag(config.stage),
-      NotificationChannel: { SNSTopicArn: env.topicArn, RoleArn: env.roleArn },
-    })), invocation.enteredAt);
+    const analysis = config.analysis;
+    const out = await underQuota(deps, api, () => (analysis
+      ? deps.textract.send(new StartDocumentAnalysisCommand({ ...job, ...analysisRequest(analysis, report.pages) }))
+      : deps.textract.send(new StartDocumentTextDetectionCommand(job))), invocation.enteredAt);
     jobId = out.JobId;
   } catch (err) {
     throw textractError(err);
   }
-  if (!jobId) throw new Error('StartDocumentTextDetection returned no JobId');
+  if (!jobId) throw new Error(`${api} returned no JobId`);
   const record: TextractJobRecord = {
     taskToken: invocation.taskToken!,
     runId: invocation.runId,
@@ -385,7 +426,11 @@ async function getAllBlocks(deps: TextractHandlerDeps, jobId: string): Promise<{
   let pages = 0;
   let nextToken: string | undefined;
   do {
-    const out = await deps.textract.send(new GetDocumentTextDetectionCommand({ JobId: jobId, MaxResults: 1000, NextToken: nextToken }));
+    const request = { JobId: jobId, MaxResults: 1000, NextToken: nextToken };
+    // Both answers have the same shape (JobStatus, Warnings, DocumentMetadata, Blocks, NextToken).
+    const out: GetDocumentAnalysisCommandOutput = deps.config.analysis
+      ? await deps.textract.send(new GetDocumentAnalysisCommand(request))
+      : await deps.textract.send(new GetDocumentTextDetectionCommand(request));
     if (out.JobStatus === 'FAILED') {
       throw new PipelineError(ErrorNames.TEXTRACT_JOB_FAILED, `Textract job ${jobId} failed`);
     }
@@ -426,7 +471,52 @@ async function writeText(
 ): Promise<TextractStageOutput> {
   const text = blocksToText(blocks, pageCount);
   const pointer = await writeJson(deps.s3, deps.env.workBucket, Keys.stageWork(deps.config.stage, runId, TEXT_FILE), text);
-  return { text: pointer, pages: text.pages.length, mode, ...(activeContent.length > 0 ? { activeContent: [...activeContent] } : {}) };
+  const output = { text: pointer, pages: text.pages.length, mode, ...(activeContent.length > 0 ? { activeContent: [...activeContent] } : {}) };
+  const analysis = deps.config.analysis;
+  if (!analysis) return output;
+  const found = analyzeBlocks(blocks, analysis.queries);
+  const analysisPointer = await writeJson(deps.s3, deps.env.workBucket, Keys.stageWork(deps.config.stage, runId, ANALYSIS_FILE), found);
+  deps.logger.info('document analyzed', {
+    runId,
+    stage: deps.config.stage,
+    keyValues: found.keyValues.length,
+    tables: found.tables.length,
+    answered: Object.values(found.queryAnswers).filter((a) => a.text.length > 0).length,
+    signatures: found.signatures.length,
+  });
+  const analyzed: TextractAnalysisOutput = {
+    ...output,
+    analysis: analysisPointer,
+    keyValues: found.keyValues.slice(0, INLINE_KEY_VALUES).map((kv) => ({
+      ...kv, key: kv.key.slice(0, INLINE_KEY_CHARS), value: kv.value.slice(0, INLINE_VALUE_CHARS),
+    })),
+    keyValueCount: found.keyValues.length,
+    tableCount: found.tables.length,
+    queryAnswers: Object.fromEntries(Object.entries(found.queryAnswers)
+      .map(([alias, a]) => [alias, { ...a, text: a.text.slice(0, INLINE_VALUE_CHARS) }])),
+    ...(analysis.features.includes('SIGNATURES') ? { signatureCount: found.signatures.length } : {}),
+  };
+  return analyzed;
+}
+
+/** AnalyzeDocument's and StartDocumentAnalysis's analysis parameters. */
+export interface AnalysisRequest {
+  readonly FeatureTypes: FeatureType[];
+  readonly QueriesConfig?: { Queries: Array<{ Text: string; Alias: string; Pages?: string[] }> };
+}
+
+/**
+ * FeatureTypes and QueriesConfig of an analysis for a document of `pageCount` pages (absent: unknown).
+ * Queries none of whose pages the document has are not sent; when that leaves nothing to ask,
+ * the layout is asked for instead (AnalyzeDocument needs one feature) and every answer stays empty.
+ */
+export function analysisRequest(analysis: TextractAnalysisConfig, pageCount?: number): AnalysisRequest {
+  const queries = analysis.features.includes('QUERIES') ? queriesFor(analysis.queries, pageCount) : [];
+  const features = analysis.features.filter((f) => f !== 'QUERIES' || queries.length > 0) as FeatureType[];
+  return {
+    FeatureTypes: features.length > 0 ? features : ['LAYOUT'],
+    ...(queries.length > 0 ? { QueriesConfig: { Queries: queries } } : {}),
+  };
 }
 
 function s3Object(document: DocumentRef) {

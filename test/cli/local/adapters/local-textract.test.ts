@@ -1,6 +1,9 @@
 import {
+  AnalyzeDocumentCommand,
   Block,
   DetectDocumentTextCommand,
+  GetDocumentAnalysisCommand,
+  StartDocumentAnalysisCommand,
   GetDocumentTextDetectionCommand,
   StartDocumentTextDetectionCommand,
 } from '@aws-sdk/client-textract';
@@ -10,6 +13,7 @@ import { findRiskClauses, summarizeContract } from '../../../../examples/legal-c
 import { LocalS3 } from '../../../../src/cli/local/adapters/local-s3';
 import { LocalTextract, toSnsEvent } from '../../../../src/cli/local/adapters/local-textract';
 import { ErrorNames } from '../../../../src/shared';
+import { analyzeBlocks } from '../../../../src/stages/textract/handler/analysis';
 import { blocksToText } from '../../../../src/stages/textract/handler/text';
 import { isSnsEvent } from '../../../../src/stages/textract/handler/textract';
 import { ImageFixtures, makeCorruptPdf } from '../../../helpers/handler-test-kit';
@@ -215,7 +219,67 @@ describe('asynchronous jobs', () => {
   });
 
   test('an unknown command names itself', async () => {
-    class AnalyzeDocumentCommand { public readonly input = {}; }
-    await expect(textract.send(new AnalyzeDocumentCommand())).rejects.toThrow(/LocalTextract does not implement AnalyzeDocumentCommand/);
+    class AnalyzeExpenseCommand { public readonly input = {}; }
+    await expect(textract.send(new AnalyzeExpenseCommand())).rejects.toThrow(/LocalTextract does not implement AnalyzeExpenseCommand/);
+  });
+});
+
+describe('document analysis', () => {
+  const LINES = ['Invoice number: INV-0042', 'Item | Qty', 'Paper | 10', 'Due date: 2025-02-01'];
+  const QUERY = { Text: 'When is the due date?', Alias: 'due' };
+
+  test('AnalyzeDocument: forms from Key: value lines, a table from | lines, the answer from the best-matching key', async () => {
+    await put('invoice.pdf', await makeTextPdf([LINES]));
+    const out = await textract.send(new AnalyzeDocumentCommand({
+      Document: { S3Object: { Bucket: 'docs', Name: 'invoice.pdf' } },
+      FeatureTypes: ['FORMS', 'TABLES', 'QUERIES'],
+      QueriesConfig: { Queries: [QUERY, { Text: 'What is the IBAN?', Alias: 'iban' }] },
+    }));
+    // Read back by the stage's own parser: the blocks have Textract's shape.
+    expect(analyzeBlocks(out.Blocks!, [{ text: QUERY.Text, alias: 'due' }, { text: 'What is the IBAN?', alias: 'iban' }])).toEqual({
+      keyValues: [
+        { key: 'Invoice number', value: 'INV-0042', confidence: 0.99, page: 1 },
+        { key: 'Due date', value: '2025-02-01', confidence: 0.99, page: 1 },
+      ],
+      tables: [{ page: 1, rows: [['Item', 'Qty'], ['Paper', '10']] }],
+      queryAnswers: { due: { text: '2025-02-01', confidence: 0.99, page: 1 }, iban: { text: '', confidence: 0 } },
+      signatures: [],
+    });
+    expect(blocksToText(out.Blocks!).pages[0].text).toBe(LINES.join('\n'));
+  });
+
+  test('only the features asked for', async () => {
+    await put('invoice.pdf', await makeTextPdf([LINES]));
+    const out = await textract.send(new AnalyzeDocumentCommand({ Document: { S3Object: { Bucket: 'docs', Name: 'invoice.pdf' } }, FeatureTypes: ['TABLES'] }));
+    expect(new Set(out.Blocks!.map((b: Block) => b.BlockType))).toEqual(new Set(['PAGE', 'LINE', 'WORD', 'TABLE', 'CELL']));
+  });
+
+  test('QUERIES without queries, or queries without QUERIES, is InvalidParameterException', async () => {
+    await put('invoice.pdf', await makeTextPdf([LINES]));
+    const doc = { S3Object: { Bucket: 'docs', Name: 'invoice.pdf' } };
+    await expect(textract.send(new AnalyzeDocumentCommand({ Document: doc, FeatureTypes: ['QUERIES'] }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(textract.send(new AnalyzeDocumentCommand({ Document: doc, FeatureTypes: ['FORMS'], QueriesConfig: { Queries: [QUERY] } })))
+      .rejects.toMatchObject({ name: 'InvalidParameterException' });
+  });
+
+  test('StartDocumentAnalysis: the notification names the API; the job is read by GetDocumentAnalysis only; a query on page 2 is answered from page 2', async () => {
+    await put('two.pdf', await makeTextPdf([['Invoice number: INV-1'], ['Due date: 2025-03-01']]));
+    const { JobId } = await textract.send(new StartDocumentAnalysisCommand({
+      DocumentLocation: { S3Object: { Bucket: 'docs', Name: 'two.pdf' } },
+      ClientRequestToken: 'token-a',
+      JobTag: 'Analyze',
+      NotificationChannel: { SNSTopicArn: TOPIC, RoleArn: ROLE },
+      FeatureTypes: ['QUERIES'],
+      QueriesConfig: { Queries: [{ ...QUERY, Pages: ['2'] }, { Text: 'What is the due date?', Alias: 'due1' }] },
+    }));
+    expect(textract.takeNotifications().map((n) => n.message.API)).toEqual(['StartDocumentAnalysis']);
+    await expect(textract.send(new GetDocumentTextDetectionCommand({ JobId }))).rejects.toMatchObject({ name: 'InvalidJobIdException' });
+    const out = await textract.send(new GetDocumentAnalysisCommand({ JobId }));
+    expect(out.DocumentMetadata!.Pages).toBe(2);
+    // page 1 only by default: the due date on page 2 does not answer the second query
+    expect(analyzeBlocks(out.Blocks!, [{ text: 'q', alias: 'due' }, { text: 'q', alias: 'due1' }]).queryAnswers).toEqual({
+      due: { text: '2025-03-01', confidence: 0.99, page: 2 },
+      due1: { text: '', confidence: 0 },
+    });
   });
 });

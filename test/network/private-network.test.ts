@@ -94,6 +94,8 @@ describe('the flagship example with `network` (a VPC of private isolated subnets
   test('every library function runs in the isolated subnets with the functions\' security group', () => {
     const fns = libraryFunctions(template);
     expect(fns.length).toBeGreaterThanOrEqual(11);
+    // chunked steps' functions too (they sit outside the pipeline's construct tree)
+    expect(fns.map(([id]) => id)).toEqual(expect.arrayContaining([expect.stringMatching(/^SummaryChunks/), expect.stringMatching(/^ClauseChunks/)]));
     const sg = idOf(template, 'AWS::EC2::SecurityGroup', FUNCTIONS_SG);
     for (const [id, fn] of fns) {
       expect([id, fn.Properties.VpcConfig]).toEqual([id, {

@@ -26,7 +26,8 @@ const here = (file: string) => path.join(__dirname, '..', file);
  * legal topic); a low-risk English NDA goes straight through; the rest to a reviewers' queue. Every
  * stage, decision and run is recorded in the pipeline's audit bucket.
  *
- * Context: `legalEmail` (optional) subscribes an address to the legal topic.
+ * Context: `legalEmail` (optional) subscribes an address to the legal topic; `privateNetwork=true`
+ * (in app.ts) runs the functions in a VPC of private isolated subnets behind VPC endpoints.
  */
 export interface LegalContractsStackProps extends StackProps {
   /**

@@ -4,13 +4,13 @@
  * the `LambdaInsideVPC` acknowledgement.
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { LegalContractsStack } from '../../examples/legal-contracts/lib/legal-contracts-stack';
-import { BedrockModel, InferenceStage, PrivateNetworkOptions, PromptTemplate, StandaloneStageOptions } from '../../src';
+import { BedrockModel, InferenceStage, PrivateNetworkOptions, PromptTemplate, ServiceQuota, StandaloneStageOptions } from '../../src';
 import { endpointOf } from '../../src/private/network';
 import { stateMachineOf } from '../helpers/construct-test-kit';
 import { describeFindings, FIVE_PACKS, fivePackFindings, packSummary } from '../helpers/nag-packs';
@@ -57,14 +57,15 @@ function userVpc(stack: Stack, id = 'Vpc'): ec2.Vpc {
 }
 
 /** A stand-alone Bedrock stage in a state machine of the user's own. */
-function standaloneStage(stack: Stack, standalone: StandaloneStageOptions) {
-  const stage = InferenceStage.bedrock(stack, 'Summarize', {
+function standaloneStage(stack: Stack, standalone: StandaloneStageOptions, id = 'Summarize', quota?: ServiceQuota) {
+  const stage = InferenceStage.bedrock(stack, id, {
     model: BedrockModel.inferenceProfile(INFERENCE_PROFILE),
     prompt: PromptTemplate.fromText('Summarize:\n{{text}}', { version: '1' }),
     output: summaryContract(),
     standalone,
+    quota,
   });
-  stateMachineOf(stage);
+  stateMachineOf(stage, id === 'Summarize' ? 'SM' : `${id}SM`);
   return stage;
 }
 
@@ -222,6 +223,38 @@ describe('a stand-alone stage with `standalone.network`', () => {
       { GroupId: { 'Fn::GetAtt': [fnSg, 'GroupId'] }, DestinationPrefixListId: 'pl-63a5400a', Description: 'HTTPS to S3 through its gateway endpoint', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
     ]);
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  test('a stage with a quota (DynamoDB) gets the DynamoDB gateway and HTTPS to its prefix list', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false } as any), 'Standalone', { env: ENV });
+    const quota = ServiceQuota.bedrockModel(stack, 'HaikuQuota', { model: BedrockModel.inferenceProfile(INFERENCE_PROFILE), requestsPerMinute: 100, tokensPerMinute: 100_000 });
+    standaloneStage(stack, { network: { vpc: userVpc(stack), dynamoDbPrefixListId: 'pl-02cd2c6b' } }, 'Summarize', quota);
+    const template = Template.fromStack(stack);
+    expect(endpointServices(template)).toEqual(['bedrock-runtime', 'dynamodb', 'events', 's3']);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      DestinationPrefixListId: 'pl-02cd2c6b', FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: 'HTTPS to DynamoDB through its gateway endpoint',
+    });
+  });
+
+  test('a call with no endpoint the library knows gets a warning on the function', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false } as any), 'Standalone', { env: ENV });
+    const stage = standaloneStage(stack, { network: { vpc: userVpc(stack) } });
+    stage.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['aoss:APIAccessAll'], resources: ['arn:aws:aoss:us-east-1:111111111111:collection/abc'] }));
+    Template.fromStack(stack);
+    Annotations.fromStack(stack).hasWarning('/Standalone/Summarize/Resource', Match.stringLikeRegexp('may call \'aoss\', for which the library makes no VPC endpoint'));
+  });
+
+  test('two stages in one VPC share the security groups and the endpoints', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false } as any), 'Standalone', { env: ENV });
+    const vpc = userVpc(stack);
+    standaloneStage(stack, { network: { vpc } }, 'First');
+    standaloneStage(stack, { network: { vpc } }, 'Second');
+    const template = Template.fromStack(stack);
+    expect(endpointServices(template)).toEqual(['bedrock-runtime', 'events', 's3']);
+    const fnSg = idOf(template, 'AWS::EC2::SecurityGroup', FUNCTIONS_SG);
+    const fns = libraryFunctions(template);
+    expect(fns).toHaveLength(2);
+    for (const [, fn] of fns) expect(fn.Properties.VpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [fnSg, 'GroupId'] }]);
   });
 
   test('subnets of the user\'s choice', () => {

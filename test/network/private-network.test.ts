@@ -10,11 +10,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { LegalContractsStack } from '../../examples/legal-contracts/lib/legal-contracts-stack';
-import { BedrockModel, InferenceStage, PrivateNetworkOptions, PromptTemplate, ServiceQuota, StandaloneStageOptions } from '../../src';
+import {
+  BedrockModel, ChunkBy, ChunkedStage, ChunkReducer, InferenceStage, ParallelBranch, ParallelStages, Pipeline, PrivateNetworkOptions, PromptTemplate,
+  ServiceQuota, StageContract, StandaloneStageOptions,
+} from '../../src';
 import { endpointOf } from '../../src/private/network';
+import { SUMMARY_OUTPUT } from '../helpers/chunked-app';
 import { stateMachineOf } from '../helpers/construct-test-kit';
 import { describeFindings, FIVE_PACKS, fivePackFindings, packSummary } from '../helpers/nag-packs';
-import { INFERENCE_PROFILE, summaryContract } from '../helpers/pipeline-fixture';
+import { classifyStage, extractStage, INFERENCE_PROFILE, summaryContract, uploadTrigger } from '../helpers/pipeline-fixture';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 const FUNCTIONS_SG = /^CdkAiPipelineNetwork.*Functions[0-9A-F]{8}$/;
@@ -319,6 +323,28 @@ describe('deployment settings on a stand-alone stage', () => {
     }
     const fns = libraryFunctions(template);
     expect(fns.map(([, f]) => f.Properties.ReservedConcurrentExecutions)).toEqual([3]);
+  });
+
+  test('the Pipeline\'s settings reach a chunked step\'s function (outside the pipeline\'s construct tree)', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false } as any), 'Chunked', { env: ENV });
+    const summarize = InferenceStage.bedrock(stack, 'Summarize', {
+      model: BedrockModel.inferenceProfile(INFERENCE_PROFILE),
+      prompt: PromptTemplate.fromText('Summarize:\n{{text}}', { version: '1' }),
+      output: StageContract.fromObject(SUMMARY_OUTPUT),
+    });
+    const step = new ChunkedStage(stack, 'SummaryChunks', {
+      stage: summarize,
+      chunkBy: ChunkBy.pages(5),
+      reducers: [ChunkReducer.concatenate('summary'), ChunkReducer.max('riskScore'), ChunkReducer.union('riskClauses')],
+    });
+    // The chunked step is a branch of a parallel step: not one of the pipeline's `stages`.
+    const analyse = new ParallelStages(stack, 'Analyse', { branches: [ParallelBranch.chunked(step), ParallelBranch.required([classifyStage(stack)])] });
+    new Pipeline(stack, 'Contracts', { trigger: uploadTrigger(stack), stages: [extractStage(stack), analyse], functionConcurrency: 4, roleNamePrefix: 'app-' });
+    const template = Template.fromStack(stack);
+    const chunkFn = (template.findResources('AWS::Lambda::Function') as any)[stack.getLogicalId(step.handler.node.defaultChild as lambda.CfnFunction)];
+    expect(chunkFn.Properties.ReservedConcurrentExecutions).toBe(4);
+    const roleId = chunkFn.Properties.Role['Fn::GetAtt'][0];
+    expect((template.findResources('AWS::IAM::Role') as any)[roleId].Properties.RoleName).toMatch(/^app-/);
   });
 
   test('without them the stage sets none', () => {

@@ -136,17 +136,17 @@ class NetworkResources extends Construct {
       this.endpoints = new ec2.SecurityGroup(this, 'Endpoints', {
         vpc,
         allowAllOutbound: false,
-        description: 'cdk-ai-pipeline VPC endpoints: HTTPS in from the library\'s functions only',
+        description: 'cdk-ai-pipeline VPC endpoints: HTTPS in from the library functions only',
       });
       this.endpoints.addIngressRule(this.functions, ec2.Port.tcp(443), 'HTTPS from the cdk-ai-pipeline functions');
       this.functions.addEgressRule(this.endpoints, ec2.Port.tcp(443), 'HTTPS to the VPC interface endpoints');
     } else {
-      this.functions.addEgressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to the VPC\'s own interface endpoints');
+      this.functions.addEgressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to the interface endpoints in the VPC');
     }
   }
 
   /** The endpoint `id` of `ENDPOINTS`, made on first use (with its egress rule, for a gateway). */
-  public ensure(id: string, subnets: ec2.SubnetSelection): void {
+  public ensure(id: string, subnets: ec2.SubnetSelection, owner: IConstruct): void {
     if (this.made.has(id)) return;
     const kind = ENDPOINTS[id];
     const create = this.options.createEndpoints ?? true;
@@ -156,9 +156,10 @@ class NetworkResources extends Construct {
         : undefined;
       if (endpoint) this.restrictToAccount(endpoint);
       const given = id === 'S3' ? this.options.s3PrefixListId : this.options.dynamoDbPrefixListId;
-      const name = `com.amazonaws.${Stack.of(this).region}.${id === 'S3' ? 's3' : 'dynamodb'}`;
-      if (given === undefined && (Token.isUnresolved(Stack.of(this).region) || Token.isUnresolved(Stack.of(this).account))) {
-        invalid(this, `the functions' security group must reach the ${id === 'S3' ? 'S3' : 'DynamoDB'} gateway's prefix list, which is looked up by name only in a stack with an account and a Region. `
+      const region = Stack.of(this).region;
+      const name = `com.amazonaws.${Token.isUnresolved(region) ? '<region>' : region}.${id === 'S3' ? 's3' : 'dynamodb'}`;
+      if (given === undefined && (Token.isUnresolved(region) || Token.isUnresolved(Stack.of(this).account))) {
+        invalid(owner, `the functions' security group must reach the ${id === 'S3' ? 'S3' : 'DynamoDB'} gateway's prefix list, which is looked up by name only in a stack with an account and a Region. `
           + `Set \`env\` on the stack, or pass \`network.${id === 'S3' ? 's3PrefixListId' : 'dynamoDbPrefixListId'}\` (the id of '${name}').`);
       }
       const prefixList = given !== undefined
@@ -247,7 +248,7 @@ class PlaceInNetwork implements IAspect {
     for (const action of actionsOfRole(role).filter((a) => !(polled && SQS_POLLING.has(a)))) {
       const id = endpointOf(action);
       if (id === undefined) unknown.add(action.split(':')[0]);
-      else if (id !== null) net.ensure(id, subnets);
+      else if (id !== null) net.ensure(id, subnets, this.owner);
     }
     for (const statement of networkInterfaceStatements(Stack.of(node))) role.addToPrincipalPolicy(statement);
     if (unknown.size > 0) {

@@ -3,6 +3,8 @@
  * group, the VPC endpoints its role's calls need (and no others), the five cdk-nag packs clean without
  * the `LambdaInsideVPC` acknowledgement.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -223,7 +225,7 @@ describe('a stand-alone stage with `standalone.network`', () => {
     const inline = (template.findResources('AWS::EC2::SecurityGroup') as any)[fnSg].Properties.SecurityGroupEgress;
     const separate = (Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')) as any[]).map((r) => r.Properties);
     expect([...inline, ...separate]).toEqual([
-      { CidrIp: { 'Fn::GetAtt': ['Vpc8378EB38', 'CidrBlock'] }, Description: 'HTTPS to the VPC\'s own interface endpoints', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
+      { CidrIp: { 'Fn::GetAtt': ['Vpc8378EB38', 'CidrBlock'] }, Description: 'HTTPS to the interface endpoints in the VPC', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
       { GroupId: { 'Fn::GetAtt': [fnSg, 'GroupId'] }, DestinationPrefixListId: 'pl-63a5400a', Description: 'HTTPS to S3 through its gateway endpoint', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
     ]);
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
@@ -261,6 +263,18 @@ describe('a stand-alone stage with `standalone.network`', () => {
     for (const [, fn] of fns) expect(fn.Properties.VpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [fnSg, 'GroupId'] }]);
   });
 
+  test('the templates pass CloudFormation\'s own validation (aws-cdk-lib\'s built-in validator on)', () => {
+    for (const createEndpoints of [true, false]) {
+      const app = new App({ builtinCloudFormationValidation: true } as any);
+      const stack = new Stack(app, 'Standalone', { env: ENV });
+      standaloneStage(stack, { network: { vpc: userVpc(stack), createEndpoints, s3PrefixListId: 'pl-63a5400a' } });
+      const assembly = app.synth();
+      const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+      const violations = report.pluginReports.flatMap((r: any) => r.violations.map((v: any) => `${v.ruleName}: ${v.description}`));
+      expect([createEndpoints, violations]).toEqual([createEndpoints, []]);
+    }
+  });
+
   test('subnets of the user\'s choice', () => {
     const stack = new Stack(new App({ builtinCloudFormationValidation: false } as any), 'Standalone', { env: ENV });
     const vpc = userVpc(stack);
@@ -279,7 +293,8 @@ describe('a stand-alone stage with `standalone.network`', () => {
   test('a stack without account and Region needs the prefix list id', () => {
     const stack = new Stack(new App({ builtinCloudFormationValidation: false } as any), 'Agnostic');
     standaloneStage(stack, { network: { vpc: userVpc(stack) } });
-    expect(() => Template.fromStack(stack)).toThrow(/Set `env` on the stack, or pass `network.s3PrefixListId` \(the id of 'com.amazonaws.\$\{Token\[AWS.Region.\d+\]\}.s3'\)./);
+    expect(() => Template.fromStack(stack)).toThrow('[BedrockStage Agnostic/Summarize] the functions\' security group must reach the S3 gateway\'s prefix list, which is looked up by name only in a stack '
+      + 'with an account and a Region. Set `env` on the stack, or pass `network.s3PrefixListId` (the id of \'com.amazonaws.<region>.s3\').');
 
     const given = new Stack(new App({ builtinCloudFormationValidation: false } as any), 'Agnostic');
     const options: PrivateNetworkOptions = { vpc: userVpc(given), s3PrefixListId: 'pl-63a5400a' };

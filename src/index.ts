@@ -26,6 +26,7 @@ export * from './outputs/opensearch-result-output';
 export * from './outputs/sqs-result-output';
 export * from './outputs/embedding-model';
 export * from './pipeline/pipeline';
+export * from './network/private-network';
 export * from './pipeline/pipeline-step';
 export * from './pipeline/parallel-stages';
 export * from './pipeline/conditional-stage';

@@ -20,6 +20,7 @@ import { IPipelineStep } from './pipeline-step';
 import { AuditSink, IAuditSink } from '../audit/audit-sink';
 import { IServiceQuota } from '../capacity/service-quota';
 import { DOCUMENT_SCHEMA } from '../contracts/schemas';
+import { PrivateNetworkOptions } from '../network/private-network';
 import { ResultOutputBase } from '../outputs/result-output-base';
 import { acknowledgeRule, acknowledgeWildcards, XRAY_REASON } from '../private/acknowledge';
 import { secureBucket } from '../private/buckets';
@@ -28,6 +29,7 @@ import { applySettings, checkSettings } from '../private/deployment-settings';
 import { catchStageFailure, namedFailure } from '../private/failure-catch';
 import { Bundles, bundleCode } from '../private/handler-asset';
 import { countAlarm, handlerFunction, RECORDER_RETRY, taskRetry } from '../private/handler-function';
+import { applyNetwork } from '../private/network';
 import { checkRuleCondition } from '../private/rule-check';
 import { invalid } from '../private/validation';
 import { HumanReview } from '../review/human-review';
@@ -115,6 +117,13 @@ export interface PipelineProps {
    * @default - CloudFormation names the roles
    */
   readonly roleNamePrefix?: string;
+  /**
+   * Run every function of the pipeline, its trigger, steps and outputs in a VPC's private subnets,
+   * reaching AWS services only through VPC endpoints (made for the services the functions call, unless
+   * `createEndpoints` is false), behind a security group that allows HTTPS out to them only.
+   * @default - the functions run outside a VPC (Lambda's own network; calls go to public AWS endpoints over TLS)
+   */
+  readonly network?: PrivateNetworkOptions;
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -473,12 +482,13 @@ export class Pipeline extends Construct {
         'failed runs the backstop could not record wait in its dead-letter queue'),
     ];
     this.alarmTopic = props.alarmTopic ?? this.newAlarmTopic();
-    const scopes: Construct[] = [this, props.trigger, ...steps, ...stages, ...outputs];
+    const scopes: Construct[] = [this, props.trigger, ...steps, ...stages, ...chunked, ...outputs];
     const action = new cloudwatchActions.SnsAction(this.alarmTopic);
     for (const owner of new Set(scopes)) {
       for (const c of owner.node.findAll()) if (c instanceof cloudwatch.Alarm) c.addAlarmAction(action);
     }
     applySettings(scopes, settings);
+    if (props.network) applyNetwork(this, scopes, props.network);
 
     acknowledgeWildcards(this, [
       XRAY_REASON,

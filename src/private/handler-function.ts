@@ -1,10 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Duration, IAspect } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { acknowledgeRule } from './acknowledge';
 import { logsKey } from './logs-key';
 import { LAMBDA_TRANSIENT_ERRORS } from '../shared';
@@ -74,11 +74,22 @@ export function handlerFunction(scope: Construct, id: string, options: HandlerFu
  */
 export function acknowledgeFunction(fn: lambda.Function, noDeadLetter: string): void {
   for (const pack of ['Serverless', 'HIPAA.Security', 'NIST.800.53.R5']) acknowledgeRule(fn, `${pack}-LambdaDLQ`, noDeadLetter);
-  for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
-    acknowledgeRule(fn, `${pack}-LambdaInsideVPC`, 'Runs outside a VPC: every call it makes goes to AWS APIs over TLS with IAM auth. The library does not place its functions in private subnets yet (see docs/security/nag-register.md).');
-  }
+  // Decided at synth, after the `network` option placed the function (or not) in a VPC.
+  Aspects.of(fn).add(new AcknowledgeOutsideVpc(fn), { priority: AspectPriority.MUTATING + 150 });
   for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
     acknowledgeRule(fn, `${pack}-LambdaConcurrency`, 'No reserved concurrency unless the Pipeline\'s `functionConcurrency` sets it: reserving takes from the account\'s unreserved pool; the trigger\'s maxConcurrency and the state machine bound the load. Set `functionConcurrency` to lift.');
+  }
+}
+
+/** Why a function outside a VPC is acknowledged. */
+export const OUTSIDE_VPC_REASON = 'Runs outside a VPC: every call it makes goes to AWS APIs over TLS with IAM auth. Set `network` on the Pipeline (or `standalone.network` on a stand-alone stage) to place it in private isolated subnets with VPC endpoints (see docs/security/nag-register.md).';
+
+/** Acknowledges `LambdaInsideVPC` on a function that, once the aspects placed it, is in no VPC. */
+class AcknowledgeOutsideVpc implements IAspect {
+  constructor(private readonly fn: lambda.Function) {}
+  public visit(node: IConstruct): void {
+    if (node !== this.fn || (this.fn.node.defaultChild as lambda.CfnFunction).vpcConfig !== undefined) return;
+    for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) acknowledgeRule(this.fn, `${pack}-LambdaInsideVPC`, OUTSIDE_VPC_REASON);
   }
 }
 

@@ -44,6 +44,24 @@ function routedMessage(rule: string, destination: string, spotCheck: boolean): {
   };
 }
 
+/** Options of an EventBridge destination. */
+export interface EventBusDestinationOptions {
+  /**
+   * The customer-managed key the bus is encrypted with (an imported bus's: CDK cannot see it).
+   * @default - the `kmsKey` of an `EventBus` made in this app; none otherwise (a bus encrypted with an AWS owned key)
+   */
+  readonly key?: kms.IKey;
+}
+
+/** The key of an `EventBus` made in this app with `kmsKey` (read from its CloudFormation resource), if any. */
+function keyOfBus(bus: events.IEventBus): kms.IKey | undefined {
+  if (!(bus instanceof events.EventBus)) return undefined;
+  const arn = (bus.node.defaultChild as events.CfnEventBus).kmsKeyIdentifier;
+  if (arn === undefined) return undefined;
+  const id = 'CdkAiPipelineBusKey';
+  return (bus.node.tryFindChild(id) as kms.IKey | undefined) ?? kms.Key.fromKeyArn(bus, id, arn);
+}
+
 /**
  * Where a route leads. The state it becomes records `{ rule, destination }` at `$.route`, so the
  * rule that fired is part of the run's output and of its audit record.
@@ -89,8 +107,16 @@ export class RouteDestination {
     // No key here: CDK's SqsSendMessage task already grants the encrypted queue's key.
   }
 
-  /** Put the routed run as an event (`Document Routed`) on an EventBridge bus. */
-  public static eventBus(name: string, bus: events.IEventBus): RouteDestination {
+  /**
+   * Put the routed run as an event (`Document Routed`) on an EventBridge bus. A bus encrypted with a
+   * customer-managed key: the state machine is granted `kms:GenerateDataKey` and `kms:Decrypt` on that
+   * key (the key's own policy must let EventBridge use it, which EventBridge requires of the bus anyway).
+   * @param name the destination's name
+   * @param bus the bus
+   * @param options the bus's key, when it is not an `EventBus` of this app
+   */
+  public static eventBus(name: string, bus: events.IEventBus, options: EventBusDestinationOptions = {}): RouteDestination {
+    const key = options.key ?? keyOfBus(bus);
     return new RouteDestination(name, RouteDestinationKind.EVENT_BUS, (scope, id, rule, spot) => new tasks.EventBridgePutEvents(scope, id, {
       taskTimeout: DELIVERY_TIMEOUT,
       entries: [{
@@ -102,7 +128,7 @@ export class RouteDestination {
       resultSelector: { rule, destination: name, failedEntryCount: sfn.JsonPath.numberAt('$.FailedEntryCount') },
       resultPath: '$.route',
       comment: `route ${rule} -> ${name} (EventBridge)`,
-    }));
+    }), key ? [key] : []);
   }
 
   /** The destination's name (recorded in the run's output and audit record). */
@@ -143,7 +169,8 @@ export class RouteDestination {
 
   /**
    * Keys the state machine must be granted to deliver, beyond what the CDK task grants itself
-   * (SnsPublish grants none for an encrypted topic; SqsSendMessage grants its queue's key).
+   * (SnsPublish grants none for an encrypted topic, EventBridgePutEvents none for an encrypted bus;
+   * SqsSendMessage grants its queue's key).
    * @internal
    */
   public get _keys(): kms.IKey[] {

@@ -8,10 +8,13 @@ import { Construct, IConstruct } from 'constructs';
 import { IAuditSink } from '../audit/audit-sink';
 import { IServiceQuota } from '../capacity/service-quota';
 import { StageContract } from '../contracts/stage-contract';
+import { PrivateNetworkOptions } from '../network/private-network';
 import { IPipelineStep } from '../pipeline/pipeline-step';
 import { acknowledgeWildcards, wildcardFindings, XRAY_REASON } from '../private/acknowledge';
+import { applySettings, checkSettings } from '../private/deployment-settings';
 import { grantReadPrefix, grantWritePrefix } from '../private/grants';
 import { handlerFunction, taskRetry } from '../private/handler-function';
+import { applyNetwork } from '../private/network';
 import { StandaloneResources } from '../private/standalone-resources';
 import { invalid, outOfRange, STAGE_ID } from '../private/validation';
 import { CAPACITY_ENV, CAPACITY_WAIT, Env, Keys, QuotaConfig, STAGE_METADATA, STANDALONE_METADATA, THROTTLING_ERROR_NAMES } from '../shared';
@@ -134,6 +137,27 @@ export interface StandaloneStageOptions {
    * @default - every stage writing to the working bucket (read under `stages/`)
    */
   readonly upstreamStages?: string[];
+  /**
+   * Reserved concurrency of the stage's function (as the Pipeline's `functionConcurrency`).
+   * @default - no reserved concurrency (the account's unreserved pool)
+   */
+  readonly functionConcurrency?: number;
+  /**
+   * A permissions boundary set on every role the stage creates (as the Pipeline's `permissionsBoundary`).
+   * @default - no permissions boundary
+   */
+  readonly permissionsBoundary?: iam.IManagedPolicy;
+  /**
+   * A prefix of the name of every role the stage creates (as the Pipeline's `roleNamePrefix`).
+   * @default - CloudFormation names the roles
+   */
+  readonly roleNamePrefix?: string;
+  /**
+   * Run the stage's functions in a VPC's private subnets, reaching AWS services through VPC endpoints
+   * (as the Pipeline's `network`).
+   * @default - the functions run outside a VPC
+   */
+  readonly network?: PrivateNetworkOptions;
 }
 
 /** What a stage kind hands to the common stage machinery. For implementers of new stage kinds. */
@@ -390,6 +414,13 @@ export abstract class InferenceStageBase extends sfn.StateMachineFragment implem
           .map((sm) => `[${this.constructor.name} ${this.node.path}] stage '${id}' waits for its asynchronous job's completion with a task token, `
             + `but the state machine ${sm.node.path} is EXPRESS, which does not support task tokens. Fix: make that state machine STANDARD (stateMachineType), or run '${id}' in a Standard one.`),
       });
+    }
+    if (props.standalone) {
+      const { functionConcurrency, permissionsBoundary, roleNamePrefix, network } = props.standalone;
+      const settings = { functionConcurrency, permissionsBoundary, roleNamePrefix };
+      for (const problem of checkSettings(settings)) invalid(this, problem.replace(/^`/, '`standalone.'));
+      applySettings([this], settings);
+      if (network) applyNetwork(this, [this], network);
     }
 
     acknowledgeWildcards(this, [

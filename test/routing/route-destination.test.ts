@@ -1,11 +1,14 @@
 import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { RouteDestination, RouteDestinationKind } from '../../src/routing/route-destination';
+import { RoutingPolicy } from '../../src/routing/routing-policy';
 import { newStack } from '../helpers/construct-test-kit';
+import { buildPipelineStack } from '../helpers/pipeline-fixture';
 
 function stateJson(stack: Stack, destination: RouteDestination, rule = 'high-risk'): any {
   const state = destination._state(stack, `Route-${rule}`, rule);
@@ -90,6 +93,44 @@ describe('RouteDestination', () => {
       }],
     });
     expect(json.ResultSelector).toEqual({ 'rule': 'high-risk', 'destination': 'ops', 'failedEntryCount.$': '$.FailedEntryCount' });
+  });
+
+  test('eventBus: no key for a bus on an AWS owned key; the given key; an app EventBus\'s own kmsKey', () => {
+    const stack = newStack();
+    expect(RouteDestination.eventBus('ops', new events.EventBus(stack, 'Plain'))._keys).toEqual([]);
+    expect(RouteDestination.eventBus('ops', events.EventBus.fromEventBusName(stack, 'Imported', 'ops'))._keys).toEqual([]);
+
+    const given = kms.Key.fromKeyArn(stack, 'Given', 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect(RouteDestination.eventBus('ops', events.EventBus.fromEventBusName(stack, 'Encrypted', 'ops-encrypted'), { key: given })._keys).toEqual([given]);
+
+    const busKey = new kms.Key(stack, 'BusKey', { enableKeyRotation: true });
+    const bus = new events.EventBus(stack, 'Bus', { kmsKey: busKey });
+    const picked = RouteDestination.eventBus('ops', bus)._keys;
+    expect(picked).toHaveLength(1);
+    expect(stack.resolve(picked[0].keyArn)).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(busKey.node.defaultChild as any), 'Arn'] });
+    // a second destination on the same bus reuses the imported key
+    expect(RouteDestination.eventBus('ops-again', bus)._keys[0]).toBe(picked[0]);
+    // a key given explicitly wins
+    expect(RouteDestination.eventBus('ops', bus, { key: given })._keys).toEqual([given]);
+  });
+
+  test('a pipeline routing to a bus on a customer-managed key: its state machine may use that key, exactly', () => {
+    let busKeyId = '';
+    const fixture = buildPipelineStack({
+      beforePipeline: (parts) => {
+        const busKey = new kms.Key(parts.stack, 'BusKey', { enableKeyRotation: true });
+        busKeyId = parts.stack.getLogicalId(busKey.node.defaultChild as any);
+        const bus = new events.EventBus(parts.stack, 'OpsBus', { kmsKey: busKey });
+        (parts as any).routing = new RoutingPolicy(parts.stack, 'ToOps', { rules: [], defaultRoute: RouteDestination.eventBus('ops', bus) });
+      },
+    });
+    const template = Template.fromStack(fixture.stack);
+    const smRole = fixture.stack.getLogicalId((fixture.pipeline.stateMachine.role.node.defaultChild as any));
+    const statements = (Object.values(template.findResources('AWS::IAM::Policy')) as any[])
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(smRole))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => JSON.stringify(st.Resource).includes(busKeyId));
+    expect(statements).toEqual([{ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [busKeyId, 'Arn'] } }]);
   });
 
   test('each call makes a new state', () => {

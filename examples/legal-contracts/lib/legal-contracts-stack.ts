@@ -1,6 +1,9 @@
 import * as path from 'path';
-import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -23,10 +26,20 @@ const here = (file: string) => path.join(__dirname, '..', file);
  * legal topic); a low-risk English NDA goes straight through; the rest to a reviewers' queue. Every
  * stage, decision and run is recorded in the pipeline's audit bucket.
  *
- * Context: `legalEmail` (optional) subscribes an address to the legal topic.
+ * Context: `legalEmail` (optional) subscribes an address to the legal topic; `privateNetwork=true`
+ * (in app.ts) runs the functions in a VPC of private isolated subnets behind VPC endpoints.
  */
+export interface LegalContractsStackProps extends StackProps {
+  /**
+   * Run every function of the pipeline in the private isolated subnets of a VPC made here (flow logs
+   * on), reaching AWS only through VPC endpoints (the pipeline's `network` option).
+   * @default false
+   */
+  readonly privateNetwork?: boolean;
+}
+
 export class LegalContractsStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props?: LegalContractsStackProps) {
     super(scope, id, props);
 
     // --- Where routed contracts go: both encrypted with one customer-managed key, SSL only.
@@ -162,6 +175,7 @@ export class LegalContractsStack extends Stack {
       stages: [extract, language, intake, toEnglish, classify, analyse, legalReview],
       routing,
       timeout: Duration.days(3),
+      network: props?.privateNetwork ? { vpc: this.privateVpc() } : undefined,
     });
 
     new CfnOutput(this, 'UploadBucketName', {
@@ -192,5 +206,32 @@ export class LegalContractsStack extends Stack {
       description: 'Contracts for legal review (subscribe your legal team)',
       value: legalTopic.topicArn,
     });
+  }
+
+  /** A VPC with private isolated subnets only (no internet route) and its flow logs in a KMS-encrypted log group. */
+  private privateVpc(): ec2.Vpc {
+    const key = new kms.Key(this, 'FlowLogsKey', { enableKeyRotation: true, description: 'Legal contract intake: VPC flow logs' });
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` } },
+    }));
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', { encryptionKey: key, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      restrictDefaultSecurityGroup: true,
+      subnetConfiguration: [{ name: 'Private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+      flowLogs: { All: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } },
+    });
+    const flowLogPolicy = vpc.node.findAll().find((c) => c instanceof iam.CfnPolicy)!;
+    for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+      Validations.of(flowLogPolicy).acknowledge({
+        id: `${pack}-IAMNoInlinePolicy`,
+        reason: 'The flow log\'s delivery role has one policy, written by CDK for this log group alone.',
+      });
+    }
+    return vpc;
   }
 }

@@ -164,7 +164,11 @@ function synthStageAssets(outdir: string): Map<string, string> {
   const assets = new Map<string, string>();
   for (const entry of fs.readdirSync(outdir)) {
     const config = path.join(outdir, entry, 'stage-config.json');
-    if (fs.existsSync(config)) assets.set(JSON.parse(fs.readFileSync(config, 'utf8')).stage, path.join(outdir, entry));
+    if (!fs.existsSync(config)) continue;
+    // A chunked step's split and reduce functions carry the stage's id too, without a kind: only the
+    // stage's own handler asset counts (which of them came last depended on the assets' hashes).
+    const { stage, kind } = JSON.parse(fs.readFileSync(config, 'utf8'));
+    if (kind) assets.set(stage, path.join(outdir, entry));
   }
   return assets;
 }

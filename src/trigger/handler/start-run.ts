@@ -13,7 +13,7 @@
  * is taken over; a start that fails releases its claim, so a retry can claim again at once.
  */
 import { createHash, randomUUID } from 'crypto';
-import { AttributeValue, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { LogPort } from '../../runtime/logger';
@@ -21,6 +21,15 @@ import { DocumentRef } from '../../shared';
 import { CLAIM_ATTRIBUTES, CLAIM_RETENTION_SECONDS } from '../../shared/run-claims';
 
 /** The run-claim table of an Express pipeline's trigger. */
+/**
+ * The DynamoDB client module, loaded on first use: only an Express pipeline's starters claim runs, so
+ * a Standard pipeline's starter never loads it (the trigger's cold start; docs/benchmarks.md).
+ */
+function dynamodb(): typeof import('@aws-sdk/client-dynamodb') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@aws-sdk/client-dynamodb');
+}
+
 export interface RunClaimsDeps {
   readonly dynamodb: DynamoDBClient;
   readonly table: string;
@@ -115,7 +124,7 @@ async function startClaimed(deps: StartRunDeps, claims: RunClaimsDeps, document:
   const claimId = (claims.newClaimId ?? randomUUID)();
   const key = { [A.RUN_ID]: { S: name } };
   try {
-    await claims.dynamodb.send(new PutItemCommand({
+    await claims.dynamodb.send(new (dynamodb().PutItemCommand)({
       TableName: claims.table,
       Item: {
         ...key,
@@ -151,7 +160,7 @@ async function startClaimed(deps: StartRunDeps, claims: RunClaimsDeps, document:
   } catch (err) {
     // Not started: give the claim back so a retry claims it at once (else it is taken over once stale).
     try {
-      await claims.dynamodb.send(new DeleteItemCommand({
+      await claims.dynamodb.send(new (dynamodb().DeleteItemCommand)({
         TableName: claims.table,
         Key: key,
         ConditionExpression: '#claimId = :mine AND #state = :claimed',
@@ -164,7 +173,7 @@ async function startClaimed(deps: StartRunDeps, claims: RunClaimsDeps, document:
     throw err;
   }
   try {
-    await claims.dynamodb.send(new UpdateItemCommand({
+    await claims.dynamodb.send(new (dynamodb().UpdateItemCommand)({
       TableName: claims.table,
       Key: key,
       UpdateExpression: 'SET #state = :started, #executionArn = :arn, #startDate = :startDate',
@@ -181,7 +190,9 @@ async function startClaimed(deps: StartRunDeps, claims: RunClaimsDeps, document:
 
 /** The claim of a run id (Express), `undefined` when there is none. */
 export async function readClaim(claims: RunClaimsDeps, runId: string): Promise<RunClaim | undefined> {
-  const out = await claims.dynamodb.send(new GetItemCommand({ TableName: claims.table, Key: { [A.RUN_ID]: { S: runId } }, ConsistentRead: true }));
+  const out = await claims.dynamodb.send(new (dynamodb().GetItemCommand)({
+    TableName: claims.table, Key: { [A.RUN_ID]: { S: runId } }, ConsistentRead: true,
+  }));
   return claimOf(out.Item);
 }
 
@@ -210,13 +221,13 @@ function claimOf(item: Record<string, AttributeValue> | undefined): RunClaim | u
 
 /** The claims settings from a starter's environment; `undefined` for a Standard pipeline (no claim table). */
 export function claimsFromEnv(
-  env: { [name: string]: string | undefined }, tableVar: string, staleVar: string, dynamodb: () => DynamoDBClient,
+  env: { [name: string]: string | undefined }, tableVar: string, staleVar: string, client: () => DynamoDBClient,
 ): RunClaimsDeps | undefined {
   const table = env[tableVar];
   if (!table) return undefined;
   const staleSeconds = Number(env[staleVar]);
   if (!Number.isFinite(staleSeconds) || staleSeconds <= 0) throw new Error(`environment variable ${staleVar} must be a positive number of seconds`);
-  return { dynamodb: dynamodb(), table, staleSeconds };
+  return { dynamodb: client(), table, staleSeconds };
 }
 
 /**

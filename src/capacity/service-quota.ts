@@ -98,6 +98,16 @@ export interface TextractQuotaProps extends ServiceQuotaOptions {
    * @default 10 (assumed default; check your account's Service Quotas)
    */
   readonly startDocumentTextDetectionPerSecond?: number;
+  /**
+   * AnalyzeDocument transactions per second (single-page documents of a Textract analysis stage).
+   * @default 10 (assumed default; check your account's Service Quotas)
+   */
+  readonly analyzeDocumentPerSecond?: number;
+  /**
+   * StartDocumentAnalysis transactions per second (multi-page documents of a Textract analysis stage).
+   * @default 10 (assumed default; check your account's Service Quotas)
+   */
+  readonly startDocumentAnalysisPerSecond?: number;
 }
 
 /** A SageMaker endpoint's sustainable rate (its instances and their concurrency). */
@@ -139,13 +149,20 @@ export class ServiceQuota extends Construct implements IServiceQuota {
     });
   }
 
-  /** Amazon Textract's text-detection transactions per second in the stack's account and region. */
+  /**
+   * Amazon Textract's per-API transactions per second in the stack's account and region: text detection
+   * (Textract stages) and document analysis (Textract analysis stages). Each call takes from its API's bucket.
+   */
   public static textract(scope: Construct, id: string, props: TextractQuotaProps = {}): ServiceQuota {
     const where = whereOf('ServiceQuota', scope, id);
     const detect = props.detectDocumentTextPerSecond ?? 10;
     const start = props.startDocumentTextDetectionPerSecond ?? 10;
+    const analyze = props.analyzeDocumentPerSecond ?? 10;
+    const startAnalysis = props.startDocumentAnalysisPerSecond ?? 10;
     positive(where, 'detectDocumentTextPerSecond', detect);
     positive(where, 'startDocumentTextDetectionPerSecond', start);
+    positive(where, 'analyzeDocumentPerSecond', analyze);
+    positive(where, 'startDocumentAnalysisPerSecond', startAnalysis);
     return new ServiceQuota(scope, id, {
       ...props,
       service: 'textract',
@@ -153,6 +170,8 @@ export class ServiceQuota extends Construct implements IServiceQuota {
       limits: [
         { dimension: 'DetectDocumentText', perSecond: detect, burstSeconds: 1 },
         { dimension: 'StartDocumentTextDetection', perSecond: start, burstSeconds: 1 },
+        { dimension: 'AnalyzeDocument', perSecond: analyze, burstSeconds: 1 },
+        { dimension: 'StartDocumentAnalysis', perSecond: startAnalysis, burstSeconds: 1 },
       ],
     });
   }

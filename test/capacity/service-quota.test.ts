@@ -47,6 +47,8 @@ describe('ServiceQuota', () => {
     expect(quota.limits.map((l) => [l.dimension, l.quotaPerSecond, l.grantPerSecond, l.burst])).toEqual([
       ['DetectDocumentText', 10, 9, 9],
       ['StartDocumentTextDetection', 5, 4.5, 4.5],
+      ['AnalyzeDocument', 10, 9, 9],
+      ['StartDocumentAnalysis', 10, 9, 9],
     ]);
   });
 

@@ -247,15 +247,18 @@ describe('TextractAnalysisStage props', () => {
     expect(make(props)).toThrow(`${where} ${message}`);
   });
 
-  test('a Textract quota: warned that it does not meter the analysis APIs', () => {
+  test('a Textract quota meters the analysis APIs: AnalyzeDocument and StartDocumentAnalysis have buckets of their own', () => {
     const stack = newStack();
-    const quota = ServiceQuota.textract(stack, 'TextractQuota');
+    const quota = ServiceQuota.textract(stack, 'TextractQuota', { startDocumentAnalysisPerSecond: 2 });
     const stage = InferenceStage.textractAnalysis(stack, 'Analyze', { quota });
-    Annotations.fromStack(stack).hasWarning('/TestStack/Analyze', Match.stringLikeRegexp('has no dimension for AnalyzeDocument or StartDocumentAnalysis'));
     expect(stage.quota).toBe(quota);
-    const plain = newStack();
-    InferenceStage.textractAnalysis(plain, 'Analyze');
-    expect(Annotations.fromStack(plain).findWarning('*', Match.stringLikeRegexp('AnalyzeDocument'))).toEqual([]);
+    expect(quota.limits).toEqual(expect.arrayContaining([
+      expect.objectContaining({ dimension: 'AnalyzeDocument', quotaPerSecond: 10 }),
+      expect.objectContaining({ dimension: 'StartDocumentAnalysis', quotaPerSecond: 2 }),
+      expect.objectContaining({ dimension: 'DetectDocumentText', quotaPerSecond: 10 }),
+    ]));
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AnalyzeDocument'))).toEqual([]);
+    expect(() => ServiceQuota.textract(newStack(), 'Bad', { analyzeDocumentPerSecond: 0 })).toThrow(/analyzeDocumentPerSecond/);
   });
 
   test('accepts 30 queries when at most 15 apply to page 1', () => {

@@ -113,11 +113,6 @@ export class TextractAnalysisStage extends InferenceStageBase {
     });
     this.completionTopic = jobs.completionTopic;
     this.textractServiceRole = jobs.textractServiceRole;
-    if (props.quota) {
-      // ServiceQuota.textract meters the text-detection APIs; the analysis APIs have quotas of their own (ADR-0028).
-      Annotations.of(this).addWarningV2('cdk-ai-pipeline:textractAnalysisQuota',
-        `\`quota\` ${props.quota.node.path} has no dimension for AnalyzeDocument or StartDocumentAnalysis: this stage's calls are not metered by it (Textract's throttling is still retried). Leave \`quota\` out, or accept that it only serves the stage's retries.`);
-    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { CfnElement, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnElement, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -6,6 +6,8 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -37,6 +39,7 @@ import { RouteDestination } from '../routing/route-destination';
 import { RoutingPolicy } from '../routing/routing-policy';
 import { Env, ErrorNames, Keys } from '../shared';
 import { CHUNK_REF_SCHEMA } from '../shared/chunks-config';
+import { EXPRESS_BACKSTOP_EVENTS } from '../shared/run-claims';
 import { IInferenceStage, InferenceStageBase, StageKind } from '../stages/inference-stage-base';
 import { IDocumentTrigger } from '../trigger/document-trigger';
 
@@ -261,7 +264,9 @@ export class Pipeline extends Construct {
       code: bundleCode(Bundles.RECORDER),
       timeout: Duration.seconds(30),
       memorySize: 256,
-      noDeadLetterReason: 'Invoked synchronously by the state machine, and asynchronously only by the backstop rule, whose target keeps the events it could not deliver in its own dead-letter queue (BackstopDeadLetters).',
+      noDeadLetterReason: express
+        ? 'Invoked synchronously by the state machine, and asynchronously only by the Express backstop\'s log subscription, whose deliveries it could not record go to its on-failure destination (BackstopDeadLetters).'
+        : 'Invoked synchronously by the state machine, and asynchronously only by the backstop rule, whose target keeps the events it could not deliver in its own dead-letter queue (BackstopDeadLetters).',
       environment: {
         [Env.PIPELINE_NAME]: this.pipelineName,
         [Env.AUDIT_BUCKET]: this.auditSink.bucket.bucketName,
@@ -472,6 +477,9 @@ export class Pipeline extends Construct {
         retryAttempts: 10, maxEventAge: Duration.hours(24), deadLetterQueue: backstopDeadLetters,
       })],
     });
+    // EventBridge sends no status changes for Express workflows: their backstop is a subscription to the
+    // state machine's log group (ADR-0031).
+    if (express) this.subscribeExpressBackstop(props.trigger, recorderRole, backstopDeadLetters);
 
     const alarm = (name: string, metric: cloudwatch.Metric, what: string) => countAlarm(this, name, metric, `cdk-ai-pipeline ${this.pipelineName}: ${what}`);
     this.alarms = [
@@ -518,6 +526,55 @@ export class Pipeline extends Construct {
         reason: 'The recorder reads the records of each chunked step\'s split and reduce, which it chains into the run record, under the step\'s own \'stages/<step>/\' prefix; their keys carry the run id.',
       },
     ]);
+  }
+
+  /**
+   * The Express backstop (ADR-0031): the log group's `ExecutionFailed`, `ExecutionTimedOut` and
+   * `ExecutionAborted` events of this state machine go to the recorder, which reads the run's document
+   * from the trigger's run claim; deliveries it could not record go to the backstop's dead-letter queue.
+   */
+  private subscribeExpressBackstop(trigger: IDocumentTrigger, role: iam.IGrantable, deadLetters: sqs.IQueue): void {
+    const stack = Stack.of(this);
+    const logGroup = this.auditSink.logGroup;
+    const claims = trigger.runClaims;
+    if (claims) {
+      claims.grant(role, 'dynamodb:GetItem');
+      iam.Grant.addToPrincipal({ grantee: role, actions: ['kms:Decrypt'], resourceArns: [(claims.encryptionKey ?? this.encryptionKey).keyArn] });
+      this.recorder.addEnvironment(Env.CLAIM_TABLE, claims.tableName);
+    } else {
+      Annotations.of(this).addWarningV2('cdk-ai-pipeline:expressBackstopWithoutClaims',
+        `[Pipeline ${this.node.path}] the trigger keeps no run claims (\`runClaims\`): a run the Express backstop records (timed out, aborted) names no document. `
+        + 'Fix: use a trigger of this library, or give yours a `runClaims` table.');
+    }
+    // CloudWatch Logs may invoke the recorder for this log group only, from this account.
+    const permission = new lambda.CfnPermission(this, 'ExpressBackstopInvoke', {
+      action: 'lambda:InvokeFunction',
+      functionName: this.recorder.functionArn,
+      principal: 'logs.amazonaws.com',
+      sourceArn: logGroup.logGroupArn,
+      sourceAccount: stack.account,
+    });
+    // Only this state machine's executions (`arn:...:express:<name>:<execution>:<id>`), only terminal failures.
+    const executions = stack.formatArn({
+      service: 'states', resource: 'express', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const filter = new logs.SubscriptionFilter(this, 'ExpressBackstop', {
+      logGroup,
+      destination: new logsDestinations.LambdaDestination(this.recorder, { addPermissions: false }),
+      filterPattern: logs.FilterPattern.all(
+        logs.FilterPattern.any(...Object.keys(EXPRESS_BACKSTOP_EVENTS).map((type) => logs.FilterPattern.stringValue('$.type', '=', type))),
+        logs.FilterPattern.stringValue('$.execution_arn', '=', executions),
+      ),
+    });
+    filter.node.addDependency(permission);
+    // CloudWatch Logs invokes asynchronously: after Lambda's retries, a delivery goes to the dead-letter queue.
+    this.recorder.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: { bind: () => ({ destination: deadLetters.queueArn }) },
+    });
+    iam.Grant.addToPrincipal({ grantee: role, actions: ['sqs:SendMessage'], resourceArns: [deadLetters.queueArn] });
+    iam.Grant.addToPrincipal({ grantee: role, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [this.encryptionKey.keyArn] });
   }
 
   /** The default alarm topic: encrypted with the pipeline's key, which CloudWatch may use for this account's alarms. */

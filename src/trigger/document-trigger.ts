@@ -86,6 +86,12 @@ export interface IDocumentTrigger extends IConstruct {
   readonly documentPrefix: string;
   /** Key suffixes that start a run (empty: any key). */
   readonly documentSuffixes: string[];
+  /**
+   * Express pipelines only: the table the trigger claims run ids in, which keeps each run's document.
+   * The pipeline's Express backstop reads a run's document from it (ADR-0031).
+   * @default - none: a run the Express backstop records names no document
+   */
+  readonly runClaims?: dynamodb.ITable;
 
   /**
    * Connects the trigger to the state machine it starts. A Pipeline calls this.

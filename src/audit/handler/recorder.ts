@@ -200,24 +200,53 @@ export async function recordFailure(deps: RecorderDeps, request: FailureRecordRe
 /** The backstop: a FAILED run record for an execution that ended without writing one. */
 export async function recordBackstop(deps: RecorderDeps, event: ExecutionStatusEvent): Promise<BackstopResult> {
   const detail = event.detail;
-  const runId = detail?.name;
-  if (!runId || !BACKSTOP_STATUSES.includes(detail.status)) {
-    deps.logger.warn('status change ignored', { runId, status: detail?.status });
+  return writeBackstopRecord(deps, {
+    runId: detail?.name,
+    status: detail?.status,
+    stopDate: detail?.stopDate,
+    error: detail?.error,
+    cause: detail?.cause,
+    started: async () => ({ document: documentFromInput(detail?.input), startDate: detail?.startDate }),
+    missingDocument: 'execution input names no document',
+  });
+}
+
+/** An ended execution as both backstops (EventBridge for Standard, the log subscription for Express) see it. */
+export interface EndedExecution {
+  readonly runId: string | undefined;
+  /** FAILED, TIMED_OUT or ABORTED; anything else is ignored. */
+  readonly status: string | undefined;
+  /** Epoch milliseconds, when known. */
+  readonly stopDate?: number | null;
+  readonly error?: string | null;
+  readonly cause?: string | null;
+  /** The run's document and start (epoch milliseconds), when known; read only when a record is to be written. */
+  readonly started: () => Promise<{ document?: DocumentRef; startDate?: number | null }>;
+  /** What the error log says when there is no document (the run is recorded without one). */
+  readonly missingDocument: string;
+}
+
+/** Writes the backstop's run record unless the run already has one (at most one run record per run). */
+export async function writeBackstopRecord(deps: RecorderDeps, execution: EndedExecution): Promise<BackstopResult> {
+  const runId = execution.runId;
+  const status = execution.status ?? '';
+  if (!runId || !BACKSTOP_STATUSES.includes(status)) {
+    deps.logger.warn('status change ignored', { runId, status });
     return { skipped: 'status' };
   }
   if (await runRecordExists(deps, runId)) {
-    deps.logger.info('run already recorded', { runId, status: detail.status });
+    deps.logger.info('run already recorded', { runId, status });
     return { skipped: 'exists' };
   }
-  const document = documentFromInput(detail.input);
-  if (!document) deps.logger.error('execution input names no document', { runId });
+  const { document, startDate } = await execution.started();
+  if (!document) deps.logger.error(execution.missingDocument, { runId });
   const now = deps.now ?? (() => new Date());
-  const startedAt = typeof detail.startDate === 'number' ? new Date(detail.startDate).toISOString() : now().toISOString();
-  const endedAt = typeof detail.stopDate === 'number' ? new Date(detail.stopDate).toISOString() : undefined;
+  const startedAt = typeof startDate === 'number' ? new Date(startDate).toISOString() : now().toISOString();
+  const endedAt = typeof execution.stopDate === 'number' ? new Date(execution.stopDate).toISOString() : undefined;
   // The route was delivered before the recorder went down: the record tells that truth (the
   // document reached its destination) and names the gap (no run record at the time, no stage hashes).
-  const delivered = detail.status === 'FAILED' && detail.error === ErrorNames.AUDIT_RECORDER_UNAVAILABLE ? routeFromCause(detail.cause) : undefined;
-  const errorName = delivered ? ErrorNames.AUDIT_RECORDER_UNAVAILABLE : `Execution.${detail.status}`;
+  const delivered = status === 'FAILED' && execution.error === ErrorNames.AUDIT_RECORDER_UNAVAILABLE ? routeFromCause(execution.cause) : undefined;
+  const errorName = delivered ? ErrorNames.AUDIT_RECORDER_UNAVAILABLE : `Execution.${status}`;
   const route: RouteTaken = delivered ?? { rule: 'backstop', destination: 'quarantine' };
   const outcome = delivered ? 'SUCCEEDED' : 'FAILED';
   const record: AuditRecord = {

@@ -1,5 +1,5 @@
 /** Lambda entry of the audit recorder: builds the clients once, reads the environment, calls the core. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ExpressBackstopDeps, recordAny, RecorderOrLogsEvent } from './express-backstop';
@@ -10,6 +10,9 @@ import { Env } from '../../shared';
 
 // Express pipelines only: the trigger's run-claim table, where the Express backstop finds a run's document.
 const claimTable = process.env[Env.CLAIM_TABLE];
+/** Only an Express pipeline's recorder (a claim table in its environment) loads the DynamoDB client. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const newDynamoDBClient = (): DynamoDBClient => new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient({});
 
 const deps: ExpressBackstopDeps = {
   s3: new S3Client({}),
@@ -21,7 +24,7 @@ const deps: ExpressBackstopDeps = {
   reviewSteps: parseStageOrder(process.env[Env.REVIEW_STEPS]),
   chainOrder: parseStageOrder(process.env[Env.CHAIN_ORDER]),
   logger: createLogger('audit-recorder'),
-  ...(claimTable ? { claims: { dynamodb: new DynamoDBClient({}), table: claimTable } } : {}),
+  ...(claimTable ? { claims: { dynamodb: newDynamoDBClient(), table: claimTable } } : {}),
 };
 
 export const handler = (event: RecorderOrLogsEvent) => recordAny(deps, event);

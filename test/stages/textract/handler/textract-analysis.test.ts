@@ -3,9 +3,8 @@
  * page, StartDocumentAnalysis + completion + GetDocumentAnalysis paging for more, and the blocks
  * (KEY_VALUE_SET, TABLE/CELL, QUERY/QUERY_RESULT, SIGNATURE) turned into the stage's output.
  */
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import {
   AnalyzeDocumentCommand,
   Block,
@@ -14,24 +13,19 @@ import {
   GetDocumentTextDetectionCommand,
   StartDocumentAnalysisCommand,
   StartDocumentTextDetectionCommand,
-  TextractClient,
 } from '@aws-sdk/client-textract';
 import type { SNSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { s3, sfn, textract, textractDeps, textractEnv, TOKEN, useTextractMocks } from './textract-kit';
 import { textractAnalysisOutputSchema } from '../../../../src/contracts/schemas';
 import { sha256 } from '../../../../src/runtime/s3';
 import { TextractStageConfig } from '../../../../src/shared';
 import { analyzeBlocks, queriesFor } from '../../../../src/stages/textract/handler/analysis';
 import { analysisRequest, handleTextractEvent, TextractHandlerDeps, TextractJobRecord } from '../../../../src/stages/textract/handler/textract';
 import {
-  awsError, docRef, fixedClock, invocation, makePdf, makeValidators, RecordingLogger, s3Body, STAGE_VIEW_SCHEMA,
+  awsError, docRef, invocation, makePdf, makeValidators, RecordingLogger, s3Body, STAGE_VIEW_SCHEMA,
 } from '../../../helpers/handler-test-kit';
 
-const s3 = mockClient(S3Client);
-const textract = mockClient(TextractClient);
-const sfn = mockClient(SFNClient);
-const events = mockClient(EventBridgeClient);
 
 const QUERIES = [
   { text: 'What is the invoice total?', alias: 'total' },
@@ -46,48 +40,16 @@ const CONFIG: TextractStageConfig = {
   analysis: { features: ['FORMS', 'TABLES', 'QUERIES', 'SIGNATURES'], queries: QUERIES },
 };
 const VALIDATORS = makeValidators({ input: STAGE_VIEW_SCHEMA, output: textractAnalysisOutputSchema(QUERIES.map((q) => q.alias), true) });
-const ENV = {
-  pipeline: 'Invoices',
-  workBucket: 'work-bucket',
-  auditBucket: 'audit-bucket',
-  auditBus: 'audit-bus',
-  topicArn: 'arn:aws:sns:us-east-1:111111111111:textract-done',
-  roleArn: 'arn:aws:iam::111111111111:role/textract-publish',
-};
-const TOKEN = 'task-token-1';
+const ENV = textractEnv('Invoices');
 const ANALYSIS_KEY = 'stages/Analyze/run-0001/analysis.json';
 const TEXT_KEY = 'stages/Analyze/run-0001/text.json';
 
+const currentLogger = useTextractMocks();
 let logger: RecordingLogger;
-let warn: jest.SpyInstance;
-beforeAll(() => { warn = jest.spyOn(console, 'warn').mockImplementation(() => {}); });
-afterAll(() => warn.mockRestore());
-
-beforeEach(() => {
-  s3.reset();
-  textract.reset();
-  sfn.reset();
-  events.reset();
-  logger = new RecordingLogger();
-  s3.on(PutObjectCommand).resolves({ VersionId: 'wv' });
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
-  sfn.on(SendTaskSuccessCommand).resolves({});
-  sfn.on(SendTaskFailureCommand).resolves({});
-});
+beforeEach(() => { logger = currentLogger(); });
 
 function deps(overrides: Partial<TextractHandlerDeps> = {}): TextractHandlerDeps {
-  return {
-    s3: new S3Client({}),
-    textract: new TextractClient({}),
-    sfn: new SFNClient({}),
-    events: new EventBridgeClient({}),
-    validators: VALIDATORS,
-    config: CONFIG,
-    env: ENV,
-    logger,
-    now: fixedClock('2025-01-01T00:00:00.000Z'),
-    ...overrides,
-  };
+  return textractDeps(CONFIG, VALIDATORS, ENV, logger, overrides);
 }
 
 function givenDocument(bytes: Uint8Array) {

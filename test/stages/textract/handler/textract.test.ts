@@ -1,16 +1,15 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import {
   Block,
   DetectDocumentTextCommand,
   GetDocumentTextDetectionCommand,
   StartDocumentTextDetectionCommand,
-  TextractClient,
 } from '@aws-sdk/client-textract';
 import type { SNSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { events, s3, sfn, textract, textractDeps, textractEnv, TOKEN, useTextractMocks } from './textract-kit';
 import { sha256 } from '../../../../src/runtime/s3';
 import { AuditRecord, StageInvocation, TextractStageConfig } from '../../../../src/shared';
 import { blocksToText } from '../../../../src/stages/textract/handler/text';
@@ -26,7 +25,6 @@ import {
 import {
   awsError,
   docRef,
-  fixedClock,
   ImageFixtures,
   invocation,
   makeEncryptedPdf,
@@ -38,10 +36,6 @@ import {
   STAGE_VIEW_SCHEMA,
 } from '../../../helpers/handler-test-kit';
 
-const s3 = mockClient(S3Client);
-const textract = mockClient(TextractClient);
-const sfn = mockClient(SFNClient);
-const events = mockClient(EventBridgeClient);
 
 const OUTPUT_SCHEMA = {
   type: 'object',
@@ -55,50 +49,17 @@ const OUTPUT_SCHEMA = {
 };
 const VALIDATORS = makeValidators({ input: STAGE_VIEW_SCHEMA, output: OUTPUT_SCHEMA });
 const CONFIG: TextractStageConfig = { stage: 'Extract', kind: 'textract', maxDocumentBytes: 20 * 1024 * 1024, maxPages: 50 };
-const ENV = {
-  pipeline: 'Contracts',
-  workBucket: 'work-bucket',
-  auditBucket: 'audit-bucket',
-  auditBus: 'audit-bus',
-  topicArn: 'arn:aws:sns:us-east-1:111111111111:textract-done',
-  roleArn: 'arn:aws:iam::111111111111:role/textract-publish',
-};
-const TOKEN = 'task-token-1';
+const ENV = textractEnv('Contracts');
 const SECRET_LINE = 'CONFIDENTIAL: the purchase price is 4,200,000 USD';
 const TEXT_KEY = 'stages/Extract/run-0001/text.json';
 const AUDIT_KEY = 'stages/Extract/run-0001.json';
 
+const currentLogger = useTextractMocks();
 let logger: RecordingLogger;
-// pdf-lib reports what it cannot parse on console.warn.
-let warn: jest.SpyInstance;
-beforeAll(() => { warn = jest.spyOn(console, 'warn').mockImplementation(() => {}); });
-afterAll(() => warn.mockRestore());
-
-beforeEach(() => {
-  s3.reset();
-  textract.reset();
-  sfn.reset();
-  events.reset();
-  logger = new RecordingLogger();
-  s3.on(PutObjectCommand).resolves({ VersionId: 'wv' });
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
-  sfn.on(SendTaskSuccessCommand).resolves({});
-  sfn.on(SendTaskFailureCommand).resolves({});
-});
+beforeEach(() => { logger = currentLogger(); });
 
 function deps(overrides: Partial<TextractHandlerDeps> = {}): TextractHandlerDeps {
-  return {
-    s3: new S3Client({}),
-    textract: new TextractClient({}),
-    sfn: new SFNClient({}),
-    events: new EventBridgeClient({}),
-    validators: VALIDATORS,
-    config: CONFIG,
-    env: ENV,
-    logger,
-    now: fixedClock('2025-01-01T00:00:00.000Z'),
-    ...overrides,
-  };
+  return textractDeps(CONFIG, VALIDATORS, ENV, logger, overrides);
 }
 
 /** The document in the source bucket: HeadObject answers `size`, GetObject the bytes (or a range). */

@@ -1,5 +1,4 @@
 /** Lambda entry of the audit recorder: builds the clients once, reads the environment, calls the core. */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ExpressBackstopDeps, recordAny, RecorderOrLogsEvent } from './express-backstop';
@@ -7,12 +6,10 @@ import { parseStageOrder } from './recorder';
 import { requireEnv } from '../../runtime/environment';
 import { createLogger } from '../../runtime/logger';
 import { Env } from '../../shared';
+import { newDynamoDBClient } from '../../trigger/handler/start-run';
 
 // Express pipelines only: the trigger's run-claim table, where the Express backstop finds a run's document.
 const claimTable = process.env[Env.CLAIM_TABLE];
-/** Only an Express pipeline's recorder (a claim table in its environment) loads the DynamoDB client. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const newDynamoDBClient = (): DynamoDBClient => new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient({});
 
 const deps: ExpressBackstopDeps = {
   s3: new S3Client({}),

@@ -1,5 +1,4 @@
 /** Lambda entry of the API trigger: builds the clients once and calls the core. */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -8,9 +7,6 @@ import { claimsFromEnv } from './start-run';
 import { createLogger } from '../../runtime/logger';
 import { Env } from '../../shared';
 
-/** Only an Express pipeline's trigger (a claim table in its environment) loads the DynamoDB client. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const newDynamoDBClient = (): DynamoDBClient => new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient({});
 
 function required(name: string): string {
   const value = process.env[name];
@@ -24,7 +20,7 @@ const deps: ApiDeps = {
   s3,
   presignPut: s3PresignPut(s3),
   stateMachineArn: required(Env.STATE_MACHINE_ARN),
-  claims: claimsFromEnv(process.env, Env.CLAIM_TABLE, Env.CLAIM_STALE_SECONDS, newDynamoDBClient),
+  claims: claimsFromEnv(process.env, Env.CLAIM_TABLE, Env.CLAIM_STALE_SECONDS),
   documentBucket: required(ApiEnv.DOCUMENT_BUCKET),
   documentPrefix: required(ApiEnv.DOCUMENT_PREFIX),
   documentSuffixes: JSON.parse(required(ApiEnv.DOCUMENT_SUFFIXES)),

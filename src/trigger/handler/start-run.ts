@@ -30,6 +30,11 @@ function dynamodb(): typeof import('@aws-sdk/client-dynamodb') {
   return require('@aws-sdk/client-dynamodb');
 }
 
+/** A DynamoDB client for the run claims (its module loads now, on this first need). */
+export function newDynamoDBClient(): DynamoDBClient {
+  return new (dynamodb().DynamoDBClient)({});
+}
+
 export interface RunClaimsDeps {
   readonly dynamodb: DynamoDBClient;
   readonly table: string;
@@ -221,7 +226,7 @@ function claimOf(item: Record<string, AttributeValue> | undefined): RunClaim | u
 
 /** The claims settings from a starter's environment; `undefined` for a Standard pipeline (no claim table). */
 export function claimsFromEnv(
-  env: { [name: string]: string | undefined }, tableVar: string, staleVar: string, client: () => DynamoDBClient,
+  env: { [name: string]: string | undefined }, tableVar: string, staleVar: string, client: () => DynamoDBClient = newDynamoDBClient,
 ): RunClaimsDeps | undefined {
   const table = env[tableVar];
   if (!table) return undefined;

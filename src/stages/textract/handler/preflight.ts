@@ -342,10 +342,14 @@ function pdfParser(): { PDFParser: typeof PDFParserType; PDFPageLeaf: typeof PDF
 
 /**
  * Loads the PDF parser now (it is cached): the handler calls it while a PDF's bytes are on their way,
- * so the load overlaps the network wait instead of following it.
+ * so the load overlaps the network wait instead of following it. Never throws.
  */
 export function preloadPdfParser(): void {
-  pdfParser();
+  try {
+    pdfParser();
+  } catch {
+    // The parse that follows loads it again and reports what failed.
+  }
 }
 
 /** Objects parsed between event-loop turns: pdf-lib's `PDFDocument.load` default (`ParseSpeeds.Slow`). */

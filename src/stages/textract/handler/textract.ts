@@ -254,16 +254,8 @@ async function preflightObject(deps: TextractHandlerDeps, document: DocumentRef)
   if (needsFullRead(sniffType(bytes))) {
     const whole = readObject(deps.s3, document);
     // Once the request is out (the next turn of the event loop), the PDF parser loads during the wait.
-    const preload = new Promise<void>((resolve) => setImmediate(() => {
-      try {
-        if (sniffType(bytes) === 'pdf') preloadPdfParser();
-      } catch {
-        // The parse that follows reports what failed to load.
-      }
-      resolve();
-    }));
+    setImmediate(preloadPdfParser);
     bytes = await whole;
-    await preload;
   }
   // A TIFF's directory can be anywhere in the file: the structure check reads it by range.
   return inspectDocument(bytes, limits, head.size, (start, end) => readObject(deps.s3, document, `bytes=${start}-${end}`));

@@ -254,8 +254,13 @@ async function preflightObject(deps: TextractHandlerDeps, document: DocumentRef)
   if (needsFullRead(sniffType(bytes))) {
     const whole = readObject(deps.s3, document);
     // Once the request is out (the next turn of the event loop), the PDF parser loads during the wait.
-    setImmediate(preloadPdfParser);
-    bytes = await whole;
+    // Cancelled when the bytes come first, so no load ever runs after the invocation has returned.
+    const preload = setImmediate(preloadPdfParser);
+    try {
+      bytes = await whole;
+    } finally {
+      clearImmediate(preload);
+    }
   }
   // A TIFF's directory can be anywhere in the file: the structure check reads it by range.
   return inspectDocument(bytes, limits, head.size, (start, end) => readObject(deps.s3, document, `bytes=${start}-${end}`));

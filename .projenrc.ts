@@ -87,6 +87,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 300_000,
+      // One worker per core. Jest's default (cores - 1) runs the suite in band on a 2-core CI machine:
+      // measured on 13 of the suites there, 172 s in band against 105 s on two workers.
+      maxWorkers: '100%',
       // Generated and vendored code is not ours to cover.
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       // The example imports the package by name, as a user would; in tests that is this source tree.

@@ -134,6 +134,10 @@ const bundling = {
   sourcemap: false,
   externals: [],
   metafile: true,
+  // The packages' ES builds first (the AWS SDK's dist-es, pdf-lib's es): esbuild can drop what a
+  // handler never imports (unused commands and their schemas) only from ES modules. Bundles 19-35%
+  // smaller, cold starts 80-100 ms shorter (docs/benchmarks.md).
+  mainFields: ['module', 'main'],
 };
 // The Textract preflight imports pdf-lib's parser by its CommonJS path (what Node and jest load); in
 // the handler bundles that path resolves to pdf-lib's ES build, which esbuild tree-shakes to the
@@ -154,6 +158,8 @@ for (const entry of HANDLERS) {
 // call at an injected function instead of patching the global (see src/cli/local/interpreter.ts).
 project.bundler.addBundle('src/cli/cli.entry.ts', {
   ...bundling,
+  // Its size is not on any cold start: the packages' CommonJS builds, as they have always been tested.
+  mainFields: ['main', 'module'],
   keepNames: true,
   esbuildArgs: {
     '--define:Promise.withResolvers': '__cdkAiPipelineWithResolvers',

@@ -185,6 +185,7 @@ function bundleFloor(source: string, outfile: string) {
     target: 'node22',
     format: 'cjs',
     minify: true,
+    mainFields: ['module', 'main'],
     logLevel: 'error',
   });
 }

@@ -13,28 +13,23 @@
  * is taken over; a start that fails releases its claim, so a retry can claim again at once.
  */
 import { createHash, randomUUID } from 'crypto';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '../../runtime/dynamodb';
 import { LogPort } from '../../runtime/logger';
 import { DocumentRef } from '../../shared';
 import { CLAIM_ATTRIBUTES, CLAIM_RETENTION_SECONDS } from '../../shared/run-claims';
 
-/** The run-claim table of an Express pipeline's trigger. */
 /**
- * The DynamoDB client module, loaded on first use: only an Express pipeline's starters claim runs, so
- * a Standard pipeline's starter never loads it (the trigger's cold start; docs/benchmarks.md).
+ * A DynamoDB client for the run claims. The module is imported, not loaded on first need: esbuild
+ * keeps only the commands used from an imported ES module (docs/benchmarks.md, "Cold starts").
  */
-function dynamodb(): typeof import('@aws-sdk/client-dynamodb') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@aws-sdk/client-dynamodb');
-}
-
-/** A DynamoDB client for the run claims (its module loads now, on this first need). */
 export function newDynamoDBClient(): DynamoDBClient {
-  return new (dynamodb().DynamoDBClient)({});
+  return new DynamoDBClient({});
 }
 
+/** The run-claim table of an Express pipeline's trigger. */
 export interface RunClaimsDeps {
   readonly dynamodb: DynamoDBClient;
   readonly table: string;
@@ -129,7 +124,7 @@ async function startClaimed(deps: StartRunDeps, claims: RunClaimsDeps, document:
   const claimId = (claims.newClaimId ?? randomUUID)();
   const key = { [A.RUN_ID]: { S: name } };
   try {
-    await claims.dynamodb.send(new (dynamodb().PutItemCommand)({
+    await claims.dynamodb.send(new PutItemCommand({
       TableName: claims.table,
       Item: {
         ...key,
@@ -165,7 +160,7 @@ async function startClaimed(deps: StartRunDeps, claims: RunClaimsDeps, document:
   } catch (err) {
     // Not started: give the claim back so a retry claims it at once (else it is taken over once stale).
     try {
-      await claims.dynamodb.send(new (dynamodb().DeleteItemCommand)({
+      await claims.dynamodb.send(new DeleteItemCommand({
         TableName: claims.table,
         Key: key,
         ConditionExpression: '#claimId = :mine AND #state = :claimed',
@@ -178,7 +173,7 @@ async function startClaimed(deps: StartRunDeps, claims: RunClaimsDeps, document:
     throw err;
   }
   try {
-    await claims.dynamodb.send(new (dynamodb().UpdateItemCommand)({
+    await claims.dynamodb.send(new UpdateItemCommand({
       TableName: claims.table,
       Key: key,
       UpdateExpression: 'SET #state = :started, #executionArn = :arn, #startDate = :startDate',
@@ -195,7 +190,7 @@ async function startClaimed(deps: StartRunDeps, claims: RunClaimsDeps, document:
 
 /** The claim of a run id (Express), `undefined` when there is none. */
 export async function readClaim(claims: RunClaimsDeps, runId: string): Promise<RunClaim | undefined> {
-  const out = await claims.dynamodb.send(new (dynamodb().GetItemCommand)({
+  const out = await claims.dynamodb.send(new GetItemCommand({
     TableName: claims.table, Key: { [A.RUN_ID]: { S: runId } }, ConsistentRead: true,
   }));
   return claimOf(out.Item);

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from './dynamodb';
 import { QuotaStore } from './capacity';
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from './dynamodb';
 import { BucketState } from '../shared/capacity';
 
 /** The buckets of every quota in one DynamoDB table: an item per quota, `tat_<dimension>` numbers and a version. */

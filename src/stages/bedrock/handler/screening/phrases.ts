@@ -8,6 +8,8 @@
  * were spaced out with no word gaps at all (`i g n o r e a l l p r e v i o u s`).
  */
 
+import { PHRASE_LITERALS } from './phrase-literals';
+
 export const alt = (words: readonly string[]) => `(?:${words.join('|')})`;
 
 /** Per language: verbs that discard, qualifiers of what came before, and the nouns for instructions. */
@@ -196,12 +198,16 @@ export const PHRASE_PATTERNS: ReadonlyArray<{ readonly name: string; readonly so
   },
 ];
 
-/** Compiles a pattern in the token syntax, for ordinary text or for text whose word gaps were lost. */
-export function compilePattern(source: string, joined: boolean): RegExp {
-  const body = joined
+/** A pattern in the token syntax as a regular expression's source, for ordinary text or for text whose word gaps were lost. */
+export function patternSource(source: string, joined: boolean): string {
+  return joined
     ? source.replace(/\\b/g, '').replace(/~(\d)/g, (_, n) => `[\\p{L}\\p{N}]{0,${Number(n) * 12}}?`).replace(/_\??/g, '').replace(/ \?/g, '').replace(/ /g, '')
     : source.replace(/~(\d)/g, (_, n) => `(?: \\S+){0,${n}}? `).replace(/_/g, ' ');
-  return new RegExp(body, 'u');
+}
+
+/** Compiles a pattern in the token syntax, for ordinary text or for text whose word gaps were lost. */
+export function compilePattern(source: string, joined: boolean): RegExp {
+  return new RegExp(patternSource(source, joined), 'u');
 }
 
 /**
@@ -212,16 +218,24 @@ export function compilePattern(source: string, joined: boolean): RegExp {
  * compiles in about a millisecond and matches a superset of what the exact pattern matches (a
  * dropped bound or assertion only widens a pattern); the exact pattern is compiled and tried only
  * when the prefilter matched. Results are those of the exact pattern alone. Both compile once, on first need.
+ * Before either, the text must contain one of the pattern's necessary literals (`phrase-literals.ts`,
+ * found by `literals.ts` when the library is built): a clean text usually contains none, and then no
+ * pattern compiles at all.
  */
 export class LazyPattern {
   private prefilter?: RegExp;
   private exact?: RegExp;
 
-  /** @param source the pattern in the token syntax; @param joined for text whose word gaps were lost */
-  constructor(private readonly source: string, private readonly joined: boolean) {}
+  /**
+   * @param source the pattern in the token syntax; @param joined for text whose word gaps were lost
+   * @param literals strings one of which every match contains (`phrase-literals.ts`); none: every text is tried
+   */
+  constructor(private readonly source: string, private readonly joined: boolean, private readonly literals?: readonly string[]) {}
 
   /** True when the exact pattern matches the text. */
   public test(text: string): boolean {
+    // A text without any of the pattern's necessary literals cannot match: nothing to compile for it.
+    if (!containsAny(text, this.literals)) return false;
     this.prefilter ??= unbounded(compilePattern(this.source, this.joined));
     if (!this.prefilter.test(text)) return false;
     this.exact ??= compilePattern(this.source, this.joined);
@@ -229,13 +243,20 @@ export class LazyPattern {
   }
 }
 
+/** True when `text` contains one of `literals` (always, when there are none to check). */
+export function containsAny(text: string, literals: readonly string[] | undefined): boolean {
+  if (!literals) return true;
+  for (const literal of literals) if (text.includes(literal)) return true;
+  return false;
+}
+
 /** The same pattern without its `{0,N}` bounds and `\b` assertions: matches wherever the exact one does. */
 export function unbounded(re: RegExp): RegExp {
   return new RegExp(re.source.replace(/\{0,\d+\}/g, '*').replace(/\\b/g, ''), re.flags);
 }
 
-const SPACED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: new LazyPattern(p.source, false) }));
-const JOINED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: new LazyPattern(p.source, true) }));
+const SPACED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: new LazyPattern(p.source, false, PHRASE_LITERALS[p.name]?.spaced) }));
+const JOINED = PHRASE_PATTERNS.map((p) => ({ name: p.name, re: new LazyPattern(p.source, true, PHRASE_LITERALS[p.name]?.joined) }));
 
 /**
  * Names of the phrase patterns found in a normalized text. `joined` screens text whose word gaps

@@ -4,6 +4,7 @@
  * object shaped like the stage's output contract, and sentences addressed to an AI, a model, an
  * assistant or an automated reviewer. Matched against the normalized forms of the text.
  */
+import { PHRASE_LITERALS } from './phrase-literals';
 import { alt, LazyPattern } from './phrases';
 
 /** What the structure layer needs to know about the prompt and the output contract. */
@@ -67,8 +68,10 @@ const ADDRESSED = [
   `\\b${alt(['beste', 'lieve', 'hallo', 'hoi'])}[ ,]+${alt(['ai', 'assistent', 'model', 'bot', 'beoordelaar', 'reviewer'])}\\b`,
   `\\bals_(?:je|jij|u)_(?:een_|de_)?${alt(['ai', 'ki', 'kunstmatige_intelligentie', 'model', 'assistent', 'bot'])}\\b~2(?:bent|is)\\b`,
 ];
-const ADDRESSED_SPACED = new LazyPattern(alt(ADDRESSED), false);
-const ADDRESSED_JOINED = new LazyPattern(alt(ADDRESSED), true);
+/** Text addressed to the model ("note to the AI", "dear assistant"), as one named pattern. */
+export const ADDRESSED_PATTERN = { name: 'addressed-to-the-model', source: alt(ADDRESSED) };
+const ADDRESSED_SPACED = new LazyPattern(ADDRESSED_PATTERN.source, false, PHRASE_LITERALS[ADDRESSED_PATTERN.name]?.spaced);
+const ADDRESSED_JOINED = new LazyPattern(ADDRESSED_PATTERN.source, true, PHRASE_LITERALS[ADDRESSED_PATTERN.name]?.joined);
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -87,7 +87,18 @@ const CYRILLIC_OR_GREEK = /[\u0370-\u03ff\u0400-\u052f]/;
 const LEET: { readonly [c: string]: string } = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's', '|': 'l' };
 
 /** Letters separated by single spaces or dots (`i g n o r e`, `A I`). */
-const SPACED = /(?<![\p{L}\p{N}])\p{L}(?:[ .·_*-]\p{L})+(?![\p{L}\p{N}])/gu;
+export const SPACED = /(?<![\p{L}\p{N}])\p{L}(?:[ .·_*-]\p{L})+(?![\p{L}\p{N}])/gu;
+/** `SPACED` for ASCII text, where `\p{L}` is `[A-Za-z]` and `\p{N}` is `[0-9]` (and compiles without Unicode tables). */
+export const SPACED_ASCII = /(?<![A-Za-z0-9])[A-Za-z](?:[ ._*-][A-Za-z])+(?![A-Za-z0-9])/g;
+
+/**
+ * True when the text is all ASCII. Most extracted text is, and then most disguises cannot be there
+ * (tag characters, invisible and bidi characters, look-alikes, accents, typographic quotes): the
+ * steps that undo them are skipped, so their Unicode expressions never compile on a cold start.
+ */
+function isAscii(text: string): boolean {
+  return !/[^\x00-\x7f]/.test(text);
+}
 
 const BASE64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
 const HEX_RUN = /\b(?:[0-9A-Fa-f]{2}[ :]?){12,}\b/g;
@@ -96,18 +107,25 @@ const ENTITY = /&#(?:x([0-9a-f]{1,6})|(\d{1,7}));/gi;
 
 /** Case-folded, accent-free, confusable-folded, invisible-free, whitespace-collapsed form of a text. */
 export function foldText(text: string, keepLines = false): string {
-  let t = text.replace(TAGS, '').normalize('NFKC').replace(INVISIBLE, '');
-  t = t.toLowerCase().replace(CONFUSABLE_CHARS, (c) => CONFUSABLES[c] ?? c);
-  t = t.normalize('NFD').replace(/\p{M}+/gu, '');
-  // Typographic quotes and dashes to ASCII, so patterns can use ' " and -.
-  t = t.replace(/[\u2018\u2019\u02bc\u2032`´]/g, '\'').replace(/[\u201c\u201d\u201e\u00ab\u00bb]/g, '"').replace(/[\u2010-\u2015\u2212]/g, '-');
+  let t: string;
+  if (isAscii(text)) {
+    // NFKC, NFD and lower case keep ASCII ASCII; of the characters replaced below only ` is ASCII.
+    t = text.toLowerCase().replace(/`/g, '\'');
+  } else {
+    t = text.replace(TAGS, '').normalize('NFKC').replace(INVISIBLE, '');
+    t = t.toLowerCase().replace(CONFUSABLE_CHARS, (c) => CONFUSABLES[c] ?? c);
+    t = t.normalize('NFD').replace(/\p{M}+/gu, '');
+    // Typographic quotes and dashes to ASCII, so patterns can use ' " and -.
+    t = t.replace(/[\u2018\u2019\u02bc\u2032`´]/g, '\'').replace(/[\u201c\u201d\u201e\u00ab\u00bb]/g, '"').replace(/[\u2010-\u2015\u2212]/g, '-');
+  }
   // Words hyphenated across lines: "instruc-\ntions".
-  t = t.replace(/(\p{L})-[ \t]*\r?\n[ \t]*(\p{L})/gu, '$1$2');
+  if (t.includes('-') && t.includes('\n')) t = t.replace(/(\p{L})-[ \t]*\r?\n[ \t]*(\p{L})/gu, '$1$2');
   return keepLines ? t.replace(/[^\S\n]+/g, ' ').replace(/ ?\n[\s]*/g, '\n').trim() : t.replace(/\s+/g, ' ').trim();
 }
 
 /** Undoes digit-for-letter substitutions inside words that mix letters and digits. */
 function unLeet(folded: string): string {
+  if (!/[0-9@$|]/.test(folded)) return folded; // nothing to substitute
   return folded.replace(/[\p{L}0-9@$|]+/gu, (w) => (/\p{L}/u.test(w) && /[0-9@$|]/.test(w) && !/^\d+(?:st|nd|rd|th|s)?$/.test(w)
     ? [...w].map((c) => LEET[c] ?? c).join('') : w));
 }
@@ -116,7 +134,7 @@ function unLeet(folded: string): string {
 function collapseSpaced(text: string): { text: string; runs: string[] } {
   const runs: string[] = [];
   const flat = text.replace(/[ \t]{2,}/g, '  ');
-  const out = flat.replace(SPACED, (run) => {
+  const out = flat.replace(isAscii(flat) ? SPACED_ASCII : SPACED, (run) => {
     const joined = run.replace(/[ .·_*-]/g, '');
     runs.push(joined);
     return joined;
@@ -161,14 +179,14 @@ function decodedRuns(text: string): Array<{ via: string; text: string }> {
     const d = decodeHex(m[0]);
     if (d) out.push({ via: 'hex', text: d });
   }
-  for (const m of text.matchAll(PERCENT_RUN)) {
+  for (const m of text.includes('%') ? text.matchAll(PERCENT_RUN) : []) {
     try {
       out.push({ via: 'percent-encoding', text: decodeURIComponent(m[0]) });
     } catch {
       // not valid percent-encoding: nothing hidden there
     }
   }
-  if (ENTITY.test(text)) {
+  if (text.includes('&#') && ENTITY.test(text)) {
     ENTITY.lastIndex = 0;
     out.push({
       via: 'character-references',
@@ -183,6 +201,7 @@ function decodedRuns(text: string): Array<{ via: string; text: string }> {
 
 /** Words that mix Latin letters with Cyrillic or Greek look-alikes. */
 function hasMixedScriptWord(text: string): boolean {
+  if (isAscii(text)) return false; // NFKC keeps ASCII ASCII: no Cyrillic or Greek letter
   for (const m of text.normalize('NFKC').toLowerCase().matchAll(/\p{L}{2,}/gu)) {
     const w = m[0];
     if (LATIN.test(w) && CYRILLIC_OR_GREEK.test(w) && [...w].some((c) => CONFUSABLES[c] !== undefined)) return true;
@@ -194,16 +213,17 @@ function hasMixedScriptWord(text: string): boolean {
 export function normalize(text: string): Normalized {
   const obfuscation: string[] = [];
   const views: TextView[] = [];
-  const tagText = [...text.matchAll(TAGS)].map((m) => [...m[0]].map((c) => String.fromCharCode(c.codePointAt(0)! - 0xe0000)).join(''));
+  const ascii = isAscii(text);
+  const tagText = (ascii ? [] : [...text.matchAll(TAGS)]).map((m) => [...m[0]].map((c) => String.fromCharCode(c.codePointAt(0)! - 0xe0000)).join(''));
   if (tagText.length > 0) obfuscation.push('unicode-tags');
-  if (BIDI_OVERRIDE.test(text)) obfuscation.push('bidi-override');
-  if ((text.match(ZERO_WIDTH_IN_WORD)?.length ?? 0) >= 2) obfuscation.push('zero-width-in-words');
+  if (!ascii && BIDI_OVERRIDE.test(text)) obfuscation.push('bidi-override');
+  if (!ascii && (text.match(ZERO_WIDTH_IN_WORD)?.length ?? 0) >= 2) obfuscation.push('zero-width-in-words');
   if (hasMixedScriptWord(text)) obfuscation.push('mixed-script');
 
   const base = foldText(text);
   views.push({ via: 'plain', text: base });
 
-  const unhidden = text.replace(TAGS, '').normalize('NFKC').replace(INVISIBLE, '');
+  const unhidden = ascii ? text : text.replace(TAGS, '').normalize('NFKC').replace(INVISIBLE, '');
   const spaced = collapseSpaced(unhidden.replace(/\r?\n/g, '  '));
   if (spaced.runs.some((r) => r.length >= 6)) {
     views.push({ via: 'spaced-letters', text: foldText(spaced.text) });
@@ -213,7 +233,7 @@ export function normalize(text: string): Normalized {
   }
   // PDF producers and text extractors can drop every word gap ("Forgetyourpriorrules."): long
   // run-together tokens are matched without word gaps too.
-  const runTogether = unhidden.split(/\s+/).filter((t) => (t.match(/\p{L}/gu)?.length ?? 0) >= 20);
+  const runTogether = !/\S{20}/.test(unhidden) ? [] : unhidden.split(/\s+/).filter((t) => (t.match(/\p{L}/gu)?.length ?? 0) >= 20);
   if (runTogether.length > 0) views.push({ via: 'run-together-joined', text: runTogether.map((t) => foldText(t)).join(' ') });
   const leet = unLeet(base);
   if (leet !== base) views.push({ via: 'digits-for-letters', text: leet });

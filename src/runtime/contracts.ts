@@ -1,10 +1,5 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import * as equal from 'ajv/dist/runtime/equal';
-import * as ucs2length from 'ajv/dist/runtime/ucs2length';
-import * as uri from 'ajv/dist/runtime/uri';
-import * as validationError from 'ajv/dist/runtime/validation_error';
-import * as formats from 'ajv-formats/dist/formats';
 import { PipelineError } from '../shared/errors';
 import { StageAssetFiles } from '../shared/types';
 
@@ -21,15 +16,20 @@ export interface StageValidators {
   readonly model?: Validator;
 }
 
-/** The ajv runtime helpers the generated code may require; bundled into the handler. */
-const AJV_RUNTIME: { [id: string]: unknown } = {
-  'ajv/dist/runtime/equal': equal,
-  'ajv/dist/runtime/ucs2length': ucs2length,
-  'ajv/dist/runtime/uri': uri,
-  'ajv/dist/runtime/validation_error': validationError,
+/* eslint-disable @typescript-eslint/no-require-imports */
+/**
+ * The ajv runtime helpers the generated code may require; bundled into the handler, and each loaded
+ * only when a stage's validators require it (most need one or two: no cold start pays for the rest).
+ */
+const AJV_RUNTIME: { [id: string]: () => unknown } = {
+  'ajv/dist/runtime/equal': () => require('ajv/dist/runtime/equal'),
+  'ajv/dist/runtime/ucs2length': () => require('ajv/dist/runtime/ucs2length'),
+  'ajv/dist/runtime/uri': () => require('ajv/dist/runtime/uri'),
+  'ajv/dist/runtime/validation_error': () => require('ajv/dist/runtime/validation_error'),
   // `format` checks (date-time, date, email, uri, uuid, ...): the code generated at synth requires ajv-formats' full formats.
-  'ajv-formats/dist/formats': formats,
+  'ajv-formats/dist/formats': () => require('ajv-formats/dist/formats'),
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * Loads the validators module generated at synth time (plain CommonJS, no schema compilation).
@@ -38,8 +38,8 @@ const AJV_RUNTIME: { [id: string]: unknown } = {
 export function loadValidatorsSource(source: string): StageValidators {
   const mod: { exports: any } = { exports: {} };
   const requireRuntime = (id: string) => {
-    if (!(id in AJV_RUNTIME)) throw new Error(`validators module requires unknown module ${id}`);
-    return AJV_RUNTIME[id];
+    if (!Object.prototype.hasOwnProperty.call(AJV_RUNTIME, id)) throw new Error(`validators module requires unknown module ${id}`);
+    return AJV_RUNTIME[id]();
   };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   new Function('require', 'module', 'exports', source)(requireRuntime, mod, mod.exports);

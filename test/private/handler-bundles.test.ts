@@ -1,0 +1,35 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Bundles, bundleFile } from '../../src/private/handler-asset';
+
+/** The source files esbuild put in a handler bundle (its metafile, written beside the bundle). */
+function bundledInputs(bundle: string): string[] {
+  const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(bundleFile(bundle)), 'index.meta.json'), 'utf8'));
+  return Object.keys((Object.values(meta.outputs)[0] as { inputs: object }).inputs);
+}
+
+describe('handler bundles (docs/benchmarks.md, "Cold starts")', () => {
+  test.each(Object.entries(Bundles))('%s is built from the AWS SDK\'s ES modules, so unused commands are dropped', (_, bundle) => {
+    const sdkCode = bundledInputs(bundle).filter((f) => /node_modules\/@aws-sdk\/client-[^/]+\/dist-/.test(f));
+    expect(sdkCode.length).toBeGreaterThan(0);
+    expect(sdkCode.filter((f) => !f.includes('/dist-es/'))).toEqual([]);
+  });
+
+  test('a stage handler carries only the DynamoDB commands of the quota store', () => {
+    const commands = bundledInputs(Bundles.TEXTRACT)
+      .map((f) => /client-dynamodb\/dist-es\/commands\/(\w+)Command\.js$/.exec(f)?.[1])
+      .filter((c) => c !== undefined)
+      .sort();
+    // DescribeEndpoints: the client's endpoint discovery, which the client itself imports.
+    expect(commands).toEqual(['DescribeEndpoints', 'GetItem', 'UpdateItem']);
+  });
+
+  test('the trigger starter carries only the run-claim commands', () => {
+    const commands = bundledInputs(Bundles.STARTER)
+      .map((f) => /client-dynamodb\/dist-es\/commands\/(\w+)Command\.js$/.exec(f)?.[1])
+      .filter((c) => c !== undefined)
+      .sort();
+    // No GetItem: only the API trigger reads a claim (GET /runs/{id}).
+    expect(commands).toEqual(['DeleteItem', 'DescribeEndpoints', 'PutItem', 'UpdateItem']);
+  });
+});

@@ -1,7 +1,9 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { foldText, normalize, SPACED, SPACED_ASCII } from '../../../../src/stages/bedrock/handler/screening/normalize';
 import { findStructure } from '../../../../src/stages/bedrock/handler/screening/structure';
 
-const corpus: { entries: Array<{ document: string }> } = require('../../../fixtures/injection-corpus.json');
+const corpus: { entries: Array<{ document: string }> } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'fixtures', 'injection-corpus.json'), 'utf8'));
 
 /** ASCII texts that exercise every step the ASCII path skips or gates. */
 const EDGES = [

@@ -28,6 +28,8 @@ describe('necessary literals of a pattern', () => {
     ['only an optional part', '(?:abc)?'],
     ['syntax it does not read (a capture group)', '(abc)'],
     ['a lookahead', '(?=abc)abc'],
+    ['a code-point escape (its digits are no literal)', '\\u0041bc'],
+    ['a back-reference', '(?:ab)\\1'],
   ])('none for %s: every text is tried', (_, source) => {
     expect(necessaryLiterals(source)).toBeUndefined();
     expect(containsAny('anything', necessaryLiterals(source))).toBe(true);

@@ -208,6 +208,8 @@ class Parser {
       this.i = end + 1;
       return NOTHING;
     }
+    // Escapes that run on (`\u0041`, `\x41`, `\cJ`, `\k<name>`) and back-references: not read.
+    if (/[uxck0-9]/.test(next)) return this.fail();
     this.i += 2;
     if (next === 'b' || next === 'B') return EMPTY; // an assertion: matches no characters
     if (/[dDwWsS]/.test(next)) return NOTHING;

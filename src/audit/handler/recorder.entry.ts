@@ -3,10 +3,10 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ExpressBackstopDeps, recordAny, RecorderOrLogsEvent } from './express-backstop';
 import { parseStageOrder } from './recorder';
+import { DynamoDBClient } from '../../runtime/dynamodb';
 import { requireEnv } from '../../runtime/environment';
 import { createLogger } from '../../runtime/logger';
 import { Env } from '../../shared';
-import { newDynamoDBClient } from '../../trigger/handler/start-run';
 
 // Express pipelines only: the trigger's run-claim table, where the Express backstop finds a run's document.
 const claimTable = process.env[Env.CLAIM_TABLE];
@@ -21,7 +21,7 @@ const deps: ExpressBackstopDeps = {
   reviewSteps: parseStageOrder(process.env[Env.REVIEW_STEPS]),
   chainOrder: parseStageOrder(process.env[Env.CHAIN_ORDER]),
   logger: createLogger('audit-recorder'),
-  ...(claimTable ? { claims: { dynamodb: newDynamoDBClient(), table: claimTable } } : {}),
+  ...(claimTable ? { claims: { dynamodb: new DynamoDBClient({}), table: claimTable } } : {}),
 };
 
 export const handler = (event: RecorderOrLogsEvent) => recordAny(deps, event);

@@ -21,14 +21,6 @@ import { LogPort } from '../../runtime/logger';
 import { DocumentRef } from '../../shared';
 import { CLAIM_ATTRIBUTES, CLAIM_RETENTION_SECONDS } from '../../shared/run-claims';
 
-/**
- * A DynamoDB client for the run claims. The module is imported, not loaded on first need: esbuild
- * keeps only the commands used from an imported ES module (docs/benchmarks.md, "Cold starts").
- */
-export function newDynamoDBClient(): DynamoDBClient {
-  return new DynamoDBClient({});
-}
-
 /** The run-claim table of an Express pipeline's trigger. */
 export interface RunClaimsDeps {
   readonly dynamodb: DynamoDBClient;
@@ -221,7 +213,7 @@ function claimOf(item: Record<string, AttributeValue> | undefined): RunClaim | u
 
 /** The claims settings from a starter's environment; `undefined` for a Standard pipeline (no claim table). */
 export function claimsFromEnv(
-  env: { [name: string]: string | undefined }, tableVar: string, staleVar: string, client: () => DynamoDBClient = newDynamoDBClient,
+  env: { [name: string]: string | undefined }, tableVar: string, staleVar: string, client: () => DynamoDBClient = () => new DynamoDBClient({}),
 ): RunClaimsDeps | undefined {
   const table = env[tableVar];
   if (!table) return undefined;

@@ -93,15 +93,15 @@ export function findStructure(folded: string, ctx: StructureContext, joined = fa
   // `<`; of CHAT_MARKUP a `<`, `[`, `#` or `"role"`; of ROLE_LINE and `contractShaped` a `:` or `=`),
   // so a plain text compiles none of these expressions (they compile on first use, on a cold start).
   const hasAngle = folded.includes('<');
-  const tags = [...(ctx.delimiterTags ?? []).map(escapeRe), ...COMMON_DELIMITERS];
+  const markup = hasAngle || folded.includes('[') || folded.includes('#') || folded.includes('"role"');
   // Markup is also looked for with every space removed: `< / c o n t r a c t >`.
-  const squashed = folded.replace(/ /g, '');
+  const squashed = markup ? folded.replace(/ /g, '') : folded;
   if (hasAngle) {
+    const tags = [...(ctx.delimiterTags ?? []).map(escapeRe), ...COMMON_DELIMITERS];
     const delimiter = new RegExp(`<\\s*/?\\s*${alt(tags)}\\s*>`);
     if (delimiter.test(folded) || delimiter.test(squashed)) found.push('prompt-delimiter');
   }
   if (folded.includes('untrusted') && /(?:begin|end)[-_ ]untrusted[-_ ]data|untrusted[-_ ]data[-_ ][0-9a-f]{6}/.test(folded)) found.push('spotlight-marker');
-  const markup = hasAngle || folded.includes('[') || folded.includes('#') || folded.includes('"role"');
   if ((markup && (CHAT_MARKUP.test(folded) || CHAT_MARKUP.test(squashed))) || (lines !== undefined && lines.includes(':') && ROLE_LINE.test(lines))) found.push('chat-markup');
   if ((folded.includes(':') || folded.includes('=')) && contractShaped(folded, ctx.outputFields ?? [])) found.push('output-contract-json');
   if (ADDRESSED_SPACED.test(` ${folded} `)) found.push('addressed-to-ai');

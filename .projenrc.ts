@@ -134,23 +134,13 @@ const bundling = {
   sourcemap: false,
   externals: [],
   metafile: true,
-  // The packages' ES builds first (the AWS SDK's dist-es, pdf-lib's es): esbuild can drop what a
+  // The packages' ES builds first (the AWS SDK's dist-es): esbuild can drop what a
   // handler never imports (unused commands and their schemas) only from ES modules. Textract's bundle
   // 1,057 -> 779 KB, its require 277 -> 181 ms (ADR-0032, docs/benchmarks.md).
   mainFields: ['module', 'main'],
 };
-// The Textract preflight imports pdf-lib's parser by its CommonJS path (what Node and jest load); in
-// the handler bundles that path resolves to pdf-lib's ES build, which esbuild tree-shakes to the
-// parser, and the parser's one need from @pdf-lib/standard-fonts (the font names) comes from a small
-// stand-in: 230 KiB less to load on a cold start (see "Cold starts" in docs/benchmarks.md).
-const handlerEsbuildArgs = {
-  '--alias:pdf-lib/cjs': 'pdf-lib/es',
-  '--alias:@pdf-lib/standard-fonts': './src/stages/textract/handler/pdf-font-names.ts',
-  // pdf-lib needs pako only to deflate what it writes; the parser never does (see pako-deflate.ts).
-  '--alias:pako': './src/stages/textract/handler/pako-deflate.ts',
-};
 for (const entry of HANDLERS) {
-  project.bundler.addBundle(entry, { ...bundling, esbuildArgs: handlerEsbuildArgs });
+  project.bundler.addBundle(entry, bundling);
 }
 // The local runner (the `cdk-ai-pipeline` bin): one self-contained bundle, so the npm package needs no
 // runtime dependency for it. Its local adapters dispatch on SDK command class names: keep names.

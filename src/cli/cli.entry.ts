@@ -12,16 +12,6 @@ process.emitWarning = ((warning: string | Error, ...rest: any[]) => {
   (emitWarning as any)(warning, ...rest);
 }) as typeof process.emitWarning;
 
-// pdf-lib (the Textract handler's preflight) reports parse positions of broken PDFs on the console; the
-// run's outcome already names the error. The command line's own console only: runDocuments changes no global.
-for (const method of ['log', 'warn'] as const) {
-  const write = console[method].bind(console);
-  console[method] = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && /^(Trying to parse invalid object|Invalid object ref)/.test(args[0])) return;
-    write(...args);
-  };
-}
-
 /** The `cdk-ai-pipeline` command line. Exit 0 when every document reached a terminal state. */
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {

@@ -24,6 +24,12 @@ describe('handler bundles (docs/benchmarks.md, "Cold starts")', () => {
     expect(commands).toEqual(['DescribeEndpoints', 'GetItem', 'UpdateItem']);
   });
 
+  test('the Textract handler reads PDFs with its own reader: no pdf-lib in its bundle (ADR-0033)', () => {
+    const inputs = bundledInputs(Bundles.TEXTRACT);
+    expect(inputs).toContain('src/stages/textract/handler/pdf-reader.ts');
+    expect(inputs.filter((f) => /node_modules\/(pdf-lib|@pdf-lib|pako)\//.test(f))).toEqual([]);
+  });
+
   test('the trigger starter carries only the run-claim commands', () => {
     const commands = bundledInputs(Bundles.STARTER)
       .map((f) => /client-dynamodb\/dist-es\/commands\/(\w+)Command\.js$/.exec(f)?.[1])

@@ -6,9 +6,7 @@
  * never the document's content.
  */
 import { constants as zlibConstants, Inflate, inflateSync } from 'zlib';
-import type PDFParserType from 'pdf-lib/cjs/core/parser/PDFParser';
-import type PDFCatalog from 'pdf-lib/cjs/core/structures/PDFCatalog';
-import type PDFPageLeafType from 'pdf-lib/cjs/core/structures/PDFPageLeaf';
+import { PdfStructure, PdfTooLargeError, readPdfStructure } from './pdf-reader';
 import { ErrorNames, PipelineError } from '../../../shared/errors';
 
 /** The document types Textract reads. */
@@ -114,7 +112,7 @@ export async function inspectDocument(
   switch (type) {
     case 'pdf': {
       await checkInflatedSize(bytes, limits.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
-      const { pages, activeContent } = await readPdf(bytes);
+      const { pages, activeContent } = await readPdf(bytes, limits.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
       if (pages > limits.maxPages) {
         throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
           `the document has ${pages} pages, over the stage's limit of ${limits.maxPages} pages`);
@@ -251,9 +249,9 @@ const ENDSTREAM = Buffer.from('endstream');
 /**
  * Inflates every stream of a PDF that inflates (whatever its /Filter says: names can be escaped or
  * filters chained), counting the bytes and keeping none of them, and refuses the document with
- * `Document.TooLarge` as soon as the total passes `limit`. pdf-lib inflates object and
- * cross-reference streams while it parses, and Textract every content stream: a Flate bomb is
- * refused before either does.
+ * `Document.TooLarge` as soon as the total passes `limit`. The PDF reader decodes object and
+ * cross-reference streams while it reads (under the same limit, for the streams whose zlib data
+ * hides under another filter), and Textract every content stream: a Flate bomb is refused before either does.
  */
 export async function checkInflatedSize(pdf: Uint8Array, limit: number): Promise<number> {
   const buf = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
@@ -327,111 +325,35 @@ function inflatedBytes(data: Buffer, budget: number): Promise<number> {
 }
 
 /**
- * pdf-lib's parser and page-tree node, without the rest of pdf-lib (drawing, fonts, forms): loaded
- * on the first PDF, so images never pay for it. The handler bundles resolve `pdf-lib/cjs` to pdf-lib's
- * ES build (`--alias` in .projenrc.ts), which esbuild tree-shakes to what the parser uses.
- */
-function pdfParser(): { PDFParser: typeof PDFParserType; PDFPageLeaf: typeof PDFPageLeafType } {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  return {
-    PDFParser: require('pdf-lib/cjs/core/parser/PDFParser').default,
-    PDFPageLeaf: require('pdf-lib/cjs/core/structures/PDFPageLeaf').default,
-  };
-  /* eslint-enable @typescript-eslint/no-require-imports */
-}
-
-/**
- * Loads the PDF parser now (it is cached): the handler calls it while a PDF's bytes are on their way,
- * so the load overlaps the network wait instead of following it. Never throws.
- */
-export function preloadPdfParser(): void {
-  try {
-    pdfParser();
-  } catch {
-    // The parse that follows loads it again and reports what failed.
-  }
-}
-
-/** Objects parsed between event-loop turns: pdf-lib's `PDFDocument.load` default (`ParseSpeeds.Slow`). */
-const OBJECTS_PER_TICK = 100;
-
-/**
- * Counts a PDF's pages as pdf-lib's `PDFDocument.load(...).getPageCount()` does (leaves of the page
- * tree), with its parser only: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it
- * cannot be parsed.
+ * Counts a PDF's pages (leaves of the page tree, as pdf-lib's `getPageCount()` counts them, ADR-0033):
+ * `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be read.
  */
 export async function countPdfPages(bytes: Uint8Array): Promise<number> {
   return (await readPdf(bytes)).pages;
 }
 
-/** A PDF's page count and active content: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be parsed. */
-export async function readPdf(bytes: Uint8Array): Promise<{ pages: number; activeContent: string[] }> {
-  const { PDFParser, PDFPageLeaf } = pdfParser();
-  let context: Awaited<ReturnType<PDFParserType['parseDocument']>>;
+/** A PDF's page count and active content: `Document.Encrypted` when it is encrypted, `Document.Corrupt` when it cannot be read. */
+export async function readPdf(
+  bytes: Uint8Array, maxDecodedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
+): Promise<{ pages: number; activeContent: string[] }> {
+  let structure: PdfStructure;
   try {
-    // Invalid objects are kept (not thrown) so the trailer can still name an encryption.
-    context = await PDFParser.forBytesWithOptions(bytes, OBJECTS_PER_TICK, false, false).parseDocument();
-  } catch {
+    structure = readPdfStructure(bytes, { maxDecodedBytes });
+  } catch (err) {
+    if (err instanceof PdfTooLargeError) {
+      throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
+        `the PDF's object streams decode to more than ${maxDecodedBytes} bytes (the stage's limit on decompressed bytes)`);
+    }
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF cannot be parsed');
   }
-  if (context.lookup(context.trailerInfo.Encrypt)) {
+  if (structure.encrypted) {
     throw new PipelineError(ErrorNames.DOCUMENT_ENCRYPTED, 'the PDF is encrypted');
   }
-  let pages = 0;
-  try {
-    (context.lookup(context.trailerInfo.Root) as PDFCatalog).Pages().traverse((node) => {
-      if (node instanceof PDFPageLeaf) pages += 1;
-    });
-  } catch {
+  if (structure.pages === undefined) {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no readable page tree');
   }
-  if (pages < 1) {
+  if (structure.pages < 1) {
     throw new PipelineError(ErrorNames.DOCUMENT_CORRUPT, 'the PDF has no pages');
   }
-  return { pages, activeContent: activeContentOf(context as any) };
-}
-
-/** Dictionary keys, and values of `/S` (action type) or `/Type`, that mark active content, by the kind reported. */
-const ACTIVE_KEYS: { readonly [name: string]: string } = {
-  JS: 'JavaScript',
-  JavaScript: 'JavaScript',
-  EmbeddedFiles: 'EmbeddedFiles',
-  EF: 'EmbeddedFiles',
-  RichMedia: 'RichMedia',
-  RichMediaContent: 'RichMedia',
-  XFA: 'XFA',
-};
-const ACTIVE_VALUES: { readonly [name: string]: string } = {
-  JavaScript: 'JavaScript',
-  Launch: 'Launch',
-  EmbeddedFile: 'EmbeddedFiles',
-  RichMedia: 'RichMedia',
-};
-
-/**
- * The kinds of active content in a PDF, from every object it holds (object streams included;
- * names written with `#xx` escapes are read decoded, so `/J#61vaScript` is found too).
- */
-function activeContentOf(context: { enumerateIndirectObjects(): Array<[unknown, unknown]> }): string[] {
-  // Duck-typed, so only pdf-lib's parser is bundled: a stream has `dict`, a dictionary `entries()`,
-  // an array `asArray()`, a name `decodeText()`.
-  const found = new Set<string>();
-  const nameOf = (v: any): string | undefined => (v && typeof v.decodeText === 'function' && typeof v.asString === 'function' ? v.decodeText() : undefined);
-  const visit = (obj: any, depth: number) => {
-    if (!obj || depth > 32) return;
-    const dict = obj.dict && typeof obj.dict.entries === 'function' ? obj.dict : typeof obj.entries === 'function' && typeof obj.lookup === 'function' ? obj : undefined;
-    if (dict) {
-      for (const [key, value] of dict.entries() as Array<[any, any]>) {
-        const k = nameOf(key) ?? '';
-        if (ACTIVE_KEYS[k]) found.add(ACTIVE_KEYS[k]);
-        const v = nameOf(value);
-        if ((k === 'S' || k === 'Type' || k === 'Subtype') && v && ACTIVE_VALUES[v]) found.add(ACTIVE_VALUES[v]);
-        if (value && (typeof value.entries === 'function' || typeof value.asArray === 'function')) visit(value, depth + 1);
-      }
-    } else if (typeof obj.asArray === 'function') {
-      for (const item of obj.asArray()) visit(item, depth + 1);
-    }
-  };
-  for (const [, obj] of context.enumerateIndirectObjects()) visit(obj, 0);
-  return [...found].sort();
+  return { pages: structure.pages, activeContent: structure.activeContent };
 }

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-textract';
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { analyzeBlocks, queriesFor, QueryAnswer } from './analysis';
-import { HEADER_BYTES, inspectDocument, needsFullRead, PreflightReport, checkSize, preloadPdfParser, sniffType } from './preflight';
+import { HEADER_BYTES, inspectDocument, needsFullRead, PreflightReport, checkSize, sniffType } from './preflight';
 import { blocksToText, lineCount } from './text';
 import { CapacityControl } from '../../../runtime/capacity';
 import { StageValidators } from '../../../runtime/contracts';
@@ -251,17 +251,7 @@ async function preflightObject(deps: TextractHandlerDeps, document: DocumentRef)
   const head = await headObject(deps.s3, document);
   checkSize(head.size, limits);
   let bytes = await readObject(deps.s3, document, `bytes=0-${Math.min(HEADER_BYTES, head.size) - 1}`);
-  if (needsFullRead(sniffType(bytes))) {
-    const whole = readObject(deps.s3, document);
-    // Once the request is out (the next turn of the event loop), the PDF parser loads during the wait.
-    // Cancelled when the bytes come first, so no load ever runs after the invocation has returned.
-    const preload = setImmediate(preloadPdfParser);
-    try {
-      bytes = await whole;
-    } finally {
-      clearImmediate(preload);
-    }
-  }
+  if (needsFullRead(sniffType(bytes))) bytes = await readObject(deps.s3, document);
   // A TIFF's directory can be anywhere in the file: the structure check reads it by range.
   return inspectDocument(bytes, limits, head.size, (start, end) => readObject(deps.s3, document, `bytes=${start}-${end}`));
 }

@@ -12,7 +12,6 @@ import 'aws-sdk-client-mock-jest';
 import { events, s3, sfn, textract, textractDeps, textractEnv, TOKEN, useTextractMocks } from './textract-kit';
 import { sha256 } from '../../../../src/runtime/s3';
 import { AuditRecord, StageInvocation, TextractStageConfig } from '../../../../src/shared';
-import * as preflight from '../../../../src/stages/textract/handler/preflight';
 import { blocksToText } from '../../../../src/stages/textract/handler/text';
 import {
   clientRequestToken,
@@ -237,24 +236,6 @@ describe('synchronous extraction (one page)', () => {
 
     expect(logger.entries.length).toBeGreaterThan(0);
     expect(logger.text()).not.toContain('4,200,000');
-  });
-
-  test('leaves nothing to run once it has returned: the parser preload never outlives the invocation', async () => {
-    // A preload that fires after the handler returned would run in a frozen or reused sandbox (and, under
-    // Jest, after the test's environment is gone). The bytes here arrive at once, before the preload's turn.
-    givenDocument(await makePdf(1));
-    textract.on(DetectDocumentTextCommand).resolves({ DocumentMetadata: { Pages: 1 }, Blocks: [line('One page')] });
-    let returned = false;
-    const lateLoads: number[] = [];
-    const preload = jest.spyOn(preflight, 'preloadPdfParser').mockImplementation(() => { if (returned) lateLoads.push(1); });
-    try {
-      await handleTextractEvent(deps(), stageInvocation());
-      returned = true;
-      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
-      expect(lateLoads).toEqual([]);
-    } finally {
-      preload.mockRestore();
-    }
   });
 });
 

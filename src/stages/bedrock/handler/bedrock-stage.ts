@@ -55,10 +55,12 @@ export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageI
       : undefined;
     const screen = screeningOf(config);
     const texts = Object.values(values).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-    const findings: LayerFindings = {
-      ...screenDeterministic(texts, { delimiterTags: screen.delimiterTags, outputFields: screen.outputFields, normalize: screen.modes.normalization !== 'off' }),
-      guardrail: await applyGuardrail(deps, screen, texts),
-    };
+    // The guardrail call goes out first, and the deterministic layers run while it is on its way.
+    const guardrail = applyGuardrail(deps, screen, texts);
+    // Marked handled at once: should the deterministic layers throw, its later rejection is no crash.
+    guardrail.catch(() => undefined);
+    const deterministic = screenDeterministic(texts, { delimiterTags: screen.delimiterTags, outputFields: screen.outputFields, normalize: screen.modes.normalization !== 'off' });
+    const findings: LayerFindings = { ...deterministic, guardrail: await guardrail };
 
     let prompt: string;
     let marker: string | undefined;

@@ -8,6 +8,7 @@
  *             beside a floor bundling the same SDK clients and making the same calls, median of N
  *   injection the prompt-injection layers: detection and false positives per layer on the labelled corpus
  *   pdf       the local PDF reader's word recall against poppler's pdftotext on real producers' PDFs
+ *   preflight the Textract preflight's PDF reading (its own reader) beside pdf-lib, same verdicts checked
  *   throughput  the local runner on 1,000 generated one-page PDFs with contract stand-ins
  *   simulation  a simulated day of 100,000 documents: bounded retries vs the capacity control (ServiceQuota)
  *   express   Step Functions cost per document, Standard beside Express, for the fraud-screening example
@@ -20,6 +21,7 @@ import { benchColdStart } from './bench-coldstart';
 import { printExpressBench } from './bench-express';
 import { benchInjection, printInjectionBench } from './bench-injection';
 import { printPdfBench } from './bench-pdf';
+import { printPreflightBench } from './bench-preflight';
 import { printSimulation } from './bench-simulation';
 
 const ROOT = path.join(__dirname, '..');
@@ -181,6 +183,7 @@ if (!only || only === 'runner') benchRunner();
 async function main() {
   if (!only || only === 'coldstart' || only === 'bundles') await printColdStartBench();
   if (!only || only === 'pdf') await printPdfBench();
+  if (!only || only === 'preflight') await printPreflightBench(printTable);
   if (!only || only === 'injection') printInjectionBench(benchInjection());
   if (!only || only === 'throughput') await benchThroughput();
   if (!only || only === 'simulation') printSimulation();

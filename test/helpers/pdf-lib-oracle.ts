@@ -7,18 +7,13 @@ import { PDFCatalog, PDFPageLeaf, PDFParser } from 'pdf-lib';
 
 export type PdfVerdict = { pages: number; activeContent: string[] } | 'Document.Encrypted' | 'Document.Corrupt';
 
-const ACTIVE_KEYS: { readonly [name: string]: string } = {
-  JS: 'JavaScript',
-  JavaScript: 'JavaScript',
-  EmbeddedFiles: 'EmbeddedFiles',
-  EF: 'EmbeddedFiles',
-  RichMedia: 'RichMedia',
-  RichMediaContent: 'RichMedia',
-  XFA: 'XFA',
-};
-const ACTIVE_VALUES: { readonly [name: string]: string } = {
-  JavaScript: 'JavaScript', Launch: 'Launch', EmbeddedFile: 'EmbeddedFiles', RichMedia: 'RichMedia',
-};
+// Its own tables, on purpose: the oracle shares no code with the reader it checks. Maps, as the
+// reader's: the former object literals found `/constructor` (a prototype property) as active content.
+const ACTIVE_KEYS = new Map([
+  ['JS', 'JavaScript'], ['JavaScript', 'JavaScript'], ['EmbeddedFiles', 'EmbeddedFiles'], ['EF', 'EmbeddedFiles'],
+  ['RichMedia', 'RichMedia'], ['RichMediaContent', 'RichMedia'], ['XFA', 'XFA'],
+]);
+const ACTIVE_VALUES = new Map([['JavaScript', 'JavaScript'], ['Launch', 'Launch'], ['EmbeddedFile', 'EmbeddedFiles'], ['RichMedia', 'RichMedia']]);
 
 export async function pdfLibVerdict(bytes: Uint8Array): Promise<PdfVerdict> {
   const warn = console.warn;
@@ -49,9 +44,9 @@ export async function pdfLibVerdict(bytes: Uint8Array): Promise<PdfVerdict> {
     if (dict) {
       for (const [key, value] of dict.entries() as Array<[any, any]>) {
         const k = nameOf(key) ?? '';
-        if (ACTIVE_KEYS[k]) found.add(ACTIVE_KEYS[k]);
+        if (ACTIVE_KEYS.has(k)) found.add(ACTIVE_KEYS.get(k)!);
         const v = nameOf(value);
-        if ((k === 'S' || k === 'Type' || k === 'Subtype') && v && ACTIVE_VALUES[v]) found.add(ACTIVE_VALUES[v]);
+        if ((k === 'S' || k === 'Type' || k === 'Subtype') && v && ACTIVE_VALUES.has(v)) found.add(ACTIVE_VALUES.get(v)!);
         if (value && (typeof value.entries === 'function' || typeof value.asArray === 'function')) visit(value, depth + 1);
       }
     } else if (typeof obj.asArray === 'function') {

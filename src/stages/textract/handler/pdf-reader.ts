@@ -764,21 +764,22 @@ function decodeRunLength(data: Uint8Array, maxOutput: number): Uint8Array {
 /* eslint-enable no-bitwise */
 
 /** Dictionary keys, and values of `/S` (action type), `/Type` or `/Subtype`, that mark active content, by the kind reported. */
-const ACTIVE_KEYS: { readonly [name: string]: string } = {
-  JS: 'JavaScript',
-  JavaScript: 'JavaScript',
-  EmbeddedFiles: 'EmbeddedFiles',
-  EF: 'EmbeddedFiles',
-  RichMedia: 'RichMedia',
-  RichMediaContent: 'RichMedia',
-  XFA: 'XFA',
-};
-const ACTIVE_VALUES: { readonly [name: string]: string } = {
-  JavaScript: 'JavaScript',
-  Launch: 'Launch',
-  EmbeddedFile: 'EmbeddedFiles',
-  RichMedia: 'RichMedia',
-};
+// Maps, not object literals: a name such as `/constructor` or `/toString` must find nothing.
+const ACTIVE_KEYS: ReadonlyMap<string, string> = new Map([
+  ['JS', 'JavaScript'],
+  ['JavaScript', 'JavaScript'],
+  ['EmbeddedFiles', 'EmbeddedFiles'],
+  ['EF', 'EmbeddedFiles'],
+  ['RichMedia', 'RichMedia'],
+  ['RichMediaContent', 'RichMedia'],
+  ['XFA', 'XFA'],
+]);
+const ACTIVE_VALUES: ReadonlyMap<string, string> = new Map([
+  ['JavaScript', 'JavaScript'],
+  ['Launch', 'Launch'],
+  ['EmbeddedFile', 'EmbeddedFiles'],
+  ['RichMedia', 'RichMedia'],
+]);
 const ACTION_KEYS = new Set(['S', 'Type', 'Subtype']);
 
 /**
@@ -792,9 +793,10 @@ function activeContentOf(objects: Iterable<PdfValue>): string[] {
     const dict = value instanceof PdfStream ? value.dict : value instanceof PdfDict ? value : undefined;
     if (dict) {
       for (const [key, v] of dict.entries) {
-        if (ACTIVE_KEYS[key]) found.add(ACTIVE_KEYS[key]);
-        const text = v instanceof PdfName || v instanceof PdfString ? v.text : undefined;
-        if (text !== undefined && ACTION_KEYS.has(key) && ACTIVE_VALUES[text]) found.add(ACTIVE_VALUES[text]);
+        const byKey = ACTIVE_KEYS.get(key);
+        if (byKey) found.add(byKey);
+        const byValue = ACTION_KEYS.has(key) && (v instanceof PdfName || v instanceof PdfString) ? ACTIVE_VALUES.get(v.text) : undefined;
+        if (byValue) found.add(byValue);
         if (v instanceof PdfDict || Array.isArray(v)) visit(v, depth + 1);
       }
     } else if (Array.isArray(value)) {

@@ -177,6 +177,15 @@ const CASES: Array<{ name: string; bytes: () => Buffer | Promise<Uint8Array>; ex
     ]),
     expect: { pages: 1, activeContent: ['EmbeddedFiles', 'JavaScript', 'Launch', 'XFA'] },
   },
+  {
+    name: 'names that are properties of every JavaScript object are no active content',
+    bytes: () => pdf([
+      '<< /Type /Catalog /Pages 2 0 R /constructor 1 /OpenAction << /S /toString /__proto__ (x) >> >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /AA << /O << /Subtype (hasOwnProperty) >> >> >>',
+    ]),
+    expect: { pages: 1, activeContent: [] },
+  },
   { name: 'no header version', bytes: () => Buffer.from(`%PDF-x\n1 0 obj\n${CATALOG}\nendobj\n`, 'latin1'), expect: 'Document.Corrupt' },
   {
     name: 'pdf-lib\'s own output, with object streams',

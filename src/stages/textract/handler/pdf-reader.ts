@@ -141,7 +141,7 @@ export function readPdfStructure(bytes: Uint8Array, options: PdfReadOptions = {}
   const doc = new DocumentReader(bytes, options.maxDecodedBytes ?? Infinity);
   doc.read();
   return {
-    encrypted: doc.trailerEncrypt !== undefined && doc.resolve(doc.trailerEncrypt) !== undefined,
+    encrypted: doc.resolve(doc.trailerEncrypt) !== undefined,
     pages: doc.countPages(),
     activeContent: activeContentOf(doc.objects.values()),
   };
@@ -150,7 +150,11 @@ export function readPdfStructure(bytes: Uint8Array, options: PdfReadOptions = {}
 /** Reads objects (numbers, names, strings, arrays, dictionaries, streams, references) from bytes. */
 class ObjectReader {
   protected at = 0;
-  constructor(protected readonly bytes: Uint8Array) {}
+  /** The same bytes as a Buffer, for Latin-1 slices. */
+  private readonly buffer: Buffer;
+  constructor(protected readonly bytes: Uint8Array) {
+    this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
 
   protected done(): boolean {
     return this.at >= this.bytes.length;
@@ -215,10 +219,9 @@ class ObjectReader {
   }
 
   protected latin1(start: number, end: number): string {
-    let s = '';
-    for (let i = start; i < end; i++) s += String.fromCharCode(this.bytes[i]);
-    return s;
+    return this.buffer.toString('latin1', start, end);
   }
+
 
   readObject(): PdfValue {
     this.skipWhitespaceAndComments();
@@ -254,10 +257,8 @@ class ObjectReader {
     this.expect(0x3c);
     const start = this.at;
     while (this.at < this.bytes.length && this.bytes[this.at] !== 0x3e /* > */) this.at++;
-    const hex = this.latin1(start, this.at).replace(/[^0-9a-fA-F]/g, '');
+    const text = hexBytes(this.latin1(start, this.at)).toString('latin1');
     this.expect(0x3e);
-    let text = '';
-    for (let i = 0; i < hex.length; i += 2) text += String.fromCharCode(parseInt(hex.slice(i, i + 2).padEnd(2, '0'), 16));
     return new PdfString(text);
   }
 
@@ -349,6 +350,12 @@ class ObjectReader {
     }
     throw new ObjectError(`the stream of the dictionary at byte ${dictStart} has no end`);
   }
+}
+
+/** Hexadecimal text as bytes: other characters skipped, an odd last digit read as if followed by 0. */
+function hexBytes(text: string): Buffer {
+  const hex = text.replace(/[^0-9a-fA-F]/g, '');
+  return Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex');
 }
 
 /** A literal string's text with its escapes read (`\n`, `\(`, octal, line continuations). */
@@ -447,12 +454,6 @@ class DocumentReader extends ObjectReader {
     }
   }
 
-  /** The reference of the `N G obj` header at `at`, and where it ends; undefined when there is none. */
-  private objectHeaderAt(at: number): { ref: PdfRef; end: number } | undefined {
-    const header = this.readObjectHeader(at);
-    return header.ref ? { ref: header.ref, end: header.end } : undefined;
-  }
-
   /** Reads an `N G obj` header at `at`: its reference when there is one, and where reading stopped. Moves no cursor. */
   private readObjectHeader(at: number): { ref?: PdfRef; end: number } {
     const saved = this.at;
@@ -499,9 +500,9 @@ class DocumentReader extends ObjectReader {
   }
 
   private readIndirectObject(): void {
-    const header = this.objectHeaderAt(this.at);
-    if (!header) throw new ObjectError(`no object header at byte ${this.at}`);
-    this.at = header.end;
+    const { ref, end } = this.readObjectHeader(this.at);
+    if (!ref) throw new ObjectError(`no object header at byte ${this.at}`);
+    this.at = end;
     this.skipWhitespaceAndComments();
     const object = this.readObject();
     this.skipWhitespaceAndComments();
@@ -512,24 +513,24 @@ class DocumentReader extends ObjectReader {
     } else if (type instanceof PdfName && type.text === 'XRef') {
       this.readCrossRefStream(object as PdfStream);
     } else {
-      this.objects.set(header.ref.key, object);
+      this.objects.set(ref.key, object);
     }
   }
 
   /** An object that cannot be read is kept as invalid up to its `endobj`; without one, the PDF cannot be read. */
   private keepInvalidObject(): void {
-    const header = this.objectHeaderAt(this.at);
-    if (!header) throw new PdfSyntaxError('an object has no header', this.at);
-    this.at = header.end;
+    const { ref, end } = this.readObjectHeader(this.at);
+    if (!ref) throw new PdfSyntaxError('an object has no header', this.at);
+    this.at = end;
     this.skipWhitespaceAndComments();
     while (this.at < this.bytes.length) {
       if (this.match(K.endobj)) {
-        this.objects.set(header.ref.key, new PdfInvalid());
+        this.objects.set(ref.key, new PdfInvalid());
         return;
       }
       this.at++;
     }
-    throw new PdfSyntaxError(`object ${header.ref.key} has no endobj`, this.at);
+    throw new PdfSyntaxError(`object ${ref.key} has no endobj`, this.at);
   }
 
   /** The objects an object stream holds, numbered from its header of `N` number and offset pairs. */
@@ -629,7 +630,7 @@ class DocumentReader extends ObjectReader {
       const byte = this.bytes[this.at];
       if (byte >= 0x20 && byte <= 0x7e) {
         if (this.startsWith(K.xref, this.at) || this.startsWith(K.trailer, this.at) || this.startsWith(K.startxref, this.at)
-          || this.objectHeaderAt(this.at) !== undefined) {
+          || this.readObjectHeader(this.at).ref !== undefined) {
           return;
         }
       }
@@ -683,9 +684,9 @@ function decodeFilter(name: string, data: Uint8Array, maxOutput: number): Uint8A
     case 'FlateDecode':
       return inflate(data, maxOutput);
     case 'ASCIIHexDecode': {
-      const text = Buffer.from(data).toString('latin1');
-      const hex = text.slice(0, (text.indexOf('>') + 1 || text.length + 1) - 1).replace(/[^0-9a-fA-F]/g, '');
-      return Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex');
+      const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+      const end = text.indexOf('>');
+      return hexBytes(end < 0 ? text : text.slice(0, end));
     }
     case 'ASCII85Decode':
       return decodeAscii85(data);
@@ -699,16 +700,20 @@ function decodeFilter(name: string, data: Uint8Array, maxOutput: number): Uint8A
 
 /* eslint-disable no-bitwise -- binary decoders */
 /**
+ * True when `data` starts with a zlib header: deflate (method 8), a check that makes the two bytes a
+ * multiple of 31, and no preset dictionary (which neither zlib nor pdf-lib could inflate without).
+ */
+export function isZlibHeader(data: Uint8Array): boolean {
+  return data.length >= 2 && (data[0] & 0x0f) === 8 && ((data[0] << 8) | data[1]) % 31 === 0 && (data[1] & 0x20) === 0;
+}
+
+/**
  * Inflates zlib data as pdf-lib's inflater (pdf.js's FlateStream) does: the two-byte header must
  * name deflate, and the Adler-32 checksum at the end is not checked; truncated data gives what
  * inflated before its end.
  */
 function inflate(data: Uint8Array, maxOutput: number): Uint8Array {
-  const cmf = data[0];
-  const flg = data[1];
-  if (data.length < 2 || (cmf & 0x0f) !== 8 || ((cmf << 8) + flg) % 31 !== 0 || flg & 0x20) {
-    throw new ObjectError('a Flate stream without a zlib header');
-  }
+  if (!isZlibHeader(data)) throw new ObjectError('a Flate stream without a zlib header');
   try {
     // Past `maxOutput`, zlib stops with ERR_BUFFER_TOO_LARGE.
     return inflateRawSync(data.subarray(2), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: Math.min(maxOutput, 2 ** 31 - 1) });

@@ -6,7 +6,7 @@
  * never the document's content.
  */
 import { constants as zlibConstants, Inflate, inflateSync } from 'zlib';
-import { PdfStructure, PdfTooLargeError, readPdfStructure } from './pdf-reader';
+import { isZlibHeader, PdfStructure, PdfTooLargeError, readPdfStructure } from './pdf-reader';
 import { ErrorNames, PipelineError } from '../../../shared/errors';
 
 /** The document types Textract reads. */
@@ -111,8 +111,9 @@ export async function inspectDocument(
   const reader: ByteReader = async (start, end) => (!read || end < bytes.length ? bytes.slice(start, end + 1) : read(start, end));
   switch (type) {
     case 'pdf': {
-      await checkInflatedSize(bytes, limits.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
-      const { pages, activeContent } = await readPdf(bytes, limits.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
+      const maxDecompressedBytes = limits.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+      await checkInflatedSize(bytes, maxDecompressedBytes);
+      const { pages, activeContent } = await readPdf(bytes, maxDecompressedBytes);
       if (pages > limits.maxPages) {
         throw new PipelineError(ErrorNames.DOCUMENT_TOO_LARGE,
           `the document has ${pages} pages, over the stage's limit of ${limits.maxPages} pages`);
@@ -288,9 +289,7 @@ const DEFLATE_MAX_RATIO = 1032;
 
 /** Bytes `data` inflates to (0 when it is not zlib data), stopping once past `budget`. */
 function inflatedBytes(data: Buffer, budget: number): Promise<number> {
-  // A zlib stream starts with a CMF byte of method 8 and a header that is a multiple of 31.
-  // eslint-disable-next-line no-bitwise
-  if (data.length < 2 || (data[0] & 0x0f) !== 8 || ((data[0] << 8) | data[1]) % 31 !== 0) return Promise.resolve(0);
+  if (!isZlibHeader(data)) return Promise.resolve(0);
   if (data.length * DEFLATE_MAX_RATIO <= SYNC_INFLATE_MAX_BYTES) {
     try {
       // Truncated data counts what inflated so far, as the streaming path does; corrupt data throws

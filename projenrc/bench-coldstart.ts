@@ -17,6 +17,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { FakeAws, startFakeAws } from './bench-fake-aws';
+import { median } from './bench-stats';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -188,12 +189,6 @@ function bundleFloor(source: string, outfile: string) {
     mainFields: ['module', 'main'],
     logLevel: 'error',
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** The calls a run made, as a sorted multiset (`service operation`), to compare a handler with its floor. */

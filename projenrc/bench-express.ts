@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { median } from './bench-stats';
 
 const ROOT = path.join(__dirname, '..');
 const EXAMPLE = path.join(ROOT, 'examples', 'fraud-screening');
@@ -32,12 +33,6 @@ export function expressCost(ms: number, billedMb: number): number {
 /** The duration (s) above which an Express execution costs more than a Standard one of `transitions`. */
 export function breakEvenSeconds(transitions: number, billedMb: number): number {
   return (transitions * STANDARD_PER_TRANSITION - EXPRESS_PER_REQUEST) / ((billedMb / 1024) * EXPRESS_PER_GB_SECOND);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Resolve `cdk-ai-pipeline` (what the example imports) to this repo's sources. */

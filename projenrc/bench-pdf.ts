@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { median } from './bench-stats';
 import { extractPdfPages } from '../src/cli/local/adapters/pdf-text';
 import { fixturePdf, fixtureReference, PDF_FIXTURES_DIR, PDF_PRODUCERS, pdftotext, wordRecall, wordTokens } from '../test/cli/local/adapters/pdf-recall';
 
@@ -26,12 +27,6 @@ export interface PdfRecallRow {
   readonly ms: number;
   readonly pages: number;
   readonly msPerPage: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const textOf = (pages: string[][]) => pages.map((lines) => lines.join('\n')).join('\n\n');

@@ -8,17 +8,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { median } from './bench-stats';
 import { readPdf } from '../src/stages/textract/handler/preflight';
 import { pdfLibVerdict } from '../test/helpers/pdf-lib-oracle';
 
 const ROOT = path.join(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function verdictOf(read: () => Promise<unknown>): Promise<string> {
   try {

@@ -23,15 +23,10 @@ import { benchInjection, printInjectionBench } from './bench-injection';
 import { printPdfBench } from './bench-pdf';
 import { printPreflightBench } from './bench-preflight';
 import { printSimulation } from './bench-simulation';
+import { median } from './bench-stats';
 
 const ROOT = path.join(__dirname, '..');
 const N = Number(process.env.BENCH_RUNS ?? 5);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function row(cells: Array<string | number>, widths: number[]) {
   return cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');

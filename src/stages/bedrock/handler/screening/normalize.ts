@@ -107,8 +107,17 @@ const ENTITY = /&#(?:x([0-9a-f]{1,6})|(\d{1,7}));/gi;
 
 /** Case-folded, accent-free, confusable-folded, invisible-free, whitespace-collapsed form of a text. */
 export function foldText(text: string, keepLines = false): string {
+  const t = foldChars(text, isAscii(text));
+  return keepLines ? keepLineBreaks(t) : collapseWhitespace(t);
+}
+
+const collapseWhitespace = (t: string) => t.replace(/\s+/g, ' ').trim();
+const keepLineBreaks = (t: string) => t.replace(/[^\S\n]+/g, ' ').replace(/ ?\n[\s]*/g, '\n').trim();
+
+/** `foldText` before its whitespace is collapsed; `ascii`: whether the text is all ASCII, when known. */
+function foldChars(text: string, ascii: boolean): string {
   let t: string;
-  if (isAscii(text)) {
+  if (ascii) {
     // NFKC, NFD and lower case keep ASCII ASCII; of the characters replaced below only ` is ASCII.
     t = text.toLowerCase().replace(/`/g, '\'');
   } else {
@@ -120,7 +129,7 @@ export function foldText(text: string, keepLines = false): string {
   }
   // Words hyphenated across lines: "instruc-\ntions".
   if (t.includes('-') && t.includes('\n')) t = t.replace(/(\p{L})-[ \t]*\r?\n[ \t]*(\p{L})/gu, '$1$2');
-  return keepLines ? t.replace(/[^\S\n]+/g, ' ').replace(/ ?\n[\s]*/g, '\n').trim() : t.replace(/\s+/g, ' ').trim();
+  return t;
 }
 
 /** Undoes digit-for-letter substitutions inside words that mix letters and digits. */
@@ -131,10 +140,10 @@ function unLeet(folded: string): string {
 }
 
 /** Collapses letters separated by single spaces; word gaps of two or more spaces stay word gaps. */
-function collapseSpaced(text: string): { text: string; runs: string[] } {
+function collapseSpaced(text: string, ascii: boolean): { text: string; runs: string[] } {
   const runs: string[] = [];
   const flat = text.replace(/[ \t]{2,}/g, '  ');
-  const out = flat.replace(isAscii(flat) ? SPACED_ASCII : SPACED, (run) => {
+  const out = flat.replace(ascii ? SPACED_ASCII : SPACED, (run) => {
     const joined = run.replace(/[ .·_*-]/g, '');
     runs.push(joined);
     return joined;
@@ -200,8 +209,8 @@ function decodedRuns(text: string): Array<{ via: string; text: string }> {
 }
 
 /** Words that mix Latin letters with Cyrillic or Greek look-alikes. */
-function hasMixedScriptWord(text: string): boolean {
-  if (isAscii(text)) return false; // NFKC keeps ASCII ASCII: no Cyrillic or Greek letter
+function hasMixedScriptWord(text: string, ascii: boolean): boolean {
+  if (ascii) return false; // NFKC keeps ASCII ASCII: no Cyrillic or Greek letter
   for (const m of text.normalize('NFKC').toLowerCase().matchAll(/\p{L}{2,}/gu)) {
     const w = m[0];
     if (LATIN.test(w) && CYRILLIC_OR_GREEK.test(w) && [...w].some((c) => CONFUSABLES[c] !== undefined)) return true;
@@ -218,13 +227,16 @@ export function normalize(text: string): Normalized {
   if (tagText.length > 0) obfuscation.push('unicode-tags');
   if (!ascii && BIDI_OVERRIDE.test(text)) obfuscation.push('bidi-override');
   if (!ascii && (text.match(ZERO_WIDTH_IN_WORD)?.length ?? 0) >= 2) obfuscation.push('zero-width-in-words');
-  if (hasMixedScriptWord(text)) obfuscation.push('mixed-script');
+  if (hasMixedScriptWord(text, ascii)) obfuscation.push('mixed-script');
 
-  const base = foldText(text);
+  // The text is folded once: the plain view and the lines view differ only in their whitespace.
+  const foldedChars = foldChars(text, ascii);
+  const base = collapseWhitespace(foldedChars);
   views.push({ via: 'plain', text: base });
 
   const unhidden = ascii ? text : text.replace(TAGS, '').normalize('NFKC').replace(INVISIBLE, '');
-  const spaced = collapseSpaced(unhidden.replace(/\r?\n/g, '  '));
+  const flat = unhidden.replace(/\r?\n/g, '  ');
+  const spaced = collapseSpaced(flat, ascii || isAscii(flat));
   if (spaced.runs.some((r) => r.length >= 6)) {
     views.push({ via: 'spaced-letters', text: foldText(spaced.text) });
     // Letters spaced with no word gaps collapse into one long word: matched without word gaps.
@@ -244,5 +256,5 @@ export function normalize(text: string): Normalized {
     const decodedLeet = unLeet(folded);
     if (decodedLeet !== folded) views.push({ via: `${d.via}+digits-for-letters`, text: decodedLeet });
   }
-  return { views: views.filter((v) => v.text.length > 0), lines: foldText(text, true), obfuscation };
+  return { views: views.filter((v) => v.text.length > 0), lines: keepLineBreaks(foldedChars), obfuscation };
 }

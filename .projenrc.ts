@@ -49,7 +49,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
     '@types/aws-lambda@^8.10.160',
-    '@aws-lambda-powertools/logger@^2.36.0',
     `@aws-sdk/client-s3@${AWS_SDK}`,
     `@aws-sdk/client-textract@${AWS_SDK}`,
     `@aws-sdk/client-bedrock-runtime@${AWS_SDK}`,

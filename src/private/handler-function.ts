@@ -41,8 +41,8 @@ export interface HandlerFunction {
 
 /**
  * A handler function of the library: Node 24 on ARM, its own role (nothing granted yet), X-Ray
- * tracing, JSON logs in a log group kept one year. The logger names the service itself (Powertools
- * `serviceName` in the handler code), so no `POWERTOOLS_SERVICE_NAME` is set here.
+ * tracing, JSON logs in a log group kept one year. The handlers' logger (`src/runtime/logger.ts`)
+ * names the service itself, so no service name is set in the environment here.
  */
 export function handlerFunction(scope: Construct, id: string, options: HandlerFunctionOptions): HandlerFunction {
   const role = new iam.Role(scope, options.roleId ?? `${id}Role`, {

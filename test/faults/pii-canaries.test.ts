@@ -1,8 +1,8 @@
 /**
  * PII canaries: documents carrying a fake SSN, email address, card number and name run through the
- * legal example's REAL definition and handler cores, with the handlers logging through a real
- * Powertools logger, a model that echoes the document back (in its JSON, and as prose that is not
- * JSON), and every write to stdout, stderr and the console captured. No canary may appear in any
+ * legal example's REAL definition and handler cores, with the handlers logging through their real
+ * logger at its most verbose level, a model that echoes the document back (in its JSON, and as prose
+ * that is not JSON), and every write to stdout, stderr and the console captured. No canary may appear in any
  * log line, audit record, audit event, result file or destination message; they may appear only in
  * the working bucket (the extracted text, the model's reply and summary), where they are meant to be.
  */

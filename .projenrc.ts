@@ -112,6 +112,10 @@ const HANDLERS = [
   'src/stages/textract/handler/textract.entry.ts',
   'src/stages/bedrock/handler/bedrock.entry.ts',
   'src/stages/sagemaker/handler/sagemaker.entry.ts',
+  // The same handlers with the capacity control's DynamoDB store, for stages given a quota (ADR-0034).
+  'src/stages/textract/handler/textract-quota.entry.ts',
+  'src/stages/bedrock/handler/bedrock-quota.entry.ts',
+  'src/stages/sagemaker/handler/sagemaker-quota.entry.ts',
   'src/stages/lambda/handler/lambda-proxy.entry.ts',
   'src/stages/comprehend/handler/comprehend.entry.ts',
   'src/stages/translate/handler/translate.entry.ts',

@@ -19,6 +19,10 @@ export const Bundles = {
   TRANSLATE: 'stages/translate/handler/translate.entry',
   HTTP: 'stages/http/handler/http.entry',
   TRANSCRIBE: 'stages/transcribe/handler/transcribe.entry',
+  // A stage given a quota: the same handler with the capacity control's DynamoDB store (ADR-0034).
+  TEXTRACT_QUOTA: 'stages/textract/handler/textract-quota.entry',
+  BEDROCK_QUOTA: 'stages/bedrock/handler/bedrock-quota.entry',
+  SAGEMAKER_QUOTA: 'stages/sagemaker/handler/sagemaker-quota.entry',
   STARTER: 'trigger/handler/starter.entry',
   API_TRIGGER: 'trigger/handler/api.entry',
   BATCH_STARTER: 'trigger/handler/batch-starter.entry',

@@ -63,7 +63,10 @@ export function textractStageBaseProps(
 ): InferenceStageBaseProps {
   return {
     kind: StageKind.TEXTRACT,
-    code: stageCode(Bundles.TEXTRACT, config, { input: contracts.input.schema, output: contracts.output.schema }),
+    code: stageCode(props.quota ? Bundles.TEXTRACT_QUOTA : Bundles.TEXTRACT, config, {
+      input: contracts.input.schema,
+      output: contracts.output.schema,
+    }),
     inputContract: contracts.input,
     outputContract: contracts.output,
     transientErrors: [...TRANSIENT_ERRORS.textract, ...TRANSIENT_ERRORS.s3],

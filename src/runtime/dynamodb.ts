@@ -1,8 +1,8 @@
 /**
  * The DynamoDB client and the commands the handlers use (quota buckets, run claims), and nothing
- * else. Handlers load this module on first need, with `require`: a required module keeps all its
- * exports, so requiring `@aws-sdk/client-dynamodb` itself would bundle every DynamoDB command. This
- * narrow list lets esbuild keep only these (see "Cold starts" in docs/benchmarks.md).
+ * else. Handlers import them from here, never `require` them: a required module keeps all its
+ * exports (every DynamoDB command), while imported ES modules let esbuild keep only these (see
+ * "Cold starts" in docs/benchmarks.md). Only the bundles that call DynamoDB carry them (ADR-0034).
  */
 export {
   ConditionalCheckFailedException,

@@ -4,8 +4,6 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CapacityControl, CapacityEvent, capacityMetricLine, QuotaStore } from './capacity';
 import { loadValidators } from './contracts';
-import { DynamoQuotaStore } from './dynamo-quota-store';
-import { DynamoDBClient } from './dynamodb';
 import { createLogger, LogPort } from './logger';
 import { parseRedactFields } from './redact';
 import { StageContext } from './stage-runner';
@@ -59,6 +57,22 @@ export interface LocalCapacity {
   readonly report?: (event: CapacityEvent) => void;
 }
 
+/** Makes the quota store of a capacity table, in Lambda. */
+export type QuotaStoreFactory = (table: string) => QuotaStore;
+
+let lambdaQuotaStore: QuotaStoreFactory | undefined;
+
+/**
+ * Sets how `capacityFromEnv` makes its store in Lambda; returns the one set before. Only
+ * `dynamo-capacity.ts` calls it, and only the handler entries of a stage given a quota
+ * (`<kind>-quota.entry.ts`) load that module: the DynamoDB client is in no other bundle (ADR-0034).
+ */
+export function useQuotaStore(factory: QuotaStoreFactory | undefined): QuotaStoreFactory | undefined {
+  const before = lambdaQuotaStore;
+  lambdaQuotaStore = factory;
+  return before;
+}
+
 /**
  * The capacity control of a stage whose construct was given a `quota` (DynamoDB buckets; metrics as
  * embedded-metric lines on stdout); undefined otherwise.
@@ -74,9 +88,9 @@ export function capacityFromEnv(
   if (!table || !quota) return undefined;
   const config = JSON.parse(quota) as QuotaConfig;
   if (local) return new CapacityControl(local.store, config, stage, local.report, local.now);
-  // One attempt: a lost conditional write is re-read by the control, a DynamoDB error fails the attempt (retried).
-  // Imported, not required on this first need: esbuild drops the DynamoDB commands no handler uses
-  // only from imported ES modules (30 KiB bundled and evaluated, against 75 KiB parsed when required).
-  const store = new DynamoQuotaStore(new DynamoDBClient({ maxAttempts: 2 }), table);
-  return new CapacityControl(store, config, stage, (event) => write(capacityMetricLine(event, Date.now())));
+  if (!lambdaQuotaStore) {
+    throw new Error(`stage ${stage} has a quota (${CAPACITY_ENV.TABLE} is set) but its handler bundle has no capacity control: `
+      + 'a stage given a quota runs its kind\'s -quota bundle, which the construct picks. Deploy the stage from the construct.');
+  }
+  return new CapacityControl(lambdaQuotaStore(table), config, stage, (event) => write(capacityMetricLine(event, Date.now())));
 }

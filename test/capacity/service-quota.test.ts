@@ -1,14 +1,17 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ServiceQuota } from '../../src/capacity/service-quota';
 import { StageContract } from '../../src/contracts/stage-contract';
+import { Bundles, bundleFile } from '../../src/private/handler-asset';
 import { CAPACITY_ENV, THROTTLING_ERROR_NAMES, TRANSIENT_ERRORS } from '../../src/shared';
 import { BedrockModel } from '../../src/stages/bedrock/bedrock-model';
 import { PromptTemplate } from '../../src/stages/bedrock/prompt-template';
 import { InferenceStage } from '../../src/stages/inference-stage';
-import { attachStage, newAttachment, newStack, roleStatements, stateMachineOf, statementsWith } from '../helpers/construct-test-kit';
+import { attachStage, newAttachment, newStack, roleStatements, stageAssetDir, stateMachineOf, statementsWith } from '../helpers/construct-test-kit';
 
 const HAIKU = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 const OUTPUT = StageContract.fromObject({ type: 'object', required: ['summary'], properties: { summary: { type: 'string' } } });
@@ -128,6 +131,24 @@ describe('a stage with a quota', () => {
     expect(ddb[0].Action).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
     expect(JSON.stringify(ddb[0].Resource)).toMatch(/HaikuQuotaBuckets.*Arn/);
     expect(JSON.stringify(ddb[0].Resource)).not.toContain('*');
+  });
+
+  test.each([
+    ['Bedrock', Bundles.BEDROCK, Bundles.BEDROCK_QUOTA, (stack: Stack, quota: boolean) =>
+      (quota ? summarize(stack, 'Summarize', haikuQuota(stack)) : InferenceStage.bedrock(stack, 'Summarize', {
+        model: BedrockModel.inferenceProfile(HAIKU), prompt: PromptTemplate.fromText('Summarize: {{text}}', { version: '1' }), output: OUTPUT,
+      }))],
+    ['Textract', Bundles.TEXTRACT, Bundles.TEXTRACT_QUOTA, (stack: Stack, quota: boolean) =>
+      InferenceStage.textract(stack, 'Extract', quota ? { quota: ServiceQuota.textract(stack, 'Textract') } : {})],
+    ['SageMaker', Bundles.SAGEMAKER, Bundles.SAGEMAKER_QUOTA, (stack: Stack, quota: boolean) =>
+      InferenceStage.sagemakerEndpoint(stack, 'Classify', {
+        endpointName: 'classifier',
+        ...(quota ? { quota: ServiceQuota.sagemakerEndpoint(stack, 'Q', { endpointName: 'classifier', invocationsPerSecond: 5 }) } : {}),
+      })],
+  ])('a %s stage runs its kind\'s -quota bundle only when given a quota (ADR-0034)', (_, plain, withQuota, make) => {
+    const code = (quota: boolean) => fs.readFileSync(path.join(stageAssetDir(make(newStack(), quota)), 'index.js'));
+    expect(code(true).equals(fs.readFileSync(bundleFile(withQuota)))).toBe(true);
+    expect(code(false).equals(fs.readFileSync(bundleFile(plain)))).toBe(true);
   });
 
   test('two stages in two stacks share one quota', () => {

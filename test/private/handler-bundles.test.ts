@@ -15,13 +15,27 @@ describe('handler bundles (docs/benchmarks.md, "Cold starts")', () => {
     expect(sdkCode.filter((f) => !f.includes('/dist-es/'))).toEqual([]);
   });
 
-  test('a stage handler carries only the DynamoDB commands of the quota store', () => {
-    const commands = bundledInputs(Bundles.TEXTRACT)
+  test.each([Bundles.TEXTRACT_QUOTA, Bundles.BEDROCK_QUOTA, Bundles.SAGEMAKER_QUOTA])('%s (a stage given a quota) carries only the DynamoDB commands of the quota store', (bundle) => {
+    const commands = bundledInputs(bundle)
       .map((f) => /client-dynamodb\/dist-es\/commands\/(\w+)Command\.js$/.exec(f)?.[1])
       .filter((c) => c !== undefined)
       .sort();
     // DescribeEndpoints: the client's endpoint discovery, which the client itself imports.
     expect(commands).toEqual(['DescribeEndpoints', 'GetItem', 'UpdateItem']);
+    expect(bundledInputs(bundle)).toContain('src/runtime/dynamo-capacity.ts');
+  });
+
+  test.each(Object.entries(Bundles).filter(([name]) => name.startsWith('CHUNKS') || (/^(TEXTRACT|BEDROCK|SAGEMAKER|LAMBDA_PROXY|COMPREHEND|TRANSLATE|HTTP|TRANSCRIBE)$/.test(name))))(
+    '%s (a stage without a quota) carries no DynamoDB client (ADR-0034)', (_, bundle) => {
+      const inputs = bundledInputs(bundle);
+      expect(inputs.filter((f) => /client-dynamodb|dynamo-capacity|dynamo-quota-store/.test(f))).toEqual([]);
+      expect(inputs).toContain('src/runtime/environment.ts');
+    });
+
+  test('no handler bundles the Powertools logger (ADR-0034)', () => {
+    for (const bundle of Object.values(Bundles)) {
+      expect(bundledInputs(bundle).filter((f) => f.includes('@aws-lambda-powertools'))).toEqual([]);
+    }
   });
 
   test('the Textract handler reads PDFs with its own reader: no pdf-lib in its bundle (ADR-0033)', () => {

@@ -3,8 +3,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   acquireCapacity, acquireNow, CapacityControl, CapacityEvent, capacityMetricLine, MemoryQuotaStore, QuotaStore,
 } from '../../src/runtime/capacity';
+// What the -quota handler entries import first: capacityFromEnv's DynamoDB store (ADR-0034).
+import '../../src/runtime/dynamo-capacity';
 import { DynamoQuotaStore } from '../../src/runtime/dynamo-quota-store';
-import { capacityFromEnv } from '../../src/runtime/environment';
+import { capacityFromEnv, useQuotaStore } from '../../src/runtime/environment';
 import { bedrockReservation, decide, QuotaConfig, QuotaDimension } from '../../src/shared/capacity';
 
 const TPS10: QuotaDimension = { name: 'DetectDocumentText', ratePerSecond: 10, burst: 10 };
@@ -156,7 +158,7 @@ describe('DynamoQuotaStore', () => {
     await expect(store.write('haiku', 0, { requests: { tat: 1 } })).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
   });
 
-  test('capacityFromEnv in Lambda: buckets in the named table, one metric line per event', async () => {
+  test('capacityFromEnv in a -quota bundle: buckets in the named table, one metric line per event', async () => {
     ddb.on(GetItemCommand).resolves({});
     ddb.on(UpdateItemCommand).resolves({});
     const lines: string[] = [];
@@ -175,6 +177,19 @@ describe('DynamoQuotaStore', () => {
       ExpressionAttributeValues: { ':one': { N: '1' }, ':d0': { N: '-3800' } },
     });
   });
+});
+
+test('capacityFromEnv in a bundle without the DynamoDB store: a quota in the environment is an error naming the fix', () => {
+  const before = useQuotaStore(undefined);
+  try {
+    expect(() => capacityFromEnv('Summarize', { CAPACITY_TABLE: 'buckets', CAPACITY_QUOTA: JSON.stringify(BEDROCK) }))
+      .toThrow(/stage Summarize has a quota \(CAPACITY_TABLE is set\) but its handler bundle has no capacity control: .*-quota bundle/);
+    // Without a quota, or with the local runner's store, no DynamoDB store is needed.
+    expect(capacityFromEnv('Summarize', {})).toBeUndefined();
+    expect(capacityFromEnv('Summarize', { CAPACITY_TABLE: 'buckets', CAPACITY_QUOTA: JSON.stringify(BEDROCK) }, () => {}, { store: new MemoryQuotaStore() })).toBeDefined();
+  } finally {
+    useQuotaStore(before);
+  }
 });
 
 test('capacityFromEnv: none without a quota; a local store when the runner gives one', async () => {

@@ -65,7 +65,7 @@ export class SageMakerEndpointStage extends InferenceStageBase {
     const config: SageMakerStageConfig = { stage: id, kind: 'sagemaker', request, maxInputChars };
     super(scope, id, {
       kind: StageKind.SAGEMAKER,
-      code: stageCode(Bundles.SAGEMAKER, config, { input: input.schema, output: output.schema }),
+      code: stageCode(props.quota ? Bundles.SAGEMAKER_QUOTA : Bundles.SAGEMAKER, config, { input: input.schema, output: output.schema }),
       inputContract: input,
       outputContract: output,
       transientErrors: [...TRANSIENT_ERRORS.sagemaker, ...TRANSIENT_ERRORS.s3],

@@ -60,12 +60,21 @@ export function screenDeterministic(texts: readonly string[], options: Determini
   for (const text of texts) {
     const n: Normalized = options.normalize === false ? rawViews(text) : normalize(text);
     n.obfuscation.forEach((o) => normalization.add(o));
+    // What the text shows as it is: the plain view comes first.
+    const inPlain = new Set<string>();
     for (const view of n.views) {
       const found = findIn(view, options, view.via === 'plain' ? n.lines : undefined);
       found.phrases.forEach((p) => phrases.add(p));
       found.structure.forEach((s) => structure.add(s));
-      // A finding visible only once a disguise is undone is itself a sign of deliberate hiding.
-      if (view.via !== 'plain' && found.phrases.length + found.structure.length > 0) normalization.add(`hidden:${view.via.replace(/-joined$/, '')}`);
+      const names = [...found.phrases, ...found.structure];
+      if (view.via === 'plain') {
+        names.forEach((f) => inPlain.add(f));
+      } else if (names.some((f) => !inPlain.has(f))) {
+        // A finding visible only once a disguise is undone is itself a sign of deliberate hiding. One
+        // the plain text shows too is not: digits read as letters would flag every plain injection
+        // in a text with a number in it.
+        normalization.add(`hidden:${view.via.replace(/-joined$/, '')}`);
+      }
     }
   }
   return { normalization: [...normalization].sort(), phrases: [...phrases].sort(), structure: [...structure].sort() };

@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { parseReply } from './model-reply';
 import {
-  LayerFindings, LayerModes, LOCAL_LAYERS_ONLY, markUntrusted, newMarker, screenDeterministic, screeningResult, ScreeningResult,
+  LayerFindings, LayerModes, LOCAL_LAYERS_ONLY, markUntrusted, newMarker, screenDeterministicInTurns, screeningResult, ScreeningResult,
   SPOTLIGHT_FIELD, spotlightInstruction, templateTags,
 } from './screening';
 import { roundUsd, StageTrace } from '../../../runtime/audit';
@@ -55,11 +55,14 @@ export async function runBedrockStage(deps: BedrockStageDeps, invocation: StageI
       : undefined;
     const screen = screeningOf(config);
     const texts = Object.values(values).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-    // The guardrail call goes out first, and the deterministic layers run while it is on its way.
+    // The guardrail call goes out first, and the deterministic layers run while it is on its way, in
+    // turns of the event loop, so that opening its connection and sending it are not held back.
     const guardrail = applyGuardrail(deps, screen, texts);
     // Marked handled at once: should the deterministic layers throw, its later rejection is no crash.
     guardrail.catch(() => undefined);
-    const deterministic = screenDeterministic(texts, { delimiterTags: screen.delimiterTags, outputFields: screen.outputFields, normalize: screen.modes.normalization !== 'off' });
+    const deterministic = await screenDeterministicInTurns(texts, {
+      delimiterTags: screen.delimiterTags, outputFields: screen.outputFields, normalize: screen.modes.normalization !== 'off',
+    });
     const findings: LayerFindings = { ...deterministic, guardrail: await guardrail };
 
     let prompt: string;

@@ -52,8 +52,39 @@ export interface DeterministicOptions extends StructureContext {
   readonly normalize?: boolean;
 }
 
+/** Findings of the deterministic layers (normalization, phrases, structure). */
+export type DeterministicFindings = Required<Pick<LayerFindings, 'normalization' | 'phrases' | 'structure'>>;
+
 /** Findings of the deterministic layers (normalization, phrases, structure) over the given texts. */
-export function screenDeterministic(texts: readonly string[], options: DeterministicOptions = {}): Required<Pick<LayerFindings, 'normalization' | 'phrases' | 'structure'>> {
+export function screenDeterministic(texts: readonly string[], options: DeterministicOptions = {}): DeterministicFindings {
+  const steps = screeningSteps(texts, options);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/**
+ * The same findings, giving the event loop a turn between one view of a text and the next (`turn`,
+ * by default one `setImmediate`). The Bedrock stage screens while its guardrail call is on its way:
+ * run in one piece, the screening would hold that call back, since opening its connection and
+ * sending it take turns of the event loop too.
+ */
+export async function screenDeterministicInTurns(
+  texts: readonly string[],
+  options: DeterministicOptions = {},
+  turn: () => Promise<void> = () => new Promise((resolve) => setImmediate(resolve)),
+): Promise<DeterministicFindings> {
+  const steps = screeningSteps(texts, options);
+  let step = steps.next();
+  while (!step.done) {
+    await turn();
+    step = steps.next();
+  }
+  return step.value;
+}
+
+/** The deterministic layers, one step per view of each text (a text's normalization is its first step). */
+function* screeningSteps(texts: readonly string[], options: DeterministicOptions): Generator<void, DeterministicFindings> {
   const normalization = new Set<string>();
   const phrases = new Set<string>();
   const structure = new Set<string>();
@@ -63,6 +94,7 @@ export function screenDeterministic(texts: readonly string[], options: Determini
     // What the text shows as it is: the plain view comes first.
     const inPlain = new Set<string>();
     for (const view of n.views) {
+      yield;
       const found = findIn(view, options, view.via === 'plain' ? n.lines : undefined);
       found.phrases.forEach((p) => phrases.add(p));
       found.structure.forEach((s) => structure.add(s));

@@ -3,6 +3,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import standaloneCode from 'ajv/dist/standalone';
 import addFormats from 'ajv-formats';
 import { formatNames } from 'ajv-formats/dist/formats';
+import { VALIDATOR_RUNTIME_MODULES } from '../shared/types';
 
 /** The module the generated code requires for `format` checks; the handler bundles carry it (src/runtime/contracts.ts). */
 export const FORMATS_MODULE = 'ajv-formats/dist/formats';
@@ -46,5 +47,18 @@ export function generateValidators(schemas: { [name: string]: object }): string 
     ajv.getSchema(id); // compile now, so an unknown format is named with its schema
     exportsMap[name] = id;
   }
-  return standaloneCode(ajv, exportsMap);
+  return checkRuntimeRequires(standaloneCode(ajv, exportsMap));
+}
+
+/**
+ * Returns generated validator code whose every `require` is a module the handler bundles carry
+ * (`VALIDATOR_RUNTIME_MODULES`); throws naming the one that is not, at synth rather than in Lambda.
+ */
+export function checkRuntimeRequires(source: string): string {
+  for (const [, id] of source.matchAll(/require\("([^"]+)"\)/g)) {
+    if (!VALIDATOR_RUNTIME_MODULES.includes(id)) {
+      throw new Error(`the generated validators require ${id}, which the handler bundles do not carry (they carry ${VALIDATOR_RUNTIME_MODULES.join(', ')}). Simplify the contract, or report it as a bug of cdk-ai-pipeline`);
+    }
+  }
+  return source;
 }

@@ -239,6 +239,18 @@ export const Keys = {
 /** Inline state a stage may return; anything larger goes to S3 and travels as a pointer. */
 export const MAX_INLINE_OUTPUT_BYTES = 32 * 1024;
 
+/**
+ * The modules a stage's generated `validators.js` may require: ajv's runtime helpers that ajv's
+ * standalone code for JSON Schema 2020-12 uses, and ajv-formats' formats. The handler bundles carry
+ * exactly these (src/runtime/contracts.ts); synth fails on a contract whose code needs another.
+ */
+export const VALIDATOR_RUNTIME_MODULES: readonly string[] = [
+  'ajv/dist/runtime/equal',
+  'ajv/dist/runtime/ucs2length',
+  'ajv/dist/runtime/validation_error',
+  'ajv-formats/dist/formats',
+];
+
 /** The files placed beside a stage handler's bundle at synth time. */
 export const StageAssetFiles = {
   CONFIG: 'stage-config.json',

@@ -1,4 +1,5 @@
-import { generateValidators } from '../../src/private/validator-codegen';
+import { checkRuntimeRequires, generateValidators } from '../../src/private/validator-codegen';
+import { VALIDATOR_RUNTIME_MODULES } from '../../src/shared/types';
 import { describeErrors, loadValidatorsSource } from '../../src/runtime/contracts';
 
 const INPUT = { type: 'object', required: ['document'], properties: { document: { type: 'object', required: ['bucket', 'key'], properties: { bucket: { type: 'string' }, key: { type: 'string' } } } } };
@@ -85,5 +86,27 @@ describe('generateValidators', () => {
     const v = loadValidatorsSource(source);
     expect(v.output({ documentType: 'NDA', name: '😀😀😀' })).toBe(true);
     expect(v.output({ documentType: 'NDA', name: '😀😀😀😀' })).toBe(false);
+  });
+
+  test('the generated code requires only the runtime modules the handler bundles carry, and each of them loads', () => {
+    // Keywords whose code needs a runtime helper: deep equality (enum, const, uniqueItems), code-point
+    // lengths, formats, and the error class of an asynchronous schema.
+    const kitchenSink = generateValidators({
+      a: { type: 'object', properties: { e: { enum: [{ x: 1 }] }, c: { const: [1] }, u: { type: 'array', uniqueItems: true }, s: { type: 'string', minLength: 1, format: 'email' }, t: { type: 'string', format: 'date-time' } } },
+      b: { $async: true, type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+      c: { $defs: { n: { type: 'number' } }, type: 'array', items: { $ref: '#/$defs/n' }, unevaluatedItems: false },
+    });
+    const required = [...new Set([...kitchenSink.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]))].sort();
+    expect(required).toEqual([...VALIDATOR_RUNTIME_MODULES].sort());
+    const v = loadValidatorsSource(kitchenSink) as any;
+    expect(v.a({ e: { x: 1 }, c: [1], u: [1, 2], s: 'a@b.co', t: '2026-11-29T12:00:00Z' })).toBe(true);
+    expect(v.a({ t: 'yesterday' })).toBe(false);
+    expect(v.a({ u: [{ k: 1 }, { k: 1 }] })).toBe(false);
+  });
+
+  test('synth fails naming a runtime module the bundles do not carry', () => {
+    expect(checkRuntimeRequires('const f = require("ajv/dist/runtime/equal").default;')).toContain('equal');
+    expect(() => checkRuntimeRequires('const f = require("ajv/dist/runtime/uri").default;'))
+      .toThrow(/the generated validators require ajv\/dist\/runtime\/uri, which the handler bundles do not carry/);
   });
 });

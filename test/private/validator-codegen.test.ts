@@ -1,6 +1,6 @@
 import { checkRuntimeRequires, generateValidators } from '../../src/private/validator-codegen';
-import { VALIDATOR_RUNTIME_MODULES } from '../../src/shared/types';
 import { describeErrors, loadValidatorsSource } from '../../src/runtime/contracts';
+import { VALIDATOR_RUNTIME_MODULES } from '../../src/shared/types';
 
 const INPUT = { type: 'object', required: ['document'], properties: { document: { type: 'object', required: ['bucket', 'key'], properties: { bucket: { type: 'string' }, key: { type: 'string' } } } } };
 const OUTPUT = {

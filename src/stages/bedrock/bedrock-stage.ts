@@ -383,7 +383,11 @@ export class BedrockStage extends InferenceStageBase {
     const outputContract = StageContract.fromObject(output);
     super(scope, id, {
       kind: StageKind.BEDROCK,
-      code: stageCode(props.quota ? Bundles.BEDROCK_QUOTA : Bundles.BEDROCK, config, { input: input.schema, output: outputContract.schema, model: modelSchema }),
+      code: stageCode(props.quota ? Bundles.BEDROCK_QUOTA : Bundles.BEDROCK, config, {
+        input: input.schema,
+        output: outputContract.schema,
+        model: modelSchema,
+      }),
       inputContract: input,
       outputContract,
       transientErrors: [...TRANSIENT_ERRORS.bedrock, ...TRANSIENT_ERRORS.s3],

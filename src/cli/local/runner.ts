@@ -693,6 +693,10 @@ export async function runDocuments(options: RunDocumentsOptions): Promise<Docume
           },
           StateMachine: { Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${pipeline.stateMachineId}`, Name: pipeline.stateMachineId },
           Task: { Token: 'local-task-token' },
+          // The interpreter keeps no `$$.State`: a stage given a quota passes `$$.State.EnteredTime`
+          // (its handler measures the wait for capacity from it). Read when a state's parameters are
+          // built, so it is the time the state (or its retry) was entered.
+          State: { get EnteredTime() { return new Date().toISOString(); } },
         } as any,
       });
       const steps: Array<{ state: string; ms?: number; error?: string; retries?: number; at: number }> = [];

@@ -57,7 +57,7 @@ describe('local run: stages given quotas', () => {
   });
 
   test('both documents run through both quota-controlled stages', () => {
-    expect(outcomes.map((o) => [o.status, o.error?.message])).toEqual([['SUCCEEDED', undefined], ['SUCCEEDED', undefined]]);
+    expect(outcomes.map((o) => [o.status, o.error])).toEqual([['SUCCEEDED', undefined], ['SUCCEEDED', undefined]]);
     for (const o of outcomes) expect(typeof (o.results.Total as any).total).toBe('number');
   });
 });

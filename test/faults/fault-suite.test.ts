@@ -22,6 +22,12 @@ interface Expected {
   readonly recorded?: string;
   /** States that ran more than once (the definition's Retry): state → retries. */
   readonly retries?: { readonly [state: string]: number };
+  /**
+   * Branches of one Parallel state failing the same way: the first to use up its retries fails the
+   * Parallel state, which stops the others wherever they are (as Step Functions does). So one of them
+   * retried `max` times, and each of the others between once and `max` times, depending on timing.
+   */
+  readonly parallelRetries?: { readonly states: readonly string[]; readonly max: number };
   /** The scenario itself deletes the document (`delete-source`). */
   readonly deletedByScenario?: boolean;
   /** The route was delivered before the recorder went down: the backstop's record says so (ADR-0026). */
@@ -67,7 +73,8 @@ const SCENARIOS: Row[] = [
   ['legal', 'Bedrock invalid JSON (after its repair attempt)', 'Summarize', 'invalid-json', failed('Model.InvalidOutput')],
   ['legal', 'Bedrock truncated JSON (after its repair attempt)', 'Summarize', 'truncated-json', failed('Model.InvalidOutput')],
   ['legal', 'Bedrock oversized reply (cut at maxTokens)', 'Summarize', 'oversized', failed('Model.InvalidOutput')],
-  ['legal', 'audit bucket unavailable from the Bedrock stage on', 'Summarize', 'audit-unavailable', backstop('ServiceUnavailable', { Summarize: 4, Clauses: 4 })],
+  ['legal', 'audit bucket unavailable from the Bedrock stage on', 'Summarize', 'audit-unavailable',
+    { ...backstop('ServiceUnavailable', {}), parallelRetries: { states: ['Summarize', 'Clauses'], max: 4 } }],
   ['legal', 'recorder failing after the route was taken', 'Summarize', 'recorder-fails', deliveredThenBackstop('auto-approve', 'Lambda.ServiceException', { RecordRun: 4, RecordFailure: 4 })],
   // Lambda
   ['lambda', 'Lambda throttling that clears', 'Check', { throttle: 2 }, ok('none', { Check: 2 })],
@@ -148,7 +155,14 @@ describe.each(SCENARIOS.map((row, i) => [row[1], i] as const))('%s', (_what, i) 
     } else {
       expect(states.slice(-2)).toEqual(['RecordFailure', 'Failed']);
     }
-    const retries = Object.fromEntries(o.path.filter((p) => p.retries).map((p) => [p.state, p.retries]));
+    const retries: { [state: string]: number } = Object.fromEntries(o.path.filter((p) => p.retries).map((p) => [p.state, p.retries]));
+    const parallel = expected.parallelRetries;
+    if (parallel) {
+      const counts = parallel.states.map((st) => retries[st] ?? 0);
+      expect(Math.max(...counts)).toBe(parallel.max);
+      for (const c of counts) expect(c).toBeGreaterThanOrEqual(1);
+      for (const st of parallel.states) delete retries[st];
+    }
     expect(retries).toEqual(expected.retries ?? {});
     tally.terminal++;
 

@@ -155,7 +155,7 @@ describe.each(SCENARIOS.map((row, i) => [row[1], i] as const))('%s', (_what, i) 
     } else {
       expect(states.slice(-2)).toEqual(['RecordFailure', 'Failed']);
     }
-    const retries: { [state: string]: number } = Object.fromEntries(o.path.filter((p) => p.retries).map((p) => [p.state, p.retries]));
+    const retries: { [state: string]: number } = Object.fromEntries(o.path.filter((p) => p.retries).map((p) => [p.state, p.retries!]));
     const parallel = expected.parallelRetries;
     if (parallel) {
       const counts = parallel.states.map((st) => retries[st] ?? 0);

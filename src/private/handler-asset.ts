@@ -32,6 +32,24 @@ export const Bundles = {
   CHUNKS: 'pipeline/handler/chunks.entry',
 } as const;
 
+/** The stage kinds that can take a quota, and their bundle with the capacity control's DynamoDB store. */
+const QUOTA_BUNDLES: { readonly [bundle: string]: string } = {
+  [Bundles.TEXTRACT]: Bundles.TEXTRACT_QUOTA,
+  [Bundles.BEDROCK]: Bundles.BEDROCK_QUOTA,
+  [Bundles.SAGEMAKER]: Bundles.SAGEMAKER_QUOTA,
+};
+
+/**
+ * The bundle a stage runs: its kind's `-quota` bundle when it is given a quota, else the plain one,
+ * which has no DynamoDB client (ADR-0034).
+ */
+export function stageBundle(bundle: string, quota: unknown): string {
+  if (quota === undefined) return bundle;
+  const withQuota = QUOTA_BUNDLES[bundle];
+  if (!withQuota) throw new Error(`cdk-ai-pipeline: the handler bundle '${bundle}' has no variant with capacity control, so its stage cannot take a quota`);
+  return withQuota;
+}
+
 /** Path of a prebuilt handler bundle; fails with the fix when the library was not built. */
 export function bundleFile(bundle: string): string {
   const file = path.join(ASSETS_DIR, bundle, 'index.js');

@@ -13,7 +13,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeRule, acknowledgeWildcards } from './acknowledge';
 import { grantThroughPolicy } from './grants';
-import { Bundles, stageCode } from './handler-asset';
+import { Bundles, stageBundle, stageCode } from './handler-asset';
 import { invalid, outOfRange } from './validation';
 import { StageContract } from '../contracts/stage-contract';
 import { Env, TextractStageConfig, TRANSIENT_ERRORS } from '../shared';
@@ -63,7 +63,7 @@ export function textractStageBaseProps(
 ): InferenceStageBaseProps {
   return {
     kind: StageKind.TEXTRACT,
-    code: stageCode(props.quota ? Bundles.TEXTRACT_QUOTA : Bundles.TEXTRACT, config, {
+    code: stageCode(stageBundle(Bundles.TEXTRACT, props.quota), config, {
       input: contracts.input.schema,
       output: contracts.output.schema,
     }),

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Bundles, bundleCode, bundleFile, stageCode } from '../../src/private/handler-asset';
+import { Bundles, bundleCode, bundleFile, stageBundle, stageCode } from '../../src/private/handler-asset';
 import { loadValidatorsSource } from '../../src/runtime/contracts';
 
 const assetPath = (code: any): string => code.path;
@@ -58,4 +58,12 @@ describe('stageCode', () => {
     expect(fs.statSync(path.join(dir, 'validators.js')).mtimeMs).toBe(before);
     expect(fs.readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`${path.basename(dir)}.`))).toEqual([]); // no staging leftovers
   });
+});
+
+test('stageBundle: the -quota bundle only for a stage given a quota, and only for kinds that have one (ADR-0034)', () => {
+  expect(stageBundle(Bundles.BEDROCK, undefined)).toBe(Bundles.BEDROCK);
+  expect(stageBundle(Bundles.BEDROCK, {})).toBe(Bundles.BEDROCK_QUOTA);
+  expect(stageBundle(Bundles.TEXTRACT, {})).toBe(Bundles.TEXTRACT_QUOTA);
+  expect(stageBundle(Bundles.SAGEMAKER, {})).toBe(Bundles.SAGEMAKER_QUOTA);
+  expect(() => stageBundle(Bundles.COMPREHEND, {})).toThrow(/'stages\/comprehend\/handler\/comprehend.entry' has no variant with capacity control/);
 });

@@ -8,7 +8,7 @@ import { PromptTemplate } from './prompt-template';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA, POINTER_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
 import { mergeObjectSchemas, schemaRequiringPaths } from '../../private/contract-check';
-import { Bundles, stageCode } from '../../private/handler-asset';
+import { Bundles, stageBundle, stageCode } from '../../private/handler-asset';
 import { invalid, outOfRange, whereOf } from '../../private/validation';
 import { BedrockScreeningConfig, BedrockStageConfig, PROMPT_ATTACK_GUARDRAIL_ENV, TRANSIENT_ERRORS } from '../../shared';
 import { InferenceStageBase, InferenceStageOptions, StageKind } from '../inference-stage-base';
@@ -383,7 +383,7 @@ export class BedrockStage extends InferenceStageBase {
     const outputContract = StageContract.fromObject(output);
     super(scope, id, {
       kind: StageKind.BEDROCK,
-      code: stageCode(props.quota ? Bundles.BEDROCK_QUOTA : Bundles.BEDROCK, config, {
+      code: stageCode(stageBundle(Bundles.BEDROCK, props.quota), config, {
         input: input.schema,
         output: outputContract.schema,
         model: modelSchema,

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { cloneSchema, DOCUMENT_INPUT_SCHEMA } from '../../contracts/schemas';
 import { StageContract } from '../../contracts/stage-contract';
 import { mergeObjectSchemas, schemaRequiringPaths } from '../../private/contract-check';
-import { Bundles, stageCode } from '../../private/handler-asset';
+import { Bundles, stageBundle, stageCode } from '../../private/handler-asset';
 import { invalid, outOfRange, whereOf } from '../../private/validation';
 import { Env, SageMakerStageConfig, TRANSIENT_ERRORS } from '../../shared';
 import { InferenceStageBase, InferenceStageOptions, StageKind } from '../inference-stage-base';
@@ -65,7 +65,7 @@ export class SageMakerEndpointStage extends InferenceStageBase {
     const config: SageMakerStageConfig = { stage: id, kind: 'sagemaker', request, maxInputChars };
     super(scope, id, {
       kind: StageKind.SAGEMAKER,
-      code: stageCode(props.quota ? Bundles.SAGEMAKER_QUOTA : Bundles.SAGEMAKER, config, { input: input.schema, output: output.schema }),
+      code: stageCode(stageBundle(Bundles.SAGEMAKER, props.quota), config, { input: input.schema, output: output.schema }),
       inputContract: input,
       outputContract: output,
       transientErrors: [...TRANSIENT_ERRORS.sagemaker, ...TRANSIENT_ERRORS.s3],
